@@ -1,0 +1,76 @@
+"""Configuration from the environment, with safe defaults only where they are safe."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+DEFAULT_DATABASE_URL = "sqlite:///leadwheel.db"
+
+
+class ConfigError(RuntimeError):
+    """A setting that prevents the service from starting; the message says which."""
+
+
+@dataclass(frozen=True)
+class Config:
+    database_url: str = DEFAULT_DATABASE_URL
+    #: oldest first; the last signs. Tokens signed with an older key still verify.
+    secret_keys: tuple[str, ...] = ()
+    #: request bodies larger than this are refused with 413
+    max_body_bytes: int = 64 * 1024
+    min_fill_time: timedelta = timedelta(seconds=2)
+    ticket_lifetime: timedelta = timedelta(hours=2)
+    visitor_lifetime: timedelta = timedelta(days=400)
+    #: inactivity after which the next ask starts a new visit
+    visit_gap: timedelta = timedelta(minutes=30)
+    #: how long site and form settings are cached per process
+    catalog_ttl: timedelta = timedelta(seconds=10)
+    #: Flask-Limiter storage, e.g. redis://127.0.0.1:6379 when several processes serve
+    ratelimit_storage_uri: str = "memory://"
+    ratelimit_ask: str = "120/minute"
+    ratelimit_answer: str = "30/minute"
+    ratelimit_enabled: bool = True
+    extra: dict[str, object] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: os._Environ[str] | dict[str, str] | None = None, *, demo: bool = False) -> Config:
+        """Read ``LEADWHEEL_*`` settings, ``DATABASE_URL`` and ``SECRET_KEY``.
+
+        ``SECRET_KEY`` may hold several keys separated by commas (oldest first)
+        for rotation. Outside the demo a missing key is an error: a silent
+        default would let anyone forge visitor tokens.
+        """
+        env = os.environ if env is None else env
+        keys = tuple(k.strip() for k in env.get("SECRET_KEY", "").split(",") if k.strip())
+        if not keys and not demo:
+            raise ConfigError(
+                "SECRET_KEY is not set. Set it to a long random value, e.g. "
+                "SECRET_KEY=$(python -c 'import secrets; print(secrets.token_urlsafe(48))')"
+            )
+        short = [k for k in keys if len(k) < 16]
+        if short:
+            raise ConfigError("SECRET_KEY is too short: use at least 16 random characters per key")
+
+        def seconds(name: str, default: timedelta) -> timedelta:
+            raw = env.get(name)
+            if raw is None:
+                return default
+            try:
+                return timedelta(seconds=float(raw))
+            except ValueError as exc:
+                raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
+
+        return cls(
+            database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
+            secret_keys=keys,
+            min_fill_time=seconds("LEADWHEEL_MIN_FILL_SECONDS", cls.min_fill_time),
+            ticket_lifetime=seconds("LEADWHEEL_TICKET_SECONDS", cls.ticket_lifetime),
+            visit_gap=seconds("LEADWHEEL_VISIT_GAP_SECONDS", cls.visit_gap),
+            catalog_ttl=seconds("LEADWHEEL_CATALOG_TTL_SECONDS", cls.catalog_ttl),
+            ratelimit_storage_uri=env.get("LEADWHEEL_RATELIMIT_STORAGE", cls.ratelimit_storage_uri),
+            ratelimit_ask=env.get("LEADWHEEL_RATELIMIT_ASK", cls.ratelimit_ask),
+            ratelimit_answer=env.get("LEADWHEEL_RATELIMIT_ANSWER", cls.ratelimit_answer),
+            ratelimit_enabled=env.get("LEADWHEEL_RATELIMIT", "on") != "off",
+        )

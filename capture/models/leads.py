@@ -1,0 +1,93 @@
+"""Leads, the visitors (browsers) that belong to them, and what they told us.
+
+``answers`` is append-only: every answer is kept with its provenance.
+``profile_fields`` is derived from it (the latest value per field) so asking
+the next questions costs one small read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy.orm import Mapped, mapped_column
+
+from capture.models.base import Base
+
+
+class Lead(Base):
+    __tablename__ = "leads"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: lower-cased; unique so two tabs can never create two leads for one address
+    email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: set when this lead was merged into another; its answers moved there
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    #: visits counted across all the lead's browsers; drives snooze timing
+    visit_count: Mapped[int] = mapped_column(Integer, server_default="1")
+    last_seen_at: Mapped[datetime]
+    created_at: Mapped[datetime]
+
+
+class Visitor(Base):
+    """One browser, known by the random id in its signed visitor token."""
+
+    __tablename__ = "visitors"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    created_at: Mapped[datetime]
+
+
+class Answer(Base):
+    """One answer (or "not now") exactly as given, with where, when and under which version."""
+
+    __tablename__ = "answers"
+    __table_args__ = (Index(None, "lead_id", "field"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    visitor_id: Mapped[str | None] = mapped_column(String(32))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
+    sequence_version_id: Mapped[int] = mapped_column(ForeignKey("sequence_versions.id"))
+    question_key: Mapped[str] = mapped_column(String(64))
+    field: Mapped[str] = mapped_column(String(64))
+    #: the clean, typed value; NULL when skipped
+    value: Mapped[Any | None]
+    skipped: Mapped[bool] = mapped_column(server_default=false())
+    page_url: Mapped[str | None] = mapped_column(String(2048))
+    locale: Mapped[str] = mapped_column(String(16))
+    asked_at: Mapped[datetime]
+    answered_at: Mapped[datetime]
+    #: for consent questions: the exact words shown and their revision
+    consent_text: Mapped[str | None] = mapped_column(Text)
+    consent_version: Mapped[str | None] = mapped_column(String(64))
+    #: form, import, merge...
+    source: Mapped[str] = mapped_column(String(16), server_default="form")
+
+
+class ProfileField(Base):
+    """The latest known value of one field of a lead (derived from ``answers``)."""
+
+    __tablename__ = "profile_fields"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    field: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any]
+    answered_at: Mapped[datetime]
+    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"))
+
+
+class Snooze(Base):
+    """A question a lead answered with "not now", per form."""
+
+    __tablename__ = "snoozes"
+
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), primary_key=True)
+    question_key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    skips: Mapped[int] = mapped_column(Integer)
+    #: the lead's visit number at the latest skip
+    last_visit: Mapped[int] = mapped_column(Integer)

@@ -1,0 +1,1 @@
+"""Questions as WTForms forms: validation and clean, typed values (pure Python)."""

@@ -1,0 +1,1 @@
+"""The knowledge wheel: sequences, stages, questions, and what to ask next (pure Python)."""

@@ -1,0 +1,133 @@
+"""Signed tokens: who a visitor is, and which questions a form actually showed.
+
+One itsdangerous serializer per purpose, each with its own salt, so a token
+minted for one purpose never verifies as another. Keys rotate through a list:
+the last key signs, every key verifies. Times come from the caller's clock (not
+from itsdangerous' integer timestamps) so the minimum fill time can be measured
+in fractions of a second and tests can move time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from itsdangerous import BadData, URLSafeSerializer
+
+VISITOR_SALT = "leadwheel.visitor.v1"
+TICKET_SALT = "leadwheel.render-ticket.v1"
+#: Visitor ids are 128 random bits, hex-encoded.
+VISITOR_ID_LENGTH = 32
+
+
+def new_visitor_id() -> str:
+    return secrets.token_hex(VISITOR_ID_LENGTH // 2)
+
+
+def _is_visitor_id(value: Any) -> bool:
+    return (
+        isinstance(value, str)
+        and len(value) == VISITOR_ID_LENGTH
+        and all(c in "0123456789abcdef" for c in value)
+    )
+
+
+@dataclass(frozen=True)
+class Ticket:
+    """What one ask response showed: these questions, to this visitor, at this time."""
+
+    visitor_id: str
+    form_id: int
+    sequence_version_id: int
+    question_keys: tuple[str, ...]
+    issued_at: datetime
+
+
+class TicketRefused(Exception):
+    """A ticket that cannot carry answers; ``code`` says why, for the API."""
+
+    def __init__(self, code: str, message: str):
+        self.code = code
+        self.message = message
+        super().__init__(message)
+
+
+class Tokens:
+    """Issues and reads the service's signed tokens.
+
+    ``secret_keys``: oldest first; the last one signs.
+    """
+
+    def __init__(
+        self,
+        secret_keys: Sequence[str],
+        *,
+        visitor_lifetime: timedelta = timedelta(days=400),
+        ticket_lifetime: timedelta = timedelta(hours=2),
+        min_fill_time: timedelta = timedelta(seconds=2),
+    ):
+        if not secret_keys or not all(secret_keys):
+            raise ValueError("at least one non-empty secret key is needed")
+        keys = list(secret_keys)
+        self._visitor = URLSafeSerializer(keys, salt=VISITOR_SALT)
+        self._ticket = URLSafeSerializer(keys, salt=TICKET_SALT)
+        self.visitor_lifetime = visitor_lifetime
+        self.ticket_lifetime = ticket_lifetime
+        self.min_fill_time = min_fill_time
+
+    def visitor_token(self, visitor_id: str, now: datetime) -> str:
+        return self._visitor.dumps({"v": visitor_id, "t": now.timestamp()})
+
+    def read_visitor(self, token: Any, now: datetime) -> str | None:
+        """The visitor id in ``token``; ``None`` for anything forged, malformed or expired."""
+        if not isinstance(token, str) or not token or len(token) > 512:
+            return None
+        try:
+            payload = self._visitor.loads(token)
+        except (BadData, ValueError, TypeError):
+            return None
+        if not isinstance(payload, dict) or not _is_visitor_id(payload.get("v")):
+            return None
+        issued = payload.get("t")
+        if isinstance(issued, bool) or not isinstance(issued, (int, float)):
+            return None
+        age = now.timestamp() - issued
+        if age > self.visitor_lifetime.total_seconds():
+            return None
+        return str(payload["v"])
+
+    def ticket(self, ticket: Ticket) -> str:
+        return self._ticket.dumps(
+            {
+                "v": ticket.visitor_id,
+                "f": ticket.form_id,
+                "s": ticket.sequence_version_id,
+                "q": list(ticket.question_keys),
+                "t": ticket.issued_at.timestamp(),
+            }
+        )
+
+    def read_ticket(self, token: Any, now: datetime) -> Ticket:
+        """The ticket in ``token``, or :class:`TicketRefused` saying why not."""
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise TicketRefused("ticket_invalid", "The form ticket is missing or malformed; reload the form.")
+        try:
+            payload = self._ticket.loads(token)
+            ticket = Ticket(
+                visitor_id=str(payload["v"]),
+                form_id=int(payload["f"]),
+                sequence_version_id=int(payload["s"]),
+                question_keys=tuple(str(key) for key in payload["q"]),
+                issued_at=datetime.fromtimestamp(float(payload["t"]), tz=now.tzinfo),
+            )
+        except (BadData, KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise TicketRefused("ticket_invalid", "The form ticket is not valid; reload the form.") from exc
+        age = now - ticket.issued_at
+        if age < self.min_fill_time:
+            raise TicketRefused("too_fast", "The form was sent too quickly after it was shown; please try again.")
+        if age > self.ticket_lifetime:
+            raise TicketRefused("ticket_expired", "The form has been open too long; reload it to continue.")
+        return ticket
