@@ -256,7 +256,7 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     key = reader.key(doc.get("key"), f"{path}.key")
     field_name = reader.key(doc.get("field", key), f"{path}.field")
     try:
-        qtype = QuestionType(doc.get("type"))
+        qtype = QuestionType(str(doc.get("type")))
     except ValueError:
         reader.problem(f"{path}.type", "must be one of " + ", ".join(t.value for t in QuestionType))
         qtype = QuestionType.TEXT

@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from dataclasses import field as default
+from enum import StrEnum
 from typing import Any
 
 #: Locales every shipped example covers; a sequence may add more.
 CORE_LOCALES = ("en", "da", "nb", "ro")
 
 
-class QuestionType(str, Enum):
+class QuestionType(StrEnum):
     """What kind of control a question is and what value it produces."""
 
     TEXT = "text"
@@ -78,7 +79,7 @@ class Rules:
     max_choices: int | None = None
 
 
-class Operator(str, Enum):
+class Operator(StrEnum):
     EQUALS = "equals"
     NOT_EQUALS = "not_equals"
     IN = "in"
@@ -161,7 +162,7 @@ class Question:
     field: str
     type: QuestionType
     labels: Mapping[str, str]
-    help: Mapping[str, str] = field(default_factory=dict)
+    help: Mapping[str, str] = default(default_factory=dict)
     options: tuple[Option, ...] = ()
     rules: Rules = Rules()
     #: all conditions must hold for the question to apply

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 from profiling.sequence import Question, QuestionType, Sequence, Stage
@@ -46,7 +46,7 @@ class Knowledge:
         return {name: known.value for name, known in self.fields.items()}
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     #: there are questions to ask now
     ASKING = "asking"
     #: nothing to ask on this visit, but snoozed questions will come back later
