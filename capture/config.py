@@ -32,6 +32,8 @@ class Config:
     ratelimit_ask: str = "120/minute"
     ratelimit_answer: str = "30/minute"
     ratelimit_enabled: bool = True
+    #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none)
+    trusted_proxies: int = 0
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -62,6 +64,12 @@ class Config:
             except ValueError as exc:
                 raise ConfigError(f"{name} must be a number of seconds, not {raw!r}") from exc
 
+        def count(name: str) -> int:
+            raw = env.get(name, "0")
+            if not raw.isdigit():
+                raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+            return int(raw)
+
         return cls(
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_keys=keys,
@@ -73,4 +81,5 @@ class Config:
             ratelimit_ask=env.get("LEADWHEEL_RATELIMIT_ASK", cls.ratelimit_ask),
             ratelimit_answer=env.get("LEADWHEEL_RATELIMIT_ANSWER", cls.ratelimit_answer),
             ratelimit_enabled=env.get("LEADWHEEL_RATELIMIT", "on") != "off",
+            trusted_proxies=count("LEADWHEEL_TRUSTED_PROXIES"),
         )

@@ -29,7 +29,7 @@ RETRYABLE_PG = {"40001", "40P01"}
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _tune_sqlite(engine)

@@ -26,3 +26,19 @@ def upgrade(url: str, revision: str = "head") -> None:
 
 def downgrade(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
+
+
+def is_current(url: str) -> bool:
+    """Whether the database is at the newest migration."""
+    from alembic.runtime.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    from capture.db import make_engine
+
+    heads = set(ScriptDirectory.from_config(alembic_config(url)).get_heads())
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            return set(MigrationContext.configure(connection).get_current_heads()) == heads
+    finally:
+        engine.dispose()

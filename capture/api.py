@@ -1,0 +1,103 @@
+"""Public JSON API under /api/v1: ask for the next questions, answer them.
+
+Requests are CORS-"simple" (POST with a text/plain JSON body), so browsers
+send no preflight; the Origin header is still checked here against the site's
+allowed origins, and a foreign origin gets 403 with no CORS headers at all.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from capture.errors import Refused
+from capture.presenting import asked_json
+from capture.services import Services
+
+api = Blueprint("api", __name__, url_prefix="/api/v1")
+
+FORM_PATH = "/sites/<site_key>/forms/<slug>"
+
+
+def services() -> Services:
+    return current_app.extensions["leadwheel"]  # type: ignore[no-any-return]
+
+
+def _check_origin(site_key: str) -> None:
+    """Refuse a browser request from an origin the site does not list."""
+    site = services().catalog.site(site_key)
+    origin = request.headers.get("Origin")
+    if origin is None:
+        return  # not a cross-origin browser request (server, CLI, same-origin tool)
+    if origin not in site.allowed_origins:
+        raise Refused(403, "origin_not_allowed", "This site does not allow forms on this origin.")
+    g.cors_origin = origin
+
+
+def _json_body() -> dict[str, Any]:
+    """The request body as a JSON object, whatever the content type says (text/plain keeps CORS simple)."""
+    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from Werkzeug
+    if not raw:
+        return {}
+    try:
+        body = json.loads(raw)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise Refused(400, "malformed_json", "The request body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise Refused(400, "malformed_json", "The request body must be a JSON object.")
+    return body
+
+
+@api.after_request
+def _cors(response: Response) -> Response:
+    origin = g.get("cors_origin")
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Max-Age"] = "86400"
+        if request.method == "OPTIONS":
+            response.headers["Access-Control-Allow-Methods"] = "POST"
+            response.headers["Access-Control-Allow-Headers"] = "Content-Type"
+    response.headers.add("Vary", "Origin")
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@api.route(FORM_PATH + "/ask", methods=["OPTIONS"])
+@api.route(FORM_PATH + "/answers", methods=["OPTIONS"])
+def preflight(site_key: str, slug: str) -> Response:
+    _check_origin(site_key)
+    return Response(status=204)
+
+
+@api.post(FORM_PATH + "/ask")
+def ask(site_key: str, slug: str) -> Response:
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    form = svc.catalog.form(site_key, slug)
+    asked = svc.visits.ask(form, body.get("visitor"), body.get("locale"), svc.clock())
+    return jsonify(asked_json(asked))
+
+
+@api.post(FORM_PATH + "/answers")
+def answer(site_key: str, slug: str) -> tuple[Response, int]:
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    form = svc.catalog.form(site_key, slug)
+    stored, asked = svc.visits.answer(form, body, svc.clock())
+    return jsonify({"stored": stored, **asked_json(asked)}), 201
+
+
+@api.get("/openapi.json")
+def openapi() -> Response:
+    from capture.openapi import document
+
+    return jsonify(document())
+
+
+@api.get("/health")
+def health() -> Response:
+    return jsonify({"status": "ok"})

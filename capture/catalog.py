@@ -1,0 +1,126 @@
+"""Sites, forms and published sequences, cached per process.
+
+Published versions are immutable, so a parsed sequence is cached for good.
+Sites and forms can change (origins, a newly published version), so their
+lookups expire after ``ttl``: a change reaches every process within seconds
+while the hot path (ask) usually costs no catalog query at all.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from capture.db import Database
+from capture.errors import not_found
+from capture.models import Form, SequenceVersion, Site
+from profiling.document import load
+from profiling.sequence import Sequence
+
+
+@dataclass(frozen=True)
+class SiteEntry:
+    id: int
+    public_key: str
+    allowed_origins: frozenset[str]
+
+
+@dataclass(frozen=True)
+class PublishedForm:
+    site: SiteEntry
+    form_id: int
+    slug: str
+    version_id: int
+    version: int
+    sequence: Sequence
+
+
+class Catalog:
+    def __init__(self, db: Database, ttl_seconds: float, monotonic: Callable[[], float] = time.monotonic):
+        self._db = db
+        self._ttl = ttl_seconds
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        self._sites: dict[str, tuple[float, SiteEntry | None]] = {}
+        self._forms: dict[tuple[str, str], tuple[float, PublishedForm | None]] = {}
+        self._sequences: dict[int, Sequence] = {}
+
+    def clear(self) -> None:
+        with self._lock:
+            self._sites.clear()
+            self._forms.clear()
+
+    def site(self, public_key: str) -> SiteEntry:
+        """The site with this key, or a 404 refusal."""
+        now = self._monotonic()
+        cached = self._sites.get(public_key)
+        if cached is None or cached[0] < now:
+            entry = self._load_site(public_key)
+            with self._lock:
+                self._sites[public_key] = (now + self._ttl, entry)
+        else:
+            entry = cached[1]
+        if entry is None:
+            raise not_found("site_not_found", "No site has this key.")
+        return entry
+
+    def form(self, public_key: str, slug: str) -> PublishedForm:
+        """The live version of a site's form, or a 404 refusal."""
+        site = self.site(public_key)
+        now = self._monotonic()
+        cached = self._forms.get((public_key, slug))
+        if cached is None or cached[0] < now:
+            published = self._load_form(site, slug)
+            with self._lock:
+                self._forms[(public_key, slug)] = (now + self._ttl, published)
+        else:
+            published = cached[1]
+        if published is None:
+            raise not_found("form_not_found", "This site has no published form with that name.")
+        return published
+
+    def sequence(self, version_id: int) -> Sequence | None:
+        """A published sequence version by id (immutable, so cached for good)."""
+        sequence = self._sequences.get(version_id)
+        if sequence is None:
+            with self._db.read() as session:
+                document = session.scalar(select(SequenceVersion.document).where(SequenceVersion.id == version_id))
+            if document is None:
+                return None
+            sequence = load(document)
+            with self._lock:
+                self._sequences[version_id] = sequence
+        return sequence
+
+    def _load_site(self, public_key: str) -> SiteEntry | None:
+        if len(public_key) > 40:
+            return None
+        with self._db.read() as session:
+            site = session.scalar(select(Site).where(Site.public_key == public_key))
+            if site is None:
+                return None
+            return SiteEntry(id=site.id, public_key=site.public_key, allowed_origins=frozenset(site.allowed_origins))
+
+    def _load_form(self, site: SiteEntry, slug: str) -> PublishedForm | None:
+        if len(slug) > 64:
+            return None
+        with self._db.read() as session:
+            row = session.execute(
+                select(Form.id, SequenceVersion.id, SequenceVersion.version)
+                .join(SequenceVersion, SequenceVersion.form_id == Form.id)
+                .where(Form.site_id == site.id, Form.slug == slug)
+                .order_by(SequenceVersion.version.desc())
+                .limit(1)
+            ).first()
+        if row is None:
+            return None
+        form_id, version_id, version = row
+        sequence = self.sequence(version_id)
+        assert sequence is not None
+        return PublishedForm(
+            site=site, form_id=form_id, slug=slug, version_id=version_id, version=version, sequence=sequence
+        )

@@ -1,0 +1,79 @@
+"""The JSON a visitor's browser receives: localised questions, progress, tokens.
+
+Only what is needed to *ask* is sent. Stored answer values never leave the
+server here, so a shared or stolen visitor token cannot read a profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capture.visits import Asked
+from profiling.sequence import Question, Sequence, localised
+from profiling.wheel import Status
+
+
+def question_json(question: Question, stage_key: str, sequence: Sequence, locale: str) -> dict[str, Any]:
+    def text(texts: Any) -> str:
+        return localised(texts, locale, sequence.default_locale)
+
+    rules = question.rules
+    validation = {
+        "min_length": rules.min_length,
+        "max_length": question.max_length,
+        "min": rules.min_value,
+        "max": rules.max_value,
+        "pattern": rules.pattern,
+        "min_choices": rules.min_choices,
+        "max_choices": rules.max_choices,
+    }
+    body: dict[str, Any] = {
+        "key": question.key,
+        "type": question.type.value,
+        "stage": stage_key,
+        "label": text(question.labels),
+        "help": text(question.help) or None,
+        "required": rules.required,
+        "skippable": question.skippable,
+        "validation": {name: value for name, value in validation.items() if value is not None},
+    }
+    if question.options:
+        body["options"] = [{"value": o.value, "label": text(o.labels)} for o in question.options]
+    if question.consent is not None:
+        body["consent_version"] = question.consent.version
+    return body
+
+
+def asked_json(asked: Asked) -> dict[str, Any]:
+    sequence = asked.form.sequence
+    locale = asked.locale
+    plan = asked.plan
+    stage_of = {q.key: stage.key for stage, q in sequence.questions()}
+    current = plan.current_stage
+    body: dict[str, Any] = {
+        "visitor": asked.visitor_token,
+        "locale": locale,
+        "status": plan.status.value,
+        "form": {"slug": asked.form.slug, "version": asked.form.version},
+        "questions": [question_json(q, stage_of[q.key], sequence, locale) for q in plan.questions],
+        "ticket": asked.ticket,
+        "progress": {
+            "step": current + 1,
+            "steps": len(plan.stages),
+            "stage": plan.stages[current].stage.key,
+            "stages": [
+                {
+                    "key": p.stage.key,
+                    "label": localised(p.stage.labels, locale, sequence.default_locale),
+                    "known": p.known,
+                    "declined": p.declined,
+                    "total": p.total,
+                    "done": p.done,
+                }
+                for p in plan.stages
+            ],
+        },
+    }
+    if plan.status is not Status.ASKING:
+        body["thank_you"] = localised(sequence.thank_you, locale, sequence.default_locale) or None
+    return body

@@ -1,0 +1,123 @@
+"""What marketers and operators change: sites, forms, and published sequence versions."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from capture.models import Form, SequenceVersion, Site
+from profiling.document import KEY_PATTERN, dump, load
+from profiling.sequence import Sequence
+
+
+class PublishingError(ValueError):
+    """An operator's request that cannot be carried out; the message says why."""
+
+
+def normalise_origin(raw: str) -> str:
+    """``https://Example.com:443/path`` → ``https://example.com``: what browsers send as Origin."""
+    parts = urlsplit(raw.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise PublishingError(f"'{raw}' is not an origin such as https://www.example.com")
+    if parts.username or parts.password:
+        raise PublishingError(f"'{raw}' must not contain a user name or password")
+    default_port = {"http": 80, "https": 443}[parts.scheme]
+    try:
+        port = parts.port
+    except ValueError as exc:
+        raise PublishingError(f"'{raw}' has an invalid port") from exc
+    host = parts.hostname.lower()
+    if ":" in host:
+        host = f"[{host}]"
+    return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
+
+
+def create_site(session: Session, name: str, origins: list[str], now: datetime) -> Site:
+    name = name.strip()
+    if not name or len(name) > 200:
+        raise PublishingError("a site needs a name of 1 to 200 characters")
+    if not origins:
+        raise PublishingError("a site needs at least one allowed origin (--origin https://www.example.com)")
+    site = Site(
+        name=name,
+        public_key="site_" + secrets.token_urlsafe(18),
+        allowed_origins=sorted({normalise_origin(origin) for origin in origins}),
+        created_at=now,
+    )
+    session.add(site)
+    session.flush()
+    return site
+
+
+def find_site(session: Session, public_key: str) -> Site:
+    site = session.scalar(select(Site).where(Site.public_key == public_key))
+    if site is None:
+        raise PublishingError(f"no site has the key '{public_key}'")
+    return site
+
+
+def checksum(sequence: Sequence) -> str:
+    canonical = json.dumps(dump(sequence), sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Published:
+    form: Form
+    version: SequenceVersion
+    #: False when the document equals the live version, so nothing new was published
+    created: bool
+
+
+def publish(session: Session, site: Site, slug: str, sequence: Sequence, now: datetime, name: str = "") -> Published:
+    """Publish ``sequence`` as the next immutable version of the site's form ``slug``.
+
+    The form is created on first publish. Publishing the same document again is
+    a no-op, so importing a file from git twice does not churn versions.
+    """
+    if not KEY_PATTERN.match(slug.replace("-", "_")):
+        raise PublishingError("a form slug is lower-case letters, digits, - and _, starting with a letter")
+    form = session.scalar(select(Form).where(Form.site_id == site.id, Form.slug == slug).with_for_update())
+    if form is None:
+        form = Form(site_id=site.id, slug=slug, name=name or sequence.name, created_at=now)
+        session.add(form)
+        session.flush()
+    digest = checksum(sequence)
+    live = session.scalar(
+        select(SequenceVersion).where(SequenceVersion.form_id == form.id).order_by(SequenceVersion.version.desc())
+    )
+    if live is not None and live.checksum == digest:
+        return Published(form=form, version=live, created=False)
+    number = session.scalar(select(func.max(SequenceVersion.version)).where(SequenceVersion.form_id == form.id)) or 0
+    version = SequenceVersion(
+        form_id=form.id, version=number + 1, document=dump(sequence), checksum=digest, published_at=now
+    )
+    session.add(version)
+    session.flush()
+    return Published(form=form, version=version, created=True)
+
+
+def published_sequence(session: Session, site: Site, slug: str, version: int | None = None) -> SequenceVersion:
+    """A published version of a form (the live one unless ``version`` is given)."""
+    query = (
+        select(SequenceVersion)
+        .join(Form, Form.id == SequenceVersion.form_id)
+        .where(Form.site_id == site.id, Form.slug == slug)
+    )
+    if version is not None:
+        query = query.where(SequenceVersion.version == version)
+    found = session.scalar(query.order_by(SequenceVersion.version.desc()).limit(1))
+    if found is None:
+        raise PublishingError(f"the site has no published form '{slug}'" + (f" version {version}" if version else ""))
+    return found
+
+
+def sequence_of(version: SequenceVersion) -> Sequence:
+    return load(version.document)

@@ -1,0 +1,199 @@
+"""The two things a visitor does: be asked the next questions, and answer them.
+
+This is the service layer between the HTTP routes and the core: it loads what
+is known, lets the wheel decide, checks answers against the render ticket and
+the question definitions, and stores them in one retried transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from capture.catalog import Catalog, PublishedForm
+from capture.db import Database
+from capture.errors import invalid
+from capture.profiles import GivenAnswer, Provenance, load_knowledge, record_answers, start_visit
+from forms import validate_answers
+from profiling.identity import Ticket, TicketRefused, Tokens, new_visitor_id
+from profiling.sequence import QuestionType, Sequence, localised
+from profiling.wheel import Plan, next_questions
+
+LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
+MAX_URL = 2048
+
+
+def choose_locale(requested: Any, sequence: Sequence) -> str:
+    """The sequence locale closest to what the visitor asked for (else its default)."""
+    available = sequence.locales
+    if isinstance(requested, str) and LOCALE.match(requested) and len(requested) <= 35:
+        tag = requested.replace("_", "-")
+        for candidate in (tag, tag.split("-")[0].lower()):
+            if candidate in available:
+                return candidate
+        if tag.split("-")[0].lower() == "no" and "nb" in available:
+            return "nb"  # plain "no" (Norwegian) reads as Bokmål
+    return sequence.default_locale
+
+
+def clean_page_url(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or len(raw) > MAX_URL:
+        raise invalid(
+            "invalid_page_url",
+            "page_url must be an http(s) URL of at most 2048 characters",
+            {"page_url": "Not an http(s) URL of at most 2048 characters."},
+        )
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise invalid("invalid_page_url", "page_url must be an http(s) URL", {"page_url": "Not an http(s) URL."})
+    # Drop credentials and fragments: provenance needs the page, not secrets.
+    netloc = parts.hostname or ""
+    if parts.port:
+        netloc += f":{parts.port}"
+    return parts._replace(netloc=netloc, fragment="").geturl()
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The wheel's plan for one visit, with the tokens to carry it."""
+
+    visitor_id: str
+    visitor_token: str
+    locale: str
+    plan: Plan
+    ticket: str | None
+    form: PublishedForm
+
+
+class Visits:
+    def __init__(self, db: Database, catalog: Catalog, tokens: Tokens, visit_gap: timedelta):
+        self.db = db
+        self.catalog = catalog
+        self.tokens = tokens
+        self.visit_gap = visit_gap
+
+    def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime) -> Asked:
+        """Plan this visit. A bad, forged or expired token simply means a new visitor."""
+        visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
+        with self.db.read() as session:
+            view = load_knowledge(session, visitor_id, form.form_id)
+        idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
+        if view.lead_id is not None and idle:
+            with self.db.write() as session:
+                if start_visit(session, view.lead_id, now, self.visit_gap):
+                    view = load_knowledge(session, visitor_id, form.form_id)
+        return self._plan(form, visitor_id, view.knowledge, locale, now)
+
+    def _plan(self, form: PublishedForm, visitor_id: str, knowledge: Any, locale: Any, now: datetime) -> Asked:
+        plan = next_questions(form.sequence, knowledge, now)
+        ticket = None
+        if plan.questions:
+            ticket = self.tokens.ticket(
+                Ticket(
+                    visitor_id=visitor_id,
+                    form_id=form.form_id,
+                    sequence_version_id=form.version_id,
+                    question_keys=tuple(q.key for q in plan.questions),
+                    issued_at=now,
+                )
+            )
+        return Asked(
+            visitor_id=visitor_id,
+            visitor_token=self.tokens.visitor_token(visitor_id, now),
+            locale=choose_locale(locale, form.sequence),
+            plan=plan,
+            ticket=ticket,
+            form=form,
+        )
+
+    def answer(self, form: PublishedForm, body: Mapping[str, Any], now: datetime) -> tuple[int, Asked]:
+        """Check and store one submission; return how many answers were stored and the next plan.
+
+        Nothing is stored unless the whole submission is valid.
+        """
+        try:
+            ticket = self.tokens.read_ticket(body.get("ticket"), now)
+        except TicketRefused as refused:
+            raise invalid(refused.code, refused.message) from None
+        if ticket.form_id != form.form_id:
+            raise invalid("ticket_invalid", "This ticket belongs to another form; reload the form.")
+        sequence = self.catalog.sequence(ticket.sequence_version_id)
+        if sequence is None:
+            raise invalid("ticket_invalid", "The form this ticket was issued for no longer exists; reload the form.")
+        locale = choose_locale(body.get("locale"), sequence)
+        page_url = clean_page_url(body.get("page_url"))
+        given = self._check(sequence, ticket, body, locale)
+        provenance = Provenance(
+            visitor_id=ticket.visitor_id,
+            site_id=form.site.id,
+            form_id=form.form_id,
+            sequence_version_id=ticket.sequence_version_id,
+            page_url=page_url,
+            locale=locale,
+            asked_at=ticket.issued_at,
+            answered_at=now,
+        )
+        self.db.run(lambda session: record_answers(session, provenance, given))
+        with self.db.read() as session:
+            view = load_knowledge(session, ticket.visitor_id, form.form_id)
+        return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
+
+    def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:
+        answers = body.get("answers", {})
+        skipped = body.get("skipped", [])
+        if not isinstance(answers, dict):
+            raise invalid(
+                "invalid_body", "answers must be an object of question key to value", {"answers": "Must be an object."}
+            )
+        if not isinstance(skipped, list) or not all(isinstance(k, str) for k in skipped):
+            raise invalid(
+                "invalid_body",
+                "skipped must be a list of question keys",
+                {"skipped": "Must be a list of question keys."},
+            )
+        shown = set(ticket.question_keys)
+        fields: dict[str, str] = {}
+        for key in list(answers) + skipped:
+            if key not in shown:
+                fields[key] = "This question was not asked in this form."
+        for key in skipped:
+            question = sequence.question(key)
+            if key in answers:
+                fields[key] = "A question cannot be both answered and skipped."
+            elif question is not None and not question.skippable:
+                fields[key] = "This question cannot be skipped."
+        if fields:
+            raise invalid(
+                "unexpected_questions", "The submission names questions that cannot be answered here.", fields
+            )
+
+        questions = [q for key in ticket.question_keys if key not in skipped and (q := sequence.question(key))]
+        validated = validate_answers(questions, answers, locale, sequence.default_locale)
+        if not validated.ok:
+            raise invalid(
+                "invalid_answers",
+                "Some answers need attention.",
+                {key: errors[0].message for key, errors in validated.errors.items()},
+            )
+        given: list[GivenAnswer] = []
+        for question in questions:
+            if question.key not in validated.values:
+                continue
+            value = validated.values[question.key]
+            consent_text = None
+            if question.type is QuestionType.CONSENT and question.consent is not None:
+                consent_text = localised(question.consent.texts, locale, sequence.default_locale)
+            given.append(GivenAnswer(question=question, value=value, consent_text=consent_text))
+        for key in skipped:
+            question = sequence.question(key)
+            assert question is not None
+            given.append(GivenAnswer(question=question, value=None, skipped=True))
+        if not given:
+            raise invalid("nothing_to_store", "Answer at least one question, or choose “not now”.")
+        return given

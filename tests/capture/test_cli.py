@@ -1,0 +1,105 @@
+"""The ``leadwheel`` command: sites, sequence import/export, clear errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from click.testing import CliRunner
+
+from capture.cli import main
+from tests.capture.conftest import SMALL_WHEEL
+
+
+@pytest.fixture
+def run(config: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    runner = CliRunner()
+
+    def invoke(*args: str) -> Any:
+        return runner.invoke(main, list(args), catch_exceptions=False)
+
+    return invoke
+
+
+def test_site_create_prints_a_key_and_import_export_round_trips(run: Any, tmp_path: Path) -> None:
+    created = run(
+        "site",
+        "create",
+        "Northwind",
+        "--origin",
+        "https://www.northwind.example/",
+        "--origin",
+        "HTTPS://Shop.Northwind.example:443",
+    )
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip().splitlines()[0]
+    assert key.startswith("site_")
+    assert "https://shop.northwind.example" in run("site", "list").output
+
+    source = tmp_path / "wheel.yaml"
+    source.write_text(yaml.safe_dump(SMALL_WHEEL, allow_unicode=True), encoding="utf-8")
+    first = run("sequence", "import", str(source), "--form", "wheel", "--site", key)
+    assert first.exit_code == 0 and "version 1" in first.output
+    again = run("sequence", "import", str(source), "--form", "wheel", "--site", key)
+    assert again.exit_code == 0 and "nothing published" in again.output
+
+    exported = run("sequence", "export", "--form", "wheel", "--site", key, "--format", "json")
+    assert exported.exit_code == 0
+    document = json.loads(exported.stdout)
+    assert document["stages"][0]["questions"][1]["key"] == "email"
+    edited = tmp_path / "wheel.json"
+    document["settings"]["questions_per_visit"] = 2
+    edited.write_text(json.dumps(document), encoding="utf-8")
+    second = run("sequence", "import", str(edited), "--form", "wheel", "--site", key)
+    assert "version 2" in second.output
+    old = run("sequence", "export", "--form", "wheel", "--site", key, "--version", "1")
+    assert yaml.safe_load(old.stdout)["settings"]["questions_per_visit"] == 3
+
+
+def test_bad_files_and_arguments_fail_with_a_clear_message(run: Any, tmp_path: Path) -> None:
+    key = run("site", "create", "Shop", "--origin", "https://shop.example").stdout.strip()
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("stages: [\n", encoding="utf-8")
+    result = run("sequence", "import", str(broken), "--form", "wheel", "--site", key)
+    assert result.exit_code != 0 and "not valid YAML" in result.output and "Traceback" not in result.output
+
+    wrong = tmp_path / "wrong.yaml"
+    wrong.write_text(
+        yaml.safe_dump(
+            {
+                "name": "x",
+                "stages": [{"key": "a", "label": "A", "questions": [{"key": "q", "type": "dropdown", "label": "Q"}]}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    result = run("sequence", "import", str(wrong), "--form", "wheel", "--site", key)
+    assert result.exit_code != 0 and "stages[0].questions[0].type" in result.output
+
+    missing = run("sequence", "import", str(tmp_path / "nope.yaml"), "--form", "wheel", "--site", key)
+    assert missing.exit_code != 0 and "cannot read" in missing.output
+    unknown_site = run("sequence", "export", "--form", "wheel", "--site", "site_nope")
+    assert unknown_site.exit_code != 0 and "no site has the key" in unknown_site.output
+    no_form = run("sequence", "export", "--form", "nope", "--site", key)
+    assert no_form.exit_code != 0 and "no published form" in no_form.output
+    bad_origin = run("site", "create", "Shop", "--origin", "ftp://shop.example")
+    assert bad_origin.exit_code != 0 and "is not an origin" in bad_origin.output
+
+
+def test_serve_refuses_to_start_without_a_secret_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    result = CliRunner().invoke(main, ["serve"])
+    assert result.exit_code != 0 and "SECRET_KEY is not set" in result.output
+
+
+def test_stats_report_skip_rates(run: Any, browser: Any) -> None:
+    browser.ask()
+    browser.answer({"email": "a@example.com", "customer_type": "b2c"}, skipped=["first_name"])
+    result = run("sequence", "stats", "--form", "wheel", "--site", browser.form.site_key)
+    assert result.exit_code == 0
+    line = next(line for line in result.output.splitlines() if line.startswith("first_name"))
+    assert line.split()[1:] == ["0", "1", "100%"]

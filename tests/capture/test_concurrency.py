@@ -1,0 +1,80 @@
+"""Two tabs (or two browsers) submitting at the same moment lose nothing and make one lead per e-mail."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from capture.models import Answer, Lead, ProfileField
+from tests.capture.conftest import Browser
+
+ROUNDS = 8
+
+
+def at_once(*calls: Callable[[], Any]) -> list[Any]:
+    """Run the calls in threads released together by a barrier; return their results."""
+    barrier = threading.Barrier(len(calls))
+    results: list[Any] = [None] * len(calls)
+
+    def run(index: int, call: Callable[[], Any]) -> None:
+        barrier.wait()
+        results[index] = call()
+
+    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+def test_two_tabs_of_one_visitor_lose_no_answer(app: Any, publish_form: Any, clock: Any) -> None:
+    form = publish_form()
+    db = app.extensions["leadwheel"].db
+    for round_ in range(ROUNDS):
+        first = Browser(app.test_client(), form, clock)
+        first.ask()
+        second = Browser(app.test_client(), form, clock, token=first.token)
+        second.ask()  # the same visitor in another tab, with its own ticket
+        clock.advance(seconds=3)
+        email = f"tab{round_}@example.com"
+        in_first = {"email": email, "first_name": f"Tab one {round_}", "customer_type": "b2b"}
+        in_second = {"email": email, "customer_type": "b2c"}
+        results = at_once(
+            lambda first=first, answers=in_first: first.answer(answers, wait=0),
+            lambda second=second, answers=in_second: second.answer(answers, wait=0),
+        )
+        assert [r.status_code for r in results] == [201, 201], [r.get_json() for r in results]
+    with db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == ROUNDS
+        assert session.scalar(select(func.count()).select_from(Answer)) == 5 * ROUNDS, "every answer kept"
+        assert session.scalar(select(func.count()).select_from(ProfileField)) == 3 * ROUNDS
+
+
+def test_two_browsers_with_one_new_email_make_one_lead(app: Any, publish_form: Any, clock: Any) -> None:
+    form = publish_form()
+    db = app.extensions["leadwheel"].db
+    for round_ in range(ROUNDS):
+        tabs = [Browser(app.test_client(), form, clock) for _ in range(3)]
+        for tab in tabs:
+            tab.ask()
+        clock.advance(seconds=3)
+        email = f"race{round_}@example.com"
+        tab_answers = [{"email": email, "first_name": f"Tab {i}", "customer_type": "b2b"} for i in range(len(tabs))]
+        results = at_once(
+            *[(lambda tab=tab, answers=answers: tab.answer(answers, wait=0)) for tab, answers in zip(tabs, tab_answers)]
+        )
+        assert [r.status_code for r in results] == [201, 201, 201], [r.get_json() for r in results]
+        with db.read() as session:
+            owners = session.scalars(select(Lead).where(Lead.email == email)).all()
+            assert len(owners) == 1
+            live = session.scalar(
+                select(func.count()).select_from(Lead).where(Lead.merged_into_id.is_(None), Lead.email == email)
+            )
+            assert live == 1
+            assert (
+                session.scalar(select(func.count()).select_from(Answer).where(Answer.lead_id == owners[0].id)) == 9
+            ), "every tab's three answers belong to the one lead"

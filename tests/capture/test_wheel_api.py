@@ -1,0 +1,197 @@
+"""The knowledge wheel through the public API: ask, answer, come back, get the next questions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+
+from capture.models import Answer, Lead, ProfileField, Visitor
+from tests.capture.conftest import Browser
+
+
+def count(app: Any, model: Any) -> int:
+    with app.extensions["leadwheel"].db.read() as session:
+        return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def answers(app: Any) -> list[Answer]:
+    with app.extensions["leadwheel"].db.read() as session:
+        return list(session.scalars(select(Answer).order_by(Answer.id)))
+
+
+def test_first_visit_asks_email_first_then_the_basics(browser: Browser) -> None:
+    body = browser.ask()
+    assert browser.asked_keys() == ["email", "first_name", "customer_type"]
+    assert body["status"] == "asking"
+    assert body["progress"]["step"] == 1 and body["progress"]["steps"] == 5
+    assert body["progress"]["stage"] == "basics"
+    email = body["questions"][0]
+    assert email["type"] == "email" and email["required"] is True and email["label"] == "E-mail"
+    radio = body["questions"][2]
+    assert radio["options"] == [{"value": "b2b", "label": "My company"}, {"value": "b2c", "label": "Myself"}]
+    assert body["ticket"] and body["visitor"]
+
+
+def test_wheel_moves_on_each_visit_and_never_asks_a_known_field(app: Any, browser: Browser, clock: Any) -> None:
+    browser.ask()
+    response = browser.answer({"email": "Ada@Example.COM", "first_name": "Ada", "customer_type": "b2b"})
+    assert response.status_code == 201, response.get_json()
+    assert response.get_json()["stored"] == 3
+    assert browser.asked_keys() == ["company_size", "looking_for", "consent"]
+    assert browser.last["progress"]["stage"] == "need"
+
+    clock.advance(hours=2)  # a later visit: the same token, the next questions
+    browser.ask()
+    assert browser.asked_keys() == ["company_size", "looking_for", "consent"]
+    assert browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True}).status_code == 201
+    assert browser.asked_keys() == ["budget", "procurement", "buying_timeline"]  # procurement: size ≥ 50
+    seen: set[str] = {"email", "first_name", "customer_type", "company_size", "looking_for", "consent"}
+    for _ in range(5):
+        if browser.last["status"] == "complete":
+            break
+        keys = browser.asked_keys()
+        assert not seen & set(keys), "a known field was asked again"
+        seen |= set(keys)
+        values = {
+            "budget": "large",
+            "procurement": "Tender",
+            "buying_timeline": "3m",
+            "decides": True,
+            "phone": "+45 12 34 56 78",
+        }
+        assert browser.answer({k: values[k] for k in keys}).status_code == 201
+        clock.advance(hours=1)
+        browser.ask()
+    assert browser.last["status"] == "complete"
+    assert browser.last["questions"] == [] and browser.last["ticket"] is None
+    assert browser.last["thank_you"] == "Thanks, we know all we need."
+    assert all(stage["done"] for stage in browser.last["progress"]["stages"])
+    with app.extensions["leadwheel"].db.read() as session:
+        lead = session.scalar(select(Lead))
+        assert lead is not None and lead.email == "ada@example.com"
+        profile = dict(session.execute(select(ProfileField.field, ProfileField.value)).all())
+    assert profile["company_size"] == 120 and profile["looking_for"] == ["reports"]
+    assert profile["marketing_consent"] is True and profile["decides"] is True
+
+
+def test_b2c_visitor_walks_another_path(browser: Browser) -> None:
+    browser.ask()
+    browser.answer({"email": "bo@example.dk", "first_name": "Bo", "customer_type": "b2c"})
+    assert browser.asked_keys() == ["looking_for", "consent", "budget"]  # no company size for B2C
+
+
+def test_labels_follow_the_visitors_language_with_fallback(browser: Browser) -> None:
+    browser.locale = "da-DK"
+    body = browser.ask()
+    assert body["locale"] == "da"
+    assert [q["label"] for q in body["questions"]] == ["E-mail", "Fornavn", "Køber til"]
+    assert body["progress"]["stages"][0]["label"] == "Grundlæggende"
+    browser.locale = "ro"  # no Romanian in this wheel: the default language
+    assert browser.ask()["questions"][1]["label"] == "First name"
+
+
+def test_answers_keep_their_provenance(app: Any, browser: Browser, clock: Any) -> None:
+    asked_at = clock.now
+    browser.ask()
+    browser.answer({"email": "ada@example.com", "customer_type": "b2c"}, locale="en")
+    (row,) = [a for a in answers(app) if a.field == "email"]
+    assert row.field == "email" and row.question_key == "email" and row.value == "ada@example.com"
+    assert row.page_url == "https://www.example.com/pricing" and row.locale == "en"
+    assert row.asked_at == asked_at and row.answered_at == clock.now
+    assert row.sequence_version_id == browser.form.version_id and row.form_id == browser.form.form_id
+    assert row.source == "form" and row.skipped is False
+
+
+def test_consent_stores_the_exact_text_and_version(app: Any, browser: Browser) -> None:
+    browser.locale = "da"
+    browser.ask()
+    browser.answer({"email": "ada@example.com", "customer_type": "b2c"})
+    assert "consent" in browser.asked_keys()
+    assert browser.answer({"consent": True}).status_code == 201
+    consent = [a for a in answers(app) if a.field == "marketing_consent"][0]
+    assert consent.value is True
+    assert consent.consent_text == "I må sende mig e-mails." and consent.consent_version == "2026-11"
+
+
+def test_stored_values_never_reach_the_browser(browser: Browser) -> None:
+    browser.ask()
+    browser.answer({"email": "secret.person@example.com", "first_name": "Zebedee", "customer_type": "b2b"})
+    browser.ask()
+    text = str(browser.last)
+    assert "secret.person" not in text and "Zebedee" not in text
+
+
+def test_html_is_stored_as_text(app: Any, browser: Browser) -> None:
+    browser.ask()
+    payload = '"><img src=x onerror=alert(1)><script>alert(2)</script>'
+    assert browser.answer({"email": "x@example.com", "first_name": payload, "customer_type": "b2c"}).status_code == 201
+    assert [a.value for a in answers(app) if a.field == "first_name"] == [payload]
+
+
+def test_not_now_snoozes_a_question_until_later_visits(app: Any, browser: Browser, clock: Any) -> None:
+    browser.ask()
+    browser.answer({"email": "ada@example.com", "customer_type": "b2c"}, skipped=["first_name"])
+    skipped = [a for a in answers(app) if a.skipped]
+    assert [(a.question_key, a.value) for a in skipped] == [("first_name", None)]
+    assert "first_name" not in browser.asked_keys()
+    clock.advance(hours=1)  # visit 2: still snoozed
+    browser.ask()
+    assert "first_name" not in browser.asked_keys()
+    clock.advance(hours=1)  # visit 3: back, behind the others
+    browser.ask()
+    assert browser.asked_keys() == ["looking_for", "consent", "budget"]
+    browser.answer({"looking_for": ["reports"], "consent": True, "budget": "small"})
+    assert browser.asked_keys() == ["buying_timeline", "decides", "phone"]  # fresh questions first
+    browser.answer({"buying_timeline": "6m", "decides": False, "phone": "12345678"})
+    assert browser.asked_keys() == ["first_name"]  # the snoozed one, behind all others
+    browser.answer({}, skipped=["first_name"])  # skipped again: the wheel gives up on it
+    assert browser.last["status"] == "complete"
+    assert browser.last["progress"]["stages"][0]["declined"] == 1
+
+
+def test_stale_timeline_is_asked_again_after_its_freshness(app: Any, browser: Browser, clock: Any) -> None:
+    browser.ask()
+    browser.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2c"})
+    browser.answer({"looking_for": ["reports"], "consent": True, "budget": "small"})
+    assert browser.asked_keys()[0] == "buying_timeline"
+    browser.answer({"buying_timeline": "12m", "decides": True, "phone": "12345678"})
+    clock.advance(days=30)
+    assert browser.ask()["status"] == "complete"
+    clock.advance(days=61)
+    browser.ask()
+    assert browser.asked_keys() == ["buying_timeline"]
+
+
+def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any, publish_form: Any, clock: Any) -> None:
+    form = publish_form()
+    office = Browser(client, form, clock)
+    office.ask()
+    office.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"})
+    office.answer({"company_size": 10, "looking_for": ["reports"], "consent": True})
+
+    home = Browser(client, form, clock)
+    home.ask()
+    assert home.answer({"first_name": "Ada L.", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
+    assert count(app, Lead) == 2
+    for _ in range(8):  # email is snoozed: it comes back after two visits, behind the open questions
+        clock.advance(hours=1)
+        home.ask()
+        if "email" in home.asked_keys():
+            break
+        assert home.answer({}, skipped=home.asked_keys()).status_code == 201
+    assert "email" in home.asked_keys()
+    assert home.answer({"email": "ADA@example.com"}).status_code == 201
+
+    with app.extensions["leadwheel"].db.read() as session:
+        live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
+        assert len(live) == 1 and live[0].email == "ada@example.com"
+        assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
+        profile = dict(session.execute(select(ProfileField.field, ProfileField.value)).all())
+    assert profile["first_name"] == "Ada L."  # the newest value wins
+    assert profile["company_size"] == 10  # nothing from the office browser is lost
+    stored = answers(app)
+    assert {a.lead_id for a in stored} == {live[0].id}
+    assert len([a for a in stored if not a.skipped]) == 9  # 6 from the office, 3 from home: none lost
+    # The home browser now continues where the office left off.
+    assert not {"company_size", "looking_for", "consent"} & set(home.asked_keys())
