@@ -74,6 +74,6 @@ def asked_json(asked: Asked) -> dict[str, Any]:
             ],
         },
     }
-    if plan.status is not Status.ASKING:
+    if plan.status is Status.COMPLETE:
         body["thank_you"] = localised(sequence.thank_you, locale, sequence.default_locale) or None
     return body

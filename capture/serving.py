@@ -17,7 +17,8 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
 
     def load_config(self) -> None:
         for key, value in self.options.items():
-            self.cfg.set(key, value)
+            if key in self.cfg.settings:  # settings newer than the installed gunicorn are skipped
+                self.cfg.set(key, value)
 
     def load(self) -> Any:
         from capture.app import create_app
@@ -35,6 +36,9 @@ def serve_app(bind: str | list[str], *, workers: int, config: Config, threads: i
             "accesslog": "-",
             "worker_tmp_dir": "/tmp",
             "access_log_format": '"%(m)s %(U)s" %(s)s %(b)s %(M)sms',
+            # gunicorn 24+ opens a control socket at one fixed path per user; two servers
+            # (the demo and a test, say) would fight over it, and Leadwheel does not use it.
+            "control_socket_disable": True,
         },
         config,
     ).run()

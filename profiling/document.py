@@ -97,6 +97,9 @@ class _Reader:
     def problem(self, path: str, message: str) -> None:
         self.problems.append(f"{path}: {message}" if path else message)
 
+    def problems_under(self, path: str) -> bool:
+        return any(p.startswith(f"{path}.") or p.startswith(f"{path}:") for p in self.problems)
+
     def texts(self, raw: Any, path: str, default_locale: str, *, required: bool) -> dict[str, str]:
         if raw is None:
             if required:
@@ -117,7 +120,9 @@ class _Reader:
                 self.problem(f"{path}.{locale}", f"is longer than {MAX_TEXT} characters")
             else:
                 texts[locale] = text
-        if required and texts and default_locale not in texts:
+        if required and not texts and not self.problems_under(path):
+            self.problem(path, "is required")
+        elif required and texts and default_locale not in texts:
             self.problem(path, f"needs a text in the default locale '{default_locale}'")
         return texts
 
@@ -220,6 +225,8 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
     stages: list[Stage] = []
     stage_keys: set[str] = set()
     question_keys: set[str] = set()
+    #: the first question asking each field so far: conditions may only look back
+    asked_before: dict[str, Question] = {}
     count = 0
     for i, item in enumerate(items):
         path = f"stages[{i}]"
@@ -239,6 +246,8 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
             if question.key in question_keys:
                 reader.problem(f"{qpath}.key", f"'{question.key}' is used by another question")
             question_keys.add(question.key)
+            _check_conditions_look_back(reader, question, f"{qpath}.when", asked_before)
+            asked_before.setdefault(question.field, question)
             questions.append(question)
         count += len(raw_questions)
         for extra in sorted(set(stage) - {"key", "label", "questions"}, key=str):
@@ -246,10 +255,46 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
         stages.append(Stage(key=key, labels=labels, questions=tuple(questions)))
     if count > MAX_QUESTIONS:
         reader.problem("stages", f"at most {MAX_QUESTIONS} questions in a sequence")
+    if items and not count:
+        reader.problem("stages", "needs at least one question")
     return tuple(stages)
 
 
+_NUMERIC = (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE)
+
+
+def _check_conditions_look_back(
+    reader: _Reader, question: Question, path: str, asked_before: Mapping[str, Question]
+) -> None:
+    """A condition must name a field asked *earlier*, and test it with a value that field can have.
+
+    A typo in a field name, or ``equals: enterprise`` on a select without that
+    option, would otherwise make the question silently never apply.
+    """
+    for i, condition in enumerate(question.conditions):
+        cpath = f"{path}[{i}]"
+        source = asked_before.get(condition.field)
+        if source is None:
+            reader.problem(f"{cpath}.field", f"'{condition.field}' is not asked by any earlier question")
+            continue
+        op = condition.operator
+        test_path = f"{cpath}.{op.value}"
+        if op in _NUMERIC and source.type is not QuestionType.NUMBER:
+            reader.problem(test_path, f"compares numbers, but '{condition.field}' is a {source.type.value} question")
+        elif op is Operator.CONTAINS and source.type is not QuestionType.MULTI_SELECT:
+            reader.problem(test_path, f"applies to multi-select questions, not {source.type.value}")
+        elif source.options and op is not Operator.KNOWN:
+            wanted = condition.value if op in (Operator.IN, Operator.NOT_IN) else [condition.value]
+            unknown = [value for value in wanted if value not in source.option_values]
+            if unknown:
+                offered = ", ".join(source.option_values)
+                reader.problem(test_path, f"{unknown[0]!r} is not an option of '{condition.field}' ({offered})")
+
+
 def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Question | None:
+    if isinstance(raw, Mapping) and not raw:
+        reader.problem(path, "is empty: a question needs at least a key, a type and a label")
+        return None
     doc = reader.mapping(raw, path)
     if not doc:
         return None
@@ -264,6 +309,8 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     help_texts = reader.texts(doc.get("help"), f"{path}.help", default_locale, required=False)
     options = _options(reader, doc.get("options"), f"{path}.options", qtype, default_locale)
     rules = _rules(reader, doc, path, qtype)
+    if options and rules.min_choices is not None and rules.min_choices > len(options):
+        reader.problem(f"{path}.min_choices", f"is more than the {len(options)} options offered")
     conditions = _conditions(reader, doc.get("when"), f"{path}.when", field_name)
     freshness = None
     if doc.get("freshness_days") is not None:
@@ -273,8 +320,10 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     consent = None
     if qtype is QuestionType.CONSENT:
         version = doc.get("consent_version")
-        if not isinstance(version, str) or not version.strip():
+        if version is None:
             reader.problem(f"{path}.consent_version", "is required for a consent question")
+        elif not isinstance(version, str) or not version.strip():
+            reader.problem(f"{path}.consent_version", "must be a text; quote it in YAML, e.g. '2026-01-15'")
         else:
             consent = Consent(texts=labels, version=version)
     elif "consent_version" in doc:
@@ -383,6 +432,8 @@ def _conditions(reader: _Reader, raw: Any, path: str, own_field: str) -> tuple[C
     for i, item in enumerate(reader.items(raw, path)):
         cpath = f"{path}[{i}]"
         doc = reader.mapping(item, cpath)
+        if isinstance(item, Mapping) and not item:
+            reader.problem(cpath, "is empty: a condition needs a field and one test")
         if not doc:
             continue
         field_name = reader.key(doc.get("field"), f"{cpath}.field")
