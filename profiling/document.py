@@ -36,6 +36,15 @@ MAX_STAGES = 20
 MAX_QUESTIONS = 200
 MAX_OPTIONS = 100
 MAX_TEXT = 2000
+#: Numbers beyond this are typos, and past 2**53 they stop surviving a float round trip.
+MAX_NUMBER = 10**15
+#: A century: any longer freshness is "never stale" and would overflow date arithmetic.
+MAX_FRESHNESS_DAYS = 36_500
+#: Long or deeply nested patterns can exhaust the regex compiler; real validators are short.
+MAX_PATTERN = 500
+#: Control characters (other than tab and newline) do not survive a YAML round trip and
+#: never belong in a label.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _RULE_KEYS = {
     "required": ("required", bool),
@@ -118,6 +127,8 @@ class _Reader:
                 self.problem(f"{path}.{locale}", "must be a non-empty text")
             elif len(text) > MAX_TEXT:
                 self.problem(f"{path}.{locale}", f"is longer than {MAX_TEXT} characters")
+            elif _CONTROL.search(text):
+                self.problem(f"{path}.{locale}", "contains a control character")
             else:
                 texts[locale] = text
         if required and not texts and not self.problems_under(path):
@@ -135,6 +146,9 @@ class _Reader:
     def number(self, raw: Any, path: str, kind: type) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             self.problem(path, "must be a number")
+            return None
+        if not -MAX_NUMBER <= raw <= MAX_NUMBER:
+            self.problem(path, f"is out of range (at most {MAX_NUMBER:.0e} either way)")
             return None
         if kind is int and not float(raw).is_integer():
             self.problem(path, "must be a whole number")
@@ -315,8 +329,9 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     freshness = None
     if doc.get("freshness_days") is not None:
         freshness = reader.number(doc["freshness_days"], f"{path}.freshness_days", int)
-        if freshness is not None and freshness < 1:
-            reader.problem(f"{path}.freshness_days", "must be at least 1")
+        if freshness is not None and not 1 <= freshness <= MAX_FRESHNESS_DAYS:
+            reader.problem(f"{path}.freshness_days", f"must be between 1 and {MAX_FRESHNESS_DAYS} days")
+            freshness = None
     consent = None
     if qtype is QuestionType.CONSENT:
         version = doc.get("consent_version")
@@ -361,6 +376,8 @@ def _options(reader: _Reader, raw: Any, path: str, qtype: QuestionType, default_
     for i, item in enumerate(items):
         opath = f"{path}[{i}]"
         doc = reader.mapping(item, opath)
+        for extra in sorted(set(doc) - {"value", "label"}, key=str):
+            reader.problem(f"{opath}.{extra}", "is not a known option key (value, label)")
         value = doc.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
@@ -388,9 +405,12 @@ def _rules(reader: _Reader, doc: Mapping[str, Any], path: str, qtype: QuestionTy
             if not isinstance(raw, str):
                 reader.problem(rpath, "must be a text")
                 continue
+            if len(raw) > MAX_PATTERN:
+                reader.problem(rpath, f"is longer than {MAX_PATTERN} characters")
+                continue
             try:
                 re.compile(raw)
-            except re.error as exc:
+            except (re.error, OverflowError, RecursionError) as exc:
                 reader.problem(rpath, f"is not a valid regular expression: {exc}")
                 continue
             values[attribute] = raw
