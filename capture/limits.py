@@ -20,12 +20,14 @@ def client_and_site() -> str:
     return f"{get_remote_address()}|{site}"
 
 
-def limit_routes(app: Flask, config: Config) -> Limiter:
+def limit_routes(app: Flask, config: Config) -> Limiter | None:
+    """Wrap the public routes in their limits; with limits turned off, leave them unwrapped (no cost per call)."""
+    if not config.ratelimit_enabled:
+        return None
     limiter = Limiter(
         key_func=client_and_site,
         app=app,
         storage_uri=config.ratelimit_storage_uri,
-        enabled=config.ratelimit_enabled,
         headers_enabled=True,
     )
     for endpoint, limit in (("api.ask", config.ratelimit_ask), ("api.answer", config.ratelimit_answer)):

@@ -48,14 +48,13 @@ def asked_json(asked: Asked) -> dict[str, Any]:
     sequence = asked.form.sequence
     locale = asked.locale
     plan = asked.plan
-    stage_of = {q.key: stage.key for stage, q in sequence.questions()}
     current = plan.current_stage
     body: dict[str, Any] = {
         "visitor": asked.visitor_token,
         "locale": locale,
         "status": plan.status.value,
         "form": {"slug": asked.form.slug, "version": asked.form.version},
-        "questions": [question_json(q, stage_of[q.key], sequence, locale) for q in plan.questions],
+        "questions": [question_json(q, sequence.stage_of(q.key).key, sequence, locale) for q in plan.questions],
         "ticket": asked.ticket,
         "progress": {
             "step": current + 1,

@@ -4,17 +4,35 @@ Every answer is appended to ``answers``; ``profile_fields`` keeps the newest
 value per field (by time answered, so a slow tab cannot overwrite a newer
 answer). The caller runs :func:`record_answers` inside ``Database.run`` so a
 lost race on the visitor or the e-mail address repeats the whole unit.
+
+Everything here is SQLAlchemy Core on one connection, with statements built
+once where they are on the hot path: ask and answer run these on every request,
+and the ORM's unit of work cost several times the queries themselves.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import (
+    Connection,
+    Insert,
+    Integer,
+    bindparam,
+    case,
+    delete,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
 from profiling.sequence import Question
@@ -55,175 +73,260 @@ class LeadView:
     lead_id: int | None
     knowledge: Knowledge
     last_seen_at: datetime | None = None
+    email: str | None = None
 
 
-def load_knowledge(session: Session, visitor_id: str, form_id: int) -> LeadView:
-    """What the wheel may know about this visitor: its lead's profile and snoozes."""
-    lead = session.execute(
-        select(Lead.id, Lead.visit_count, Lead.last_seen_at)
-        .join(Visitor, Visitor.lead_id == Lead.id)
-        .where(Visitor.id == visitor_id)
-    ).first()
-    if lead is None:
+_visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
+_fields, _snoozes = ProfileField.__table__, Snooze.__table__
+
+#: The hot read of every ask, built once: the visitor's lead, its whole profile and its snoozes on
+#: this form in one round trip (a field row has a value, a snooze row has skips).
+_LEAD = _visitors.join(_leads, _visitors.c.lead_id == _leads.c.id)
+_KNOWLEDGE = union_all(
+    select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _fields.c.field,
+           _fields.c.value, _fields.c.answered_at, literal(None, Integer).label("skips"),
+           literal(None, Integer).label("last_visit"))
+    .select_from(_LEAD.outerjoin(_fields))
+    .where(_visitors.c.id == bindparam("visitor_id")),
+    select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _snoozes.c.question_key,
+           null(), null(), _snoozes.c.skips, _snoozes.c.last_visit)
+    .select_from(_LEAD.join(_snoozes, _snoozes.c.lead_id == _leads.c.id))
+    .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
+)  # fmt: skip
+
+
+def load_knowledge(connection: Connection, visitor_id: str, form_id: int) -> LeadView:
+    """What the wheel may know about this visitor: its lead's profile and snoozes.
+
+    One Core statement built once, on a bare connection: this runs on every
+    ask, and building ORM queries per request cost more than the query itself.
+    """
+    rows = connection.execute(_KNOWLEDGE, {"visitor_id": visitor_id, "form_id": form_id}).all()
+    if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at = lead
-    fields = {
-        name: Known(value=value, answered_at=answered_at)
-        for name, value, answered_at in session.execute(
-            select(ProfileField.field, ProfileField.value, ProfileField.answered_at).where(
-                ProfileField.lead_id == lead_id
-            )
-        )
-    }
-    snoozes = {
-        key: WheelSnooze(skips=skips, last_visit=last_visit)
-        for key, skips, last_visit in session.execute(
-            select(Snooze.question_key, Snooze.skips, Snooze.last_visit).where(
-                Snooze.lead_id == lead_id, Snooze.form_id == form_id
-            )
-        )
-    }
-    return LeadView(
-        lead_id=lead_id, knowledge=Knowledge(fields=fields, snoozes=snoozes, visit=visits), last_seen_at=last_seen_at
-    )
+    lead_id, visits, last_seen_at, email = rows[0][:4]
+    fields: dict[str, Known] = {}
+    snoozes: dict[str, WheelSnooze] = {}
+    for *_, name, value, answered_at, skips, last_visit in rows:
+        if skips is not None:
+            snoozes[name] = WheelSnooze(skips=skips, last_visit=last_visit)
+        elif name is not None:
+            fields[name] = Known(value=value, answered_at=answered_at)
+    knowledge = Knowledge(fields=fields, snoozes=snoozes, visit=visits)
+    return LeadView(lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen_at, email=email)
 
 
-def start_visit(session: Session, lead_id: int, now: datetime, gap: timedelta) -> bool:
+def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timedelta) -> bool:
     """Count a new visit if the lead was idle for longer than ``gap``.
 
     One conditional UPDATE, so two tabs opening at once count one visit.
     """
-    result = session.execute(
-        update(Lead)
-        .where(Lead.id == lead_id, Lead.last_seen_at < now - gap)
-        .values(visit_count=Lead.visit_count + 1, last_seen_at=now)
+    result = connection.execute(
+        update(_leads)
+        .where(_leads.c.id == lead_id, _leads.c.last_seen_at < now - gap)
+        .values(visit_count=_leads.c.visit_count + 1, last_seen_at=now)
     )
-    return bool(getattr(result, "rowcount", 0))
+    return bool(result.rowcount)
 
 
-def record_answers(session: Session, provenance: Provenance, answers: Iterable[GivenAnswer]) -> int:
-    """Store a batch of answers for the visitor's lead (created or merged as needed); return the lead id."""
+#: PostgreSQL: hold the visitor and its lead while answers are stored, so a merge of that lead in
+#: another transaction waits for us (or we for it, and then see where the visitor went).
+_LOCK_VISITOR = (
+    select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
+)
+_LEAD_BY_EMAIL = select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update()
+_NOW = bindparam("now", type_=_leads.c.last_seen_at.type)
+#: Seen now (never moving last_seen_at back for a slow tab), e-mail set when given; the visit number back.
+_TOUCH_LEAD = (
+    update(_leads)
+    .where(_leads.c.id == bindparam("lead_id"))
+    .values(
+        last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at),
+        email=func.coalesce(bindparam("email", type_=_leads.c.email.type), _leads.c.email),
+    )
+    .returning(_leads.c.visit_count)
+)
+_INSERT_ANSWERS = insert(_answers).returning(_answers.c.id, sort_by_parameter_order=True)
+
+
+def record_answers(connection: Connection, provenance: Provenance, answers: Iterable[GivenAnswer]) -> LeadView:
+    """Store a batch of answers for the visitor's lead (created or merged as needed).
+
+    Returns what is known afterwards, so the caller can plan the next
+    questions without reading it back.
+    """
     answers = list(answers)
     now = provenance.answered_at
-    visitor = session.get(Visitor, provenance.visitor_id, with_for_update=True)
-    lead = session.get(Lead, visitor.lead_id, with_for_update=True) if visitor is not None else None
+    if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
+        connection.execute(_LOCK_VISITOR, {"visitor_id": provenance.visitor_id})
+    before = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+    lead_id = before.lead_id
 
     email = next(
         (a.value for a in answers if not a.skipped and a.question.field == EMAIL_FIELD and isinstance(a.value, str)),
         None,
     )
-    if email is not None:
-        owner = session.scalar(select(Lead).where(Lead.email == email.lower()).with_for_update())
-        if owner is not None and (lead is None or owner.id != lead.id):
-            if lead is not None:
-                merge_leads(session, survivor=owner, absorbed=lead)
-            lead = owner
-    if lead is None:
-        lead = Lead(visit_count=1, last_seen_at=now, created_at=now)
-        session.add(lead)
-        session.flush()
-    if visitor is None:
-        session.add(Visitor(id=provenance.visitor_id, lead_id=lead.id, created_at=now))
-    elif visitor.lead_id != lead.id:
-        visitor.lead_id = lead.id
-    if email is not None:
-        lead.email = email.lower()
-    lead.last_seen_at = max(lead.last_seen_at, now)
-    session.flush()
+    email = email.lower() if email is not None else None
+    merged = False
+    if email is not None and email != before.email:
+        owner = connection.execute(_LEAD_BY_EMAIL, {"email": email}).scalar()
+        if owner is not None and owner != lead_id:
+            if lead_id is not None:
+                merge_leads(connection, survivor=owner, absorbed=lead_id)
+            lead_id, merged = owner, True
+    if lead_id is None:
+        lead_id = connection.execute(
+            insert(_leads).values(visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
+        ).scalar_one()
+    if before.lead_id is None:
+        connection.execute(insert(_visitors).values(id=provenance.visitor_id, lead_id=lead_id, created_at=now))
+    elif before.lead_id != lead_id:
+        connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
 
-    for given in answers:
-        row = Answer(
-            lead_id=lead.id,
-            visitor_id=provenance.visitor_id,
-            site_id=provenance.site_id,
-            form_id=provenance.form_id,
-            sequence_version_id=provenance.sequence_version_id,
-            question_key=given.question.key,
-            field=given.question.field,
-            value=None if given.skipped else given.value,
-            skipped=given.skipped,
-            page_url=provenance.page_url,
-            locale=provenance.locale,
-            asked_at=provenance.asked_at,
-            answered_at=now,
-            consent_text=given.consent_text,
-            consent_version=given.question.consent.version if given.question.consent else None,
-            source=provenance.source,
-        )
-        session.add(row)
-        session.flush()
-        if given.skipped:
-            _snooze(session, lead, provenance.form_id, given.question.key)
-        else:
-            _remember(session, lead.id, given.question.field, given.value, now, row.id)
-    return lead.id
-
-
-def _remember(session: Session, lead_id: int, field: str, value: Any, answered_at: datetime, answer_id: int) -> None:
-    current = session.get(ProfileField, (lead_id, field))
-    if current is None:
-        session.add(
-            ProfileField(lead_id=lead_id, field=field, value=value, answered_at=answered_at, answer_id=answer_id)
-        )
-    elif current.answered_at <= answered_at:
-        current.value = value
-        current.answered_at = answered_at
-        current.answer_id = answer_id
+    visit = connection.execute(_TOUCH_LEAD, {"lead_id": lead_id, "now": now, "email": email}).scalar_one()
+    rows = [_answer_row(lead_id, provenance, given) for given in answers]
+    answer_ids = connection.execute(_INSERT_ANSWERS, rows).scalars().all()
+    # The newest answer per field (the wheel never asks two questions for one field at once, but a
+    # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
+    latest = {
+        given.question.field: {
+            "lead_id": lead_id,
+            "field": given.question.field,
+            "value": given.value,
+            "answered_at": now,
+            "answer_id": answer_id,
+        }  # fmt: skip
+        for given, answer_id in zip(answers, answer_ids, strict=True)
+        if not given.skipped
+    }
+    if latest:
+        connection.execute(_remember(connection), list(latest.values()))
+    form_id = provenance.form_id
+    skipped = [
+        {"lead_id": lead_id, "form_id": form_id, "question_key": g.question.key, "skips": 1, "last_visit": visit}
+        for g in answers
+        if g.skipped
+    ]
+    if skipped:
+        connection.execute(_snooze(connection), skipped)
+    if merged:  # the profile was rebuilt from two leads' answers: read it back
+        return load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+    knowledge = before.knowledge.learn(
+        {field: row["value"] for field, row in latest.items()},
+        [g.question.key for g in answers if g.skipped],
+        now,
+        visit,
+    )
+    last_seen = now if before.last_seen_at is None else max(before.last_seen_at, now)
+    return LeadView(lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen, email=email or before.email)
 
 
-def _snooze(session: Session, lead: Lead, form_id: int, question_key: str) -> None:
-    snooze = session.get(Snooze, (lead.id, form_id, question_key))
-    if snooze is None:
-        session.add(
-            Snooze(lead_id=lead.id, form_id=form_id, question_key=question_key, skips=1, last_visit=lead.visit_count)
-        )
-    else:
-        snooze.skips += 1
-        snooze.last_visit = lead.visit_count
+def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
+    consent = given.question.consent
+    return {
+        "lead_id": lead_id,
+        "visitor_id": provenance.visitor_id,
+        "site_id": provenance.site_id,
+        "form_id": provenance.form_id,
+        "sequence_version_id": provenance.sequence_version_id,
+        "question_key": given.question.key,
+        "field": given.question.field,
+        "value": None if given.skipped else given.value,
+        "skipped": given.skipped,
+        "page_url": provenance.page_url,
+        "locale": provenance.locale,
+        "asked_at": provenance.asked_at,
+        "answered_at": provenance.answered_at,
+        "consent_text": given.consent_text,
+        "consent_version": consent.version if consent else None,
+        "source": provenance.source,
+    }
 
 
-def merge_leads(session: Session, *, survivor: Lead, absorbed: Lead) -> None:
+def _upsert(connection: Connection, table: Any) -> Insert:
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)  # type: ignore[no-any-return]
+
+
+def _by_dialect(build: Callable[[Connection], Insert]) -> Callable[[Connection], Insert]:
+    """Build an upsert once per dialect: ``excluded`` and friends are costly to make per request."""
+    built: dict[str, Insert] = {}
+
+    def statement(connection: Connection) -> Insert:
+        name = connection.dialect.name
+        if name not in built:
+            built[name] = build(connection)
+        return built[name]
+
+    return statement
+
+
+@_by_dialect
+def _remember(connection: Connection) -> Insert:
+    """Newest value per field wins, by time answered: a slow tab cannot overwrite a newer answer."""
+    statement = _upsert(connection, _fields)
+    new = statement.excluded
+    return statement.on_conflict_do_update(
+        index_elements=[_fields.c.lead_id, _fields.c.field],
+        set_={"value": new.value, "answered_at": new.answered_at, "answer_id": new.answer_id},
+        where=_fields.c.answered_at <= new.answered_at,
+    )
+
+
+@_by_dialect
+def _snooze(connection: Connection) -> Insert:
+    statement = _upsert(connection, _snoozes)
+    return statement.on_conflict_do_update(
+        index_elements=[_snoozes.c.lead_id, _snoozes.c.form_id, _snoozes.c.question_key],
+        set_={"skips": _snoozes.c.skips + 1, "last_visit": statement.excluded.last_visit},
+    )
+
+
+def merge_leads(connection: Connection, *, survivor: int, absorbed: int) -> None:
     """Fold ``absorbed`` into ``survivor``: every answer, browser and snooze moves; nothing is lost.
 
     The survivor's profile is rebuilt from the united answers, so the newest
     value of each field wins whichever lead it came from.
     """
-    session.flush()
-    session.execute(update(Answer).where(Answer.lead_id == absorbed.id).values(lead_id=survivor.id))
-    session.execute(update(Visitor).where(Visitor.lead_id == absorbed.id).values(lead_id=survivor.id))
-    session.execute(update(Lead).where(Lead.merged_into_id == absorbed.id).values(merged_into_id=survivor.id))
+    connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
+    connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
+    connection.execute(update(_leads).where(_leads.c.merged_into_id == absorbed).values(merged_into_id=survivor))
 
-    theirs = session.scalars(select(Snooze).where(Snooze.lead_id == absorbed.id)).all()
-    moved = [(s.form_id, s.question_key, s.skips, s.last_visit) for s in theirs]
-    session.execute(delete(Snooze).where(Snooze.lead_id == absorbed.id))
-    session.flush()
-    for form_id, question_key, skips, last_visit in moved:
-        mine = session.get(Snooze, (survivor.id, form_id, question_key))
-        if mine is None:
-            session.add(
-                Snooze(
-                    lead_id=survivor.id, form_id=form_id, question_key=question_key, skips=skips, last_visit=last_visit
-                )
-            )
-        else:
-            mine.skips = max(mine.skips, skips)
-            mine.last_visit = max(mine.last_visit, last_visit)
-
-    session.execute(delete(ProfileField).where(ProfileField.lead_id.in_((absorbed.id, survivor.id))))
-    latest: dict[str, tuple[datetime, int, Any]] = {}
-    for answer_id, name, value, answered_at in session.execute(
-        select(Answer.id, Answer.field, Answer.value, Answer.answered_at)
-        .where(Answer.lead_id == survivor.id, Answer.skipped.is_(False))
-        .order_by(Answer.answered_at, Answer.id)
-    ):
-        latest[name] = (answered_at, answer_id, value)
-    for name, (answered_at, answer_id, value) in latest.items():
-        session.add(
-            ProfileField(lead_id=survivor.id, field=name, value=value, answered_at=answered_at, answer_id=answer_id)
+    snoozes: dict[tuple[int, str], tuple[int, int]] = {}
+    for form_id, question_key, skips, last_visit in connection.execute(
+        select(_snoozes.c.form_id, _snoozes.c.question_key, _snoozes.c.skips, _snoozes.c.last_visit)
+        .where(_snoozes.c.lead_id.in_((absorbed, survivor)))
+    ):  # fmt: skip
+        before = snoozes.get((form_id, question_key), (0, 0))
+        snoozes[(form_id, question_key)] = (max(before[0], skips), max(before[1], last_visit))
+    connection.execute(delete(_snoozes).where(_snoozes.c.lead_id.in_((absorbed, survivor))))
+    if snoozes:
+        connection.execute(
+            insert(_snoozes),
+            [
+                {"lead_id": survivor, "form_id": form_id, "question_key": key, "skips": skips, "last_visit": last}
+                for (form_id, key), (skips, last) in snoozes.items()
+            ],
         )
 
-    survivor.visit_count = max(survivor.visit_count, absorbed.visit_count)
-    survivor.last_seen_at = max(survivor.last_seen_at, absorbed.last_seen_at)
-    absorbed.email = None
-    absorbed.merged_into_id = survivor.id
-    session.flush()
+    connection.execute(delete(_fields).where(_fields.c.lead_id.in_((absorbed, survivor))))
+    latest: dict[str, dict[str, Any]] = {}
+    for answer_id, name, value, answered_at in connection.execute(
+        select(_answers.c.id, _answers.c.field, _answers.c.value, _answers.c.answered_at)
+        .where(_answers.c.lead_id == survivor, _answers.c.skipped.is_(False))
+        .order_by(_answers.c.answered_at, _answers.c.id)
+    ):
+        latest[name] = {"lead_id": survivor, "field": name, "value": value, "answered_at": answered_at,
+                        "answer_id": answer_id}  # fmt: skip
+    if latest:
+        connection.execute(insert(_fields), list(latest.values()))
+
+    both = connection.execute(
+        select(_leads.c.visit_count, _leads.c.last_seen_at).where(_leads.c.id.in_((absorbed, survivor)))
+    ).all()
+    connection.execute(
+        update(_leads)
+        .where(_leads.c.id == survivor)
+        .values(visit_count=max(row.visit_count for row in both), last_seen_at=max(row.last_seen_at for row in both))
+    )
+    connection.execute(update(_leads).where(_leads.c.id == absorbed).values(email=None, merged_into_id=survivor))

@@ -81,13 +81,13 @@ class Visits:
     def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime) -> Asked:
         """Plan this visit. A bad, forged or expired token simply means a new visitor."""
         visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
-        with self.db.read() as session:
-            view = load_knowledge(session, visitor_id, form.form_id)
+        with self.db.reading() as connection:
+            view = load_knowledge(connection, visitor_id, form.form_id)
         idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
         if view.lead_id is not None and idle:
-            with self.db.write() as session:
-                if start_visit(session, view.lead_id, now, self.visit_gap):
-                    view = load_knowledge(session, visitor_id, form.form_id)
+            with self.db.writing() as connection:
+                if start_visit(connection, view.lead_id, now, self.visit_gap):
+                    view = load_knowledge(connection, visitor_id, form.form_id)
         return self._plan(form, visitor_id, view.knowledge, locale, now)
 
     def _plan(self, form: PublishedForm, visitor_id: str, knowledge: Any, locale: Any, now: datetime) -> Asked:
@@ -139,9 +139,7 @@ class Visits:
             asked_at=ticket.issued_at,
             answered_at=now,
         )
-        self.db.run(lambda session: record_answers(session, provenance, given))
-        with self.db.read() as session:
-            view = load_knowledge(session, ticket.visitor_id, form.form_id)
+        view = self.db.run(lambda connection: record_answers(connection, provenance, given))
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
 
     def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:

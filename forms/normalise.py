@@ -19,6 +19,9 @@ from decimal import Decimal, InvalidOperation
 MAX_ABS_NUMBER = 10**15
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009_']")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
+_BREAKS = re.compile(r"[\t\n\r]")
+#: Unicode categories Cc (but tab and line feed, which a textarea keeps) and Cs (lone surrogates).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:
@@ -26,15 +29,9 @@ def clean_text(value: str, *, multiline: bool = False) -> str:
     text = unicodedata.normalize("NFC", value)
     if multiline:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
-    kept = []
-    for char in text:
-        if char in "\n\t" and multiline:
-            kept.append(char)
-        elif char in "\n\t\r":
-            kept.append(" ")
-        elif unicodedata.category(char) not in ("Cc", "Cs"):
-            kept.append(char)
-    return "".join(kept).strip()
+    else:
+        text = _BREAKS.sub(" ", text)
+    return _CONTROLS.sub("", text).strip()
 
 
 def parse_number(raw: str | int | float) -> int | float | None:

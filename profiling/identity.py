@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
+from itsdangerous import BadData, Serializer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode
 
 VISITOR_SALT = "leadwheel.visitor.v1"
 TICKET_SALT = "leadwheel.render-ticket.v1"
@@ -55,6 +56,14 @@ class TicketRefused(Exception):
         super().__init__(message)
 
 
+class _Serializer(URLSafeSerializer):
+    """URL-safe, signed JSON without zlib: our payloads are a few dozen bytes, compressing them
+    rarely saves a byte and costs more than signing. Compressed tokens still read."""
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 class Tokens:
     """Issues and reads the service's signed tokens.
 
@@ -72,8 +81,8 @@ class Tokens:
         if not secret_keys or not all(secret_keys):
             raise ValueError("at least one non-empty secret key is needed")
         keys = list(secret_keys)
-        self._visitor = URLSafeSerializer(keys, salt=VISITOR_SALT)
-        self._ticket = URLSafeSerializer(keys, salt=TICKET_SALT)
+        self._visitor = _Serializer(keys, salt=VISITOR_SALT)
+        self._ticket = _Serializer(keys, salt=TICKET_SALT)
         self.visitor_lifetime = visitor_lifetime
         self.ticket_lifetime = ticket_lifetime
         self.min_fill_time = min_fill_time

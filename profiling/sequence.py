@@ -10,6 +10,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from dataclasses import field as default
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 #: Locales every shipped example covers; a sequence may add more.
@@ -226,12 +227,20 @@ class Sequence:
                 yield stage, question
 
     def question(self, key: str) -> Question | None:
-        for _, question in self.questions():
-            if question.key == key:
-                return question
-        return None
+        return self._by_key.get(key, (None, None))[1]
 
-    @property
+    def stage_of(self, key: str) -> Stage:
+        """The stage a question of this sequence belongs to."""
+        stage = self._by_key[key][0]
+        assert stage is not None
+        return stage
+
+    @cached_property
+    def _by_key(self) -> dict[str, tuple[Stage | None, Question | None]]:
+        # Sequences are immutable, so the index is built once per published version.
+        return {question.key: (stage, question) for stage, question in self.questions()}
+
+    @cached_property
     def locales(self) -> tuple[str, ...]:
         """Locales with a label for every question, default first."""
         found: set[str] | None = None

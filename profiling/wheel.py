@@ -6,7 +6,7 @@ is known about a lead, calls :func:`next_questions`, and stores the answers.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -44,6 +44,23 @@ class Knowledge:
 
     def values(self) -> dict[str, Any]:
         return {name: known.value for name, known in self.fields.items()}
+
+    def learn(self, answers: Mapping[str, Any], skipped: Iterable[str], at: datetime, visit: int) -> Knowledge:
+        """What is known after these answers (by field) and "not now"s (by question key) at ``at``.
+
+        The same rule the store applies: a value replaces the known one unless
+        that one was given later (a slow tab must not undo a newer answer).
+        """
+        fields = dict(self.fields)
+        for name, value in answers.items():
+            current = fields.get(name)
+            if current is None or current.answered_at <= at:
+                fields[name] = Known(value=value, answered_at=at)
+        snoozes = dict(self.snoozes)
+        for key in skipped:
+            before = snoozes.get(key)
+            snoozes[key] = Snooze(skips=(before.skips if before else 0) + 1, last_visit=visit)
+        return Knowledge(fields=fields, snoozes=snoozes, visit=visit)
 
 
 class Status(StrEnum):
