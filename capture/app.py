@@ -33,8 +33,8 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         SECRET_KEY=config.secret_keys[-1],
-        JSON_SORT_KEYS=False,
     )
+    app.json.sort_keys = False  # type: ignore[attr-defined]  # answers keep the order questions are asked in
     services = Services.build(config, clock)
     app.extensions["leadwheel"] = services
 

@@ -195,3 +195,23 @@ def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any,
     assert len([a for a in stored if not a.skipped]) == 9  # 6 from the office, 3 from home: none lost
     # The home browser now continues where the office left off.
     assert not {"company_size", "looking_for", "consent"} & set(home.asked_keys())
+
+
+def test_the_plan_after_an_answer_is_the_plan_a_fresh_ask_gets(browser: Browser, clock: Any) -> None:
+    """The answer response plans from what it just stored; reading it all back must agree, skips included."""
+
+    def plan(body: dict[str, Any]) -> tuple[Any, ...]:
+        return ([q["key"] for q in body["questions"]], body["status"], body["progress"])
+
+    browser.ask()
+    rounds = [
+        ({"email": "ada@example.com", "customer_type": "b2b"}, ["first_name"]),
+        ({"company_size": 120, "looking_for": ["reports"], "consent": True}, []),
+        ({"budget": "large"}, ["procurement"]),
+        ({"buying_timeline": "3m", "decides": True}, ["phone"]),
+    ]
+    for given, skipped in rounds:
+        response = browser.answer({k: v for k, v in given.items() if k in browser.asked_keys()}, skipped=skipped)
+        assert response.status_code == 201, response.get_json()
+        after_answer = plan(response.get_json())
+        assert plan(browser.ask()) == after_answer

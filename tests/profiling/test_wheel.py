@@ -550,3 +550,28 @@ def test_a_freshness_the_loader_accepts_never_crashes_the_wheel() -> None:
         return  # refusing it at import is a fine fix too
     plan = next_questions(sequence, Knowledge(fields=know(city="Aarhus")), NOW)
     assert plan.status is Status.COMPLETE
+
+
+# --- what is known after an answer (the service plans the next questions from this) -------------
+
+
+def test_learning_an_answer_replaces_an_older_value_and_keeps_the_rest() -> None:
+    before = Knowledge(fields=know(city="Aarhus", size=10), visit=3)
+    after = before.learn({"size": 250, "role": "cto"}, [], NOW, visit=3)
+    assert after.values() == {"city": "Aarhus", "size": 250, "role": "cto"}
+    assert after.fields["size"].answered_at == NOW
+    assert before.values() == {"city": "Aarhus", "size": 10}, "knowledge is immutable"
+
+
+def test_learning_never_lets_an_older_answer_undo_a_newer_one() -> None:
+    """A slow tab posts after a newer answer was stored: the store keeps the newer; so must the plan."""
+    later = NOW + timedelta(minutes=5)
+    before = Knowledge(fields={"size": Known(value=500, answered_at=later)})
+    assert before.learn({"size": 20}, [], NOW, visit=1).values() == {"size": 500}
+
+
+def test_learning_a_not_now_counts_the_skip_on_this_visit() -> None:
+    before = Knowledge(snoozes={"budget": Snooze(skips=1, last_visit=2)}, visit=4)
+    after = before.learn({}, ["budget", "timeline"], NOW, visit=4)
+    assert after.snoozes == {"budget": Snooze(skips=2, last_visit=4), "timeline": Snooze(skips=1, last_visit=4)}
+    assert after.visit == 4
