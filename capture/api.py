@@ -66,7 +66,8 @@ def _cors(response: Response) -> Response:
 
 @api.route(FORM_PATH + "/ask", methods=["OPTIONS"])
 @api.route(FORM_PATH + "/answers", methods=["OPTIONS"])
-def preflight(site_key: str, slug: str) -> Response:
+@api.route("/sites/<site_key>/identify", methods=["OPTIONS"])
+def preflight(site_key: str, slug: str | None = None) -> Response:
     _check_origin(site_key)
     return Response(status=204)
 
@@ -89,6 +90,15 @@ def answer(site_key: str, slug: str) -> tuple[Response, int]:
     form = svc.catalog.form(site_key, slug)
     stored, asked = svc.visits.answer(form, body, svc.clock())
     return jsonify({"stored": stored, **asked_json(asked)}), 201
+
+
+@api.post("/sites/<site_key>/identify")
+def identify(site_key: str) -> Response:
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    token = svc.visits.identify(svc.catalog.site(site_key), body, svc.clock())
+    return jsonify({"visitor": token})
 
 
 @api.get("/openapi.json")

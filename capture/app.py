@@ -43,9 +43,11 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
     from capture.api import api
+    from capture.assets import assets
     from capture.limits import limit_routes
 
     app.register_blueprint(api)
+    app.register_blueprint(assets)
     app.extensions["leadwheel_limiter"] = limit_routes(app, config)  # the limiter is only weakly held otherwise
     _register_errors(app)
 

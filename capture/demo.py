@@ -51,22 +51,33 @@ def prepare_demo(data: Path, host: str, site_port: int) -> tuple[Config, str]:
 
 
 def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
-    from capture.serving import serve_app
+    from capture.app import create_app
+    from capture.demo_site import create_site as create_host_site
+    from capture.demo_site import snippet
+    from capture.serving import ByPort, serve_app
 
     config, site_key = prepare_demo(data, host, site_port)
-    api = f"http://{host}:{port}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"
+    forms_host = f"http://{host}:{port}"
+    api = f"{forms_host}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"
+
+    def both_sites() -> ByPort:
+        return ByPort(create_app(config), {site_port: create_host_site(forms_host, site_key, DEMO_FORM)})
+
     print(
         f"""
 Leadwheel demo
-  form service:  http://{host}:{port}   (OpenAPI: http://{host}:{port}/api/v1/openapi.json)
-  site key:      {site_key}
-  form:          {DEMO_FORM}
+  the host site:  http://{host}:{site_port}/   <- open this: Northwind's pages embed the form
+  form service:   {forms_host}   (OpenAPI: {forms_host}/api/v1/openapi.json)
+  site key:       {site_key}
+  form:           {DEMO_FORM}
 
-Ask the first questions (as a Danish visitor):
+The snippet, ready to paste into a page of an allowed origin:
+
+{snippet(forms_host, site_key, DEMO_FORM)}
+
+Or talk to the API yourself (as a Danish visitor):
   curl -s -X POST {api}/ask -H 'Content-Type: text/plain' -d '{{"locale": "da"}}'
-Then post the answers with the ticket from that response (wait 2 seconds: the minimum fill time):
-  curl -s -X POST {api}/answers -d '{{"ticket": "TICKET", "answers": {{"email": "you@example.com"}}}}'
 """,
         flush=True,
     )
-    serve_app(f"{host}:{port}", workers=1, config=config)
+    serve_app([f"{host}:{port}", f"{host}:{site_port}"], workers=1, config=config, factory=both_sites)

@@ -30,6 +30,11 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         storage_uri=config.ratelimit_storage_uri,
         headers_enabled=True,
     )
-    for endpoint, limit in (("api.ask", config.ratelimit_ask), ("api.answer", config.ratelimit_answer)):
+    routes = (
+        ("api.ask", config.ratelimit_ask),
+        ("api.answer", config.ratelimit_answer),
+        ("api.identify", config.ratelimit_answer),
+    )
+    for endpoint, limit in routes:
         app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])
     return limiter

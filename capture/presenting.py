@@ -56,6 +56,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "form": {"slug": asked.form.slug, "version": asked.form.version},
         "questions": [question_json(q, sequence.stage_of(q.key).key, sequence, locale) for q in plan.questions],
         "ticket": asked.ticket,
+        "min_fill_ms": asked.min_fill_ms,
         "progress": {
             "step": current + 1,
             "steps": len(plan.stages),

@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy import (
     Connection,
@@ -45,12 +45,21 @@ EMAIL_FIELD = "email"
 
 @dataclass(frozen=True)
 class GivenAnswer:
-    question: Question
+    #: the profile field it fills
+    field: str
     #: the clean value; None when skipped
     value: Any
+    #: the question it answered (None when it came from elsewhere, e.g. identify)
+    question_key: str | None = None
     skipped: bool = False
-    #: for consent questions, the exact words shown
+    #: for consent questions, the exact words shown and their revision
     consent_text: str | None = None
+    consent_version: str | None = None
+
+    @classmethod
+    def to(cls, question: Question, value: Any, *, skipped: bool = False, consent_text: str | None = None) -> Self:
+        consent_version = question.consent.version if question.consent else None
+        return cls(question.field, value, question.key, skipped, consent_text, consent_version)
 
 
 @dataclass(frozen=True)
@@ -59,8 +68,8 @@ class Provenance:
 
     visitor_id: str
     site_id: int
-    form_id: int
-    sequence_version_id: int
+    form_id: int | None
+    sequence_version_id: int | None
     page_url: str | None
     locale: str
     asked_at: datetime
@@ -163,7 +172,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     lead_id = before.lead_id
 
     email = next(
-        (a.value for a in answers if not a.skipped and a.question.field == EMAIL_FIELD and isinstance(a.value, str)),
+        (a.value for a in answers if not a.skipped and a.field == EMAIL_FIELD and isinstance(a.value, str)),
         None,
     )
     email = email.lower() if email is not None else None
@@ -189,9 +198,9 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     # The newest answer per field (the wheel never asks two questions for one field at once, but a
     # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
     latest = {
-        given.question.field: {
+        given.field: {
             "lead_id": lead_id,
-            "field": given.question.field,
+            "field": given.field,
             "value": given.value,
             "answered_at": now,
             "answer_id": answer_id,
@@ -203,7 +212,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         connection.execute(_remember(connection), list(latest.values()))
     form_id = provenance.form_id
     skipped = [
-        {"lead_id": lead_id, "form_id": form_id, "question_key": g.question.key, "skips": 1, "last_visit": visit}
+        {"lead_id": lead_id, "form_id": form_id, "question_key": g.question_key, "skips": 1, "last_visit": visit}
         for g in answers
         if g.skipped
     ]
@@ -213,7 +222,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         return load_knowledge(connection, provenance.visitor_id, provenance.form_id)
     knowledge = before.knowledge.learn(
         {field: row["value"] for field, row in latest.items()},
-        [g.question.key for g in answers if g.skipped],
+        [g.question_key for g in answers if g.skipped and g.question_key],
         now,
         visit,
     )
@@ -222,15 +231,14 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
-    consent = given.question.consent
     return {
         "lead_id": lead_id,
         "visitor_id": provenance.visitor_id,
         "site_id": provenance.site_id,
         "form_id": provenance.form_id,
         "sequence_version_id": provenance.sequence_version_id,
-        "question_key": given.question.key,
-        "field": given.question.field,
+        "question_key": given.question_key,
+        "field": given.field,
         "value": None if given.skipped else given.value,
         "skipped": given.skipped,
         "page_url": provenance.page_url,
@@ -238,7 +246,7 @@ def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dic
         "asked_at": provenance.asked_at,
         "answered_at": provenance.answered_at,
         "consent_text": given.consent_text,
-        "consent_version": consent.version if consent else None,
+        "consent_version": given.consent_version,
         "source": provenance.source,
     }
 

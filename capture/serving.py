@@ -2,17 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn.app.base import BaseApplication
 
 from capture.config import Config
 
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+class ByPort:
+    """One server, several sites: the WSGI app for the port a request came in on."""
+
+    def __init__(self, default: WSGIApp, by_port: dict[int, WSGIApp]):
+        self.default = default
+        self.by_port = {str(port): app for port, app in by_port.items()}
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self.by_port.get(str(environ.get("SERVER_PORT")), self.default)(environ, start_response)
+
 
 class _Gunicorn(BaseApplication):  # type: ignore[misc]
-    def __init__(self, options: dict[str, Any], config: Config):
+    def __init__(self, options: dict[str, Any], config: Config, factory: Callable[[], WSGIApp] | None):
         self.options = options
         self.leadwheel_config = config
+        self.factory = factory
         super().__init__()
 
     def load_config(self) -> None:
@@ -21,12 +36,22 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
                 self.cfg.set(key, value)
 
     def load(self) -> Any:
+        if self.factory is not None:
+            return self.factory()
         from capture.app import create_app
 
         return create_app(self.leadwheel_config)
 
 
-def serve_app(bind: str | list[str], *, workers: int, config: Config, threads: int = 4) -> None:
+def serve_app(
+    bind: str | list[str],
+    *,
+    workers: int,
+    config: Config,
+    threads: int = 4,
+    factory: Callable[[], WSGIApp] | None = None,
+) -> None:
+    """Serve Leadwheel (or what ``factory`` builds, in each worker) with gunicorn until stopped."""
     binds = [bind] if isinstance(bind, str) else bind
     _Gunicorn(
         {
@@ -41,4 +66,5 @@ def serve_app(bind: str | list[str], *, workers: int, config: Config, threads: i
             "control_socket_disable": True,
         },
         config,
+        factory,
     ).run()

@@ -14,17 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from capture.catalog import Catalog, PublishedForm
+from capture.catalog import Catalog, PublishedForm, SiteEntry
 from capture.db import Database
 from capture.errors import invalid
-from capture.profiles import GivenAnswer, Provenance, load_knowledge, record_answers, start_visit
+from capture.profiles import EMAIL_FIELD, GivenAnswer, Provenance, load_knowledge, record_answers, start_visit
 from forms import validate_answers
 from profiling.identity import Ticket, TicketRefused, Tokens, new_visitor_id
-from profiling.sequence import QuestionType, Sequence, localised
+from profiling.sequence import Question, QuestionType, Rules, Sequence, localised
 from profiling.wheel import Plan, next_questions
 
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_URL = 2048
+#: What ``leadwheel('identify', {email})`` fills: the e-mail field, checked like any e-mail question.
+IDENTIFY_EMAIL = Question(
+    key=EMAIL_FIELD, field=EMAIL_FIELD, type=QuestionType.EMAIL, labels={"en": "E-mail"}, rules=Rules(required=True)
+)
 
 
 def choose_locale(requested: Any, sequence: Sequence) -> str:
@@ -69,6 +73,8 @@ class Asked:
     plan: Plan
     ticket: str | None
     form: PublishedForm
+    #: the ticket is refused if answered sooner than this (the snippet waits it out)
+    min_fill_ms: int = 0
 
 
 class Visits:
@@ -110,6 +116,7 @@ class Visits:
             plan=plan,
             ticket=ticket,
             form=form,
+            min_fill_ms=round(self.tokens.min_fill_time.total_seconds() * 1000),
         )
 
     def answer(self, form: PublishedForm, body: Mapping[str, Any], now: datetime) -> tuple[int, Asked]:
@@ -117,6 +124,10 @@ class Visits:
 
         Nothing is stored unless the whole submission is valid.
         """
+        honeypot = body.get("hp")
+        if honeypot not in (None, ""):
+            # A field people never see: only a form-filling robot puts something in it.
+            raise invalid("suspected_bot", "This submission looks automated and was not stored.")
         try:
             ticket = self.tokens.read_ticket(body.get("ticket"), now)
         except TicketRefused as refused:
@@ -141,6 +152,33 @@ class Visits:
         )
         view = self.db.run(lambda connection: record_answers(connection, provenance, given))
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
+
+    def identify(self, site: SiteEntry, body: Mapping[str, Any], now: datetime) -> str:
+        """Attach an e-mail the host page already knows (a login, a newsletter form) to this visitor.
+
+        Stored as an answer from outside any form, so it merges leads exactly as
+        answering the e-mail question would. Returns the visitor token to keep.
+        """
+        locale = body.get("locale") if isinstance(body.get("locale"), str) and LOCALE.match(body["locale"]) else "en"
+        validated = validate_answers([IDENTIFY_EMAIL], {EMAIL_FIELD: body.get("email")}, locale, "en")
+        if not validated.ok:
+            message = validated.errors[EMAIL_FIELD][0].message
+            raise invalid("invalid_email", message, {"email": message})
+        visitor_id = self.tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
+        provenance = Provenance(
+            visitor_id=visitor_id,
+            site_id=site.id,
+            form_id=None,
+            sequence_version_id=None,
+            page_url=clean_page_url(body.get("page_url")),
+            locale=locale,
+            asked_at=now,
+            answered_at=now,
+            source="identify",
+        )
+        email = GivenAnswer(field=EMAIL_FIELD, value=validated.values[EMAIL_FIELD])
+        self.db.run(lambda connection: record_answers(connection, provenance, [email]))
+        return self.tokens.visitor_token(visitor_id, now)
 
     def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:
         answers = body.get("answers", {})
@@ -187,11 +225,11 @@ class Visits:
             consent_text = None
             if question.type is QuestionType.CONSENT and question.consent is not None:
                 consent_text = localised(question.consent.texts, locale, sequence.default_locale)
-            given.append(GivenAnswer(question=question, value=value, consent_text=consent_text))
+            given.append(GivenAnswer.to(question, value, consent_text=consent_text))
         for key in skipped:
             question = sequence.question(key)
             assert question is not None
-            given.append(GivenAnswer(question=question, value=None, skipped=True))
+            given.append(GivenAnswer.to(question, None, skipped=True))
         if not given:
             raise invalid("nothing_to_store", "Answer at least one question, or choose “not now”.")
         return given

@@ -50,9 +50,10 @@ class Answer(Base):
     lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
     visitor_id: Mapped[str | None] = mapped_column(String(32))
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
-    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id"), index=True)
-    sequence_version_id: Mapped[int] = mapped_column(ForeignKey("sequence_versions.id"))
-    question_key: Mapped[str] = mapped_column(String(64))
+    #: the form, version and question it answered; empty for answers from elsewhere (identify, import)
+    form_id: Mapped[int | None] = mapped_column(ForeignKey("forms.id"), index=True)
+    sequence_version_id: Mapped[int | None] = mapped_column(ForeignKey("sequence_versions.id"))
+    question_key: Mapped[str | None] = mapped_column(String(64))
     field: Mapped[str] = mapped_column(String(64))
     #: the clean, typed value; NULL when skipped
     value: Mapped[Any | None]
@@ -64,7 +65,7 @@ class Answer(Base):
     #: for consent questions: the exact words shown and their revision
     consent_text: Mapped[str | None] = mapped_column(Text)
     consent_version: Mapped[str | None] = mapped_column(String(64))
-    #: form, import, merge...
+    #: form, identify, import...
     source: Mapped[str] = mapped_column(String(16), server_default="form")
 
 

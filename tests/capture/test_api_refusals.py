@@ -103,7 +103,7 @@ def test_empty_submission_is_refused(app: Any, browser: Browser) -> None:
 
 
 def test_too_fast_and_too_old_tickets_are_refused(app: Any, browser: Browser, clock: Any) -> None:
-    browser.ask()
+    assert browser.ask()["min_fill_ms"] == 2000  # the snippet waits this long before it sends
     error(browser.answer({"email": "ada@example.com"}, wait=0.5), 422, "too_fast")
     clock.advance(hours=3)
     error(browser.answer({"email": "ada@example.com"}), 422, "ticket_expired")
@@ -253,3 +253,11 @@ def test_answers_to_an_old_version_are_checked_against_that_version(app: Any, br
         row = session.scalar(select(Answer).where(Answer.field == "email"))
         assert row is not None and row.sequence_version_id == browser.form.version_id
     assert browser.last["form"]["version"] == 2
+
+
+def test_a_filled_honeypot_is_refused_and_nothing_is_stored(app: Any, browser: Browser) -> None:
+    browser.ask()
+    answers = {"email": "bot@example.com", "customer_type": "b2b"}
+    error(browser.answer(answers, hp="https://cheap-pills.example"), 422, "suspected_bot")
+    assert stored(app) == (0, 0, 0)
+    assert browser.answer(answers, hp="").status_code == 201  # people leave it empty

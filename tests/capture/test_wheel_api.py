@@ -215,3 +215,48 @@ def test_the_plan_after_an_answer_is_the_plan_a_fresh_ask_gets(browser: Browser,
         assert response.status_code == 201, response.get_json()
         after_answer = plan(response.get_json())
         assert plan(browser.ask()) == after_answer
+
+
+def identify(client: Any, form: Any, body: dict[str, Any], origin: str = "https://www.example.com") -> Any:
+    return client.post(f"/api/v1/sites/{form.site_key}/identify", json=body, headers={"Origin": origin})
+
+
+def test_identify_attaches_an_email_and_the_wheel_stops_asking_for_it(app: Any, client: Any, browser: Browser) -> None:
+    browser.ask()
+    assert "email" in browser.asked_keys()
+    response = identify(client, browser.form, {"visitor": browser.token, "email": " Ada@Example.com "})
+    assert response.status_code == 200, response.get_json()
+    assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
+    browser.token = response.get_json()["visitor"]
+    browser.ask()
+    assert "email" not in browser.asked_keys()
+    (stored,) = answers(app)
+    assert (stored.source, stored.field, stored.value, stored.form_id, stored.question_key) == (
+        "identify",
+        "email",
+        "Ada@Example.com",
+        None,
+        None,
+    )
+
+
+def test_identify_with_a_known_email_merges_into_that_lead(app: Any, client: Any, browser: Browser) -> None:
+    browser.ask()
+    browser.answer({"email": "ada@example.com", "customer_type": "b2b"})
+    newcomer = identify(client, browser.form, {"visitor": None, "email": "ADA@example.com"}).get_json()["visitor"]
+    browser.token = newcomer  # another browser, identified by the host page's login
+    browser.ask()
+    assert not {"email", "customer_type"} & set(browser.asked_keys())
+    assert count(app, Lead) == 1
+
+
+def test_identify_refuses_a_bad_email_a_foreign_origin_and_an_unknown_site(
+    app: Any, client: Any, browser: Browser
+) -> None:
+    bad = identify(client, browser.form, {"email": "not an address", "locale": "da"})
+    assert bad.status_code == 422 and bad.get_json()["error"]["fields"]["email"]
+    foreign = identify(client, browser.form, {"email": "ada@example.com"}, origin="https://evil.example")
+    assert foreign.status_code == 403
+    unknown = client.post("/api/v1/sites/site_nope/identify", json={"email": "ada@example.com"})
+    assert unknown.status_code == 404
+    assert count(app, Answer) == 0 and count(app, Lead) == 0
