@@ -51,6 +51,7 @@ PAGE = """<!doctype html>
 <h1>{title}</h1>
 <p>Tell us a little about yourself.</p>
 {forms}
+<p>What follows the form on the page: it must not be shoved about while the form loads.</p>
 </main>
 </body>
 </html>

@@ -199,3 +199,27 @@ def test_with_consent_required_a_stored_visitor_is_neither_read_before_consent_n
     page.reload()
     # still the visitor who answered the basics
     expect(snippet.control(page, "company_size")).to_be_visible()
+
+
+#: Collects the page's layout shifts (Chromium's Layout Instability API) from the first paint on.
+LAYOUT_SHIFTS = """window.__shifts = [];
+new PerformanceObserver(list => { for (const e of list.getEntries()) if (!e.hadRecentInput) __shifts.push(e.value); })
+  .observe({type: "layout-shift", buffered: true});
+"""
+
+
+def test_requests_stay_cors_simple_and_the_host_page_does_not_jump(live: Live, open_page: Any) -> None:
+    """No preflight per call (one round trip each), and the form appearing does not shove the page about."""
+    form = live.publish_form()
+    page = open_page()
+    page.context.add_init_script(LAYOUT_SHIFTS)
+    methods: list[str] = []
+    page.on("request", lambda request: methods.append(request.method) if request.url.startswith(live.api) else None)
+    page.goto(live.url(form.site_key))
+    expect(snippet.control(page, "email")).to_be_visible()
+    snippet.fill(page, B2B)
+    snippet.submit(page)
+    expect(snippet.control(page, "company_size")).to_be_visible()
+    assert "POST" in methods and "OPTIONS" not in methods, methods
+    shift = page.evaluate("__shifts.reduce((a, b) => a + b, 0)")
+    assert shift < 0.1, f"cumulative layout shift {shift:.3f} (0.1 is the 'good' limit)"
