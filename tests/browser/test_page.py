@@ -223,3 +223,15 @@ def test_requests_stay_cors_simple_and_the_host_page_does_not_jump(live: Live, o
     assert "POST" in methods and "OPTIONS" not in methods, methods
     shift = page.evaluate("__shifts.reduce((a, b) => a + b, 0)")
     assert shift < 0.1, f"cumulative layout shift {shift:.3f} (0.1 is the 'good' limit)"
+
+
+def test_the_snippet_adds_one_global_name_and_nothing_else(live: Live, open_page: Any) -> None:
+    form = live.publish_form()
+    page = open_page()
+    page.goto(live.host + "/no-snippet-here")  # the same origin, a page without the snippet
+    blank = set(page.evaluate("Object.getOwnPropertyNames(window)"))
+    page.goto(live.url(form.site_key))
+    expect(snippet.control(page, "email")).to_be_visible()
+    added = set(page.evaluate("Object.getOwnPropertyNames(window)")) - blank
+    assert added == {"leadwheel"}, added
+    assert page.evaluate("typeof leadwheel.q") == "undefined"  # the queue was replayed and replaced
