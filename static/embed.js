@@ -156,7 +156,7 @@
         add(form, "p", "lw-progress", T.step.replace("{0}", p.step).replace("{1}", p.steps) + (stage ? ": " + stage.label : ""));
         fields = j.questions.map(q => field(q, `lw-${slug}-${q.key}-${n}`));
         first = fields[0].ctrls[0];
-        const trap = add(form, "div", "lw-hp"); // the honeypot
+        const trap = add(form, "div", "lw-hp", null, {hidden: true}); // honeypot
         attr(trap, "aria-hidden", "true");
         add(trap, "input", 0, null, {name: "hp", tabIndex: -1, autocomplete: "off"});
         go = add(form, "button", "lw-submit", T.send);
