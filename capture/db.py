@@ -148,7 +148,7 @@ class Database:
             session.commit()
 
     @contextmanager
-    def reading(self) -> Iterator[Connection]:
+    def read_connection(self) -> Iterator[Connection]:
         """A bare connection for hot reads that need no ORM.
 
         On SQLite each statement runs in its own implicit transaction (no
@@ -172,7 +172,7 @@ class Database:
                 raise
 
     @contextmanager
-    def writing(self) -> Iterator[Connection]:
+    def write_connection(self) -> Iterator[Connection]:
         """A bare connection in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
         with self._writer_turn(), self.engine.connect() as connection:
             if self.is_sqlite:
@@ -188,7 +188,7 @@ class Database:
         """
         for attempt in range(1, attempts + 1):
             try:
-                with self.writing() as connection:
+                with self.write_connection() as connection:
                     return work(connection)
             except DBAPIError as exc:
                 if attempt == attempts or not _retryable(exc):

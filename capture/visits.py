@@ -87,11 +87,11 @@ class Visits:
     def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime) -> Asked:
         """Plan this visit. A bad, forged or expired token simply means a new visitor."""
         visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
-        with self.db.reading() as connection:
+        with self.db.read_connection() as connection:
             view = load_knowledge(connection, visitor_id, form.form_id)
         idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
         if view.lead_id is not None and idle:
-            with self.db.writing() as connection:
+            with self.db.write_connection() as connection:
                 if start_visit(connection, view.lead_id, now, self.visit_gap):
                     view = load_knowledge(connection, visitor_id, form.form_id)
         return self._plan(form, visitor_id, view.knowledge, locale, now)
