@@ -1,0 +1,389 @@
+"""Scores: fold a lead's events into a :class:`Tally`, then score profile and tally at a moment.
+
+Why a tally instead of a list of events: the capture side keeps one small
+state per lead on the lead row and adds new events to it as they arrive, and
+re-scores 100,000 leads by streaming their events once. So folding must be
+cheap, order-independent (events arrive late, in batches, from two leads that
+merge) and bounded (a lead with a million page views must not grow its row).
+
+Each engagement rule keeps, per lead:
+
+* a plain rule (no decay, no window): the number of matching events and the
+  latest time;
+* a decaying rule: the count, the latest time ``L`` and ``S = Σ 0.5^((L − tᵢ)/h)``,
+  the events' weights as of ``L``. Adding an event later than ``L`` rescales ``S``,
+  an earlier one adds its own weight, so ``S`` never exceeds the count and never
+  overflows. At a moment ``now ≥ L`` the rule's weight is ``S × 0.5^((now − L)/h)``,
+  exactly ``Σ 0.5^((now − tᵢ)/h)``;
+* a window rule: the count and the ``window.count`` latest times (a heap). The window
+  holds when the oldest of those is within ``window.days`` of ``now``.
+
+All three are functions of the multiset of events, so any order of adding (and
+any split merged back) gives the same tally, up to float rounding in ``S``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from heapq import heapify, heappush, heapreplace, nlargest
+from typing import Any, Literal
+
+from scoring.events import Event
+from scoring.model import DECAY, SECONDS_PER_DAY, WINDOW, ScoringModel, props_match
+from scoring.profile import Profile
+
+Group = Literal["fit", "engagement", "disqualifier"]
+_GROUP_ORDER = {"disqualifier": 0, "fit": 1, "engagement": 2}
+_NEVER = -math.inf
+
+
+def timestamp(at: datetime) -> float:
+    """Seconds since the epoch of an aware datetime; a naive one is refused, not guessed."""
+    if at.tzinfo is None:
+        raise ValueError(f"a naive datetime ({at.isoformat()}) was given; scoring needs timezone-aware times")
+    return at.timestamp()
+
+
+class Tally:
+    """The engagement state of one lead under one model, built by folding events.
+
+    Adding is order-independent and the state stays bounded whatever the number of
+    events: see the module docstring for what is kept per rule.
+    """
+
+    __slots__ = ("model", "_candidates", "_counts", "_latest", "_sums", "_heaps")
+
+    def __init__(self, model: ScoringModel) -> None:
+        self.model = model
+        self._candidates = model.candidates
+        size = len(model.engagement)
+        #: matching events per rule
+        self._counts = [0] * size
+        #: latest matching event per rule (epoch seconds)
+        self._latest = [_NEVER] * size
+        #: decaying rules: Σ 0.5^((latest − t)/half-life)
+        self._sums = [0.0] * size
+        #: window rules: a min-heap of the ``window.count`` latest times
+        self._heaps: list[list[float]] = [[] for _ in range(size)]
+
+    def add(self, event: Event) -> None:
+        """Fold one event in (events no rule matches cost one dictionary look-up)."""
+        self.add_row(event.type, event.at, event.path, event.props)
+
+    def add_row(self, type: str, at: datetime, path: str | None = None, props: Mapping[str, Any] | None = None) -> None:
+        """:meth:`add` without building an :class:`Event`: for streaming database rows."""
+        candidates = self._candidates.get(type)
+        if candidates is None:
+            return
+        ts: float | None = None
+        for path_match, rules in candidates:
+            if path_match is not None and (path is None or path_match(path) is None):
+                continue
+            for index, wanted, kind, parameter in rules:
+                if wanted is not None and (props is None or not props_match(wanted, props)):
+                    continue
+                if ts is None:
+                    ts = timestamp(at)
+                self._counts[index] += 1
+                if kind == DECAY:
+                    latest = self._latest[index]
+                    if ts >= latest:
+                        self._sums[index] = self._sums[index] * 2.0 ** ((latest - ts) * parameter) + 1.0
+                        self._latest[index] = ts
+                    else:
+                        self._sums[index] += 2.0 ** ((ts - latest) * parameter)
+                elif kind == WINDOW:
+                    heap = self._heaps[index]
+                    if len(heap) < parameter:
+                        heappush(heap, ts)
+                    elif ts > heap[0]:
+                        heapreplace(heap, ts)
+                    if ts > self._latest[index]:
+                        self._latest[index] = ts
+                elif ts > self._latest[index]:
+                    self._latest[index] = ts
+
+    def merge(self, other: Tally) -> None:
+        """Fold in another lead's tally (two leads merged into one); ``other`` is left as it was."""
+        if other.model.tally_key != self.model.tally_key:
+            raise ValueError("cannot merge tallies of models that count events differently")
+        for index, rule in enumerate(self.model.engagement):
+            count = other._counts[index]
+            if not count:
+                continue
+            mine = self._counts[index]
+            self._counts[index] = mine + count
+            theirs_latest = other._latest[index]
+            if rule.window is not None:
+                heap = nlargest(rule.window.count, self._heaps[index] + other._heaps[index])
+                heapify(heap)
+                self._heaps[index] = heap
+            elif rule.half_life_days is not None and mine:
+                rate = 1.0 / (rule.half_life_days * SECONDS_PER_DAY)
+                latest, total = self._latest[index], self._sums[index]
+                theirs = other._sums[index]
+                if latest >= theirs_latest:
+                    self._sums[index] = total + theirs * 2.0 ** ((theirs_latest - latest) * rate)
+                else:
+                    self._sums[index] = theirs + total * 2.0 ** ((latest - theirs_latest) * rate)
+            elif rule.half_life_days is not None:
+                self._sums[index] = other._sums[index]
+            self._latest[index] = max(self._latest[index], theirs_latest)
+
+    def copy(self) -> Tally:
+        twin = Tally(self.model)
+        twin._counts = list(self._counts)
+        twin._latest = list(self._latest)
+        twin._sums = list(self._sums)
+        twin._heaps = [list(heap) for heap in self._heaps]
+        return twin
+
+    def count(self, rule_id: str) -> int:
+        """How many events have matched a rule (all of them, however old)."""
+        for index, rule in enumerate(self.model.engagement):
+            if rule.id == rule_id:
+                return self._counts[index]
+        raise KeyError(rule_id)
+
+    def state(self) -> dict[str, Any]:
+        """A small JSON-able state to keep on the lead row.
+
+        ``{"model": <tally key>, "rules": {rule id: entry}}`` with an entry per rule that
+        has matched at least once: ``[count, latest]`` (plain), ``[count, latest, S]``
+        (decaying) or ``[count, [times]]`` (window, at most ``window.count`` times). Times
+        are epoch seconds. Its size depends on the model, never on the number of events.
+        """
+        rules: dict[str, Any] = {}
+        for index, rule in enumerate(self.model.engagement):
+            count = self._counts[index]
+            if not count:
+                continue
+            if rule.window is not None:
+                rules[rule.id] = [count, sorted(self._heaps[index])]
+            elif rule.half_life_days is not None:
+                rules[rule.id] = [count, self._latest[index], self._sums[index]]
+            else:
+                rules[rule.id] = [count, self._latest[index]]
+        return {"model": self.model.tally_key, "rules": rules}
+
+    @classmethod
+    def from_state(cls, model: ScoringModel, state: Mapping[str, Any] | None) -> Tally:
+        """The tally a :meth:`state` describes; an empty one for ``None`` or another model's state.
+
+        A state for this model that is damaged raises ValueError: silently starting
+        from nothing would lose the lead's history without anyone noticing.
+        """
+        tally = cls(model)
+        if not isinstance(state, Mapping) or state.get("model") != model.tally_key:
+            return tally
+        rules = state.get("rules")
+        if not isinstance(rules, Mapping):
+            raise ValueError("a tally state without rules")
+        for index, rule in enumerate(model.engagement):
+            entry = rules.get(rule.id)
+            if entry is None:
+                continue
+            try:
+                count = _whole(entry[0])
+                if rule.window is not None:
+                    times = [float(t) for t in entry[1]]
+                    if len(entry) != 2 or not times or len(times) > rule.window.count:
+                        raise ValueError
+                    heapify(times)
+                    tally._heaps[index] = times
+                    tally._latest[index] = max(times)
+                else:
+                    tally._latest[index] = float(entry[1])
+                    if rule.half_life_days is not None:
+                        if len(entry) != 3:
+                            raise ValueError
+                        tally._sums[index] = float(entry[2])
+                    elif len(entry) != 2:
+                        raise ValueError
+            except (ValueError, TypeError, IndexError, KeyError) as exc:
+                raise ValueError(f"damaged tally state for rule '{rule.id}': {entry!r}") from exc
+            tally._counts[index] = count
+        return tally
+
+
+def _whole(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int) or raw < 1:
+        raise ValueError
+    return raw
+
+
+@dataclass(frozen=True)
+class Contribution:
+    """One rule's part in a score, for the explanation shown to marketers and sales."""
+
+    rule: str
+    label: str
+    group: Group
+    #: after decay and cap, rounded to 0.1 (0 for a disqualifier: it blocks, it does not subtract)
+    points: float
+    #: matching events (for a window rule: the events in the window), or 1
+    count: int
+    #: whether the rule's cap limited it
+    capped: bool
+    #: human words, e.g. "×4, latest 2 days ago, half-life 14 days" or "company_size = 120"
+    detail: str
+
+
+@dataclass(frozen=True)
+class Score:
+    """A lead's score at one moment, with its reasons."""
+
+    #: clamp(sum of fit contributions, 0, 100)
+    fit: float
+    #: clamp(sum of engagement contributions, 0, 100)
+    engagement: float
+    #: clamp(fit weight × fit + engagement weight × engagement, 0, 100)
+    total: float
+    #: the share of fit criteria whose input is known, weighted by each rule's points (0..1)
+    completeness: float
+    #: the labels of the disqualifiers that hold; MQL and SQL are out of reach while any does
+    disqualified: tuple[str, ...]
+    #: every rule that counted: disqualifiers first, then by |points|, largest first
+    contributions: tuple[Contribution, ...]
+    #: the profile fields with a value, other than ``email`` (the SQL gate and the
+    #: subscriber/engaged distinction read it)
+    known_fields: frozenset[str] = frozenset()
+
+
+def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) -> Score:
+    """Score a lead at ``now``: its profile against the fit rules, its tally against the engagement rules.
+
+    ``now`` should not be earlier than the lead's events; a rule whose latest event is
+    later than ``now`` (clock skew) is scored as of that event, so no event ever counts
+    for more than its full points.
+    """
+    if tally.model.tally_key != model.tally_key:
+        raise ValueError("the tally was folded under a model that counts events differently")
+    now_ts = timestamp(now)
+    contributions: list[Contribution] = []
+    reasons: list[str] = []
+
+    fit_sum = 0.0
+    weight_all = weight_known = 0.0
+    known_rules = 0
+    for fit_rule in model.fit:
+        criterion = fit_rule.criterion
+        weight = abs(fit_rule.points)
+        weight_all += weight
+        if criterion.known(profile):
+            weight_known += weight
+            known_rules += 1
+            detail = criterion.match(profile)
+            if detail is not None:
+                fit_sum += fit_rule.points
+                _note(contributions, fit_rule.id, fit_rule.label, "fit", fit_rule.points, 1, False, detail)
+    if weight_all > 0:
+        completeness = weight_known / weight_all
+    else:
+        completeness = known_rules / len(model.fit) if model.fit else 1.0
+
+    for disqualifier in model.disqualifiers:
+        detail = disqualifier.criterion.match(profile)
+        if detail is not None:
+            reasons.append(disqualifier.label)
+            reason = Contribution(disqualifier.id, disqualifier.label, "disqualifier", 0.0, 1, False, detail)
+            contributions.append(reason)
+
+    engagement_sum = 0.0
+    counts, latests, sums, heaps = tally._counts, tally._latest, tally._sums, tally._heaps
+    for index, rule in enumerate(model.engagement):
+        count = counts[index]
+        if not count:
+            continue
+        latest = latests[index]
+        ago = _ago(now_ts - latest)
+        if rule.window is not None:
+            heap = heaps[index]
+            holds = len(heap) >= rule.window.count and heap[0] >= now_ts - rule.window.days * SECONDS_PER_DAY
+            if not holds:
+                continue
+            raw = rule.points
+            count = rule.window.count
+            detail = f"×{count} within {_number(rule.window.days)} days, latest {ago}"
+        elif rule.half_life_days is not None:
+            rate = 1.0 / (rule.half_life_days * SECONDS_PER_DAY)
+            raw = rule.points * sums[index] * 2.0 ** ((latest - max(now_ts, latest)) * rate)
+            detail = f"×{count}, latest {ago}, half-life {_number(rule.half_life_days)} days"
+        else:
+            raw = rule.points * count
+            detail = f"×{count}, latest {ago}"
+        capped = rule.cap is not None and abs(raw) > rule.cap
+        if capped:
+            assert rule.cap is not None
+            raw = math.copysign(rule.cap, raw)
+            detail += f", capped at {_number(rule.cap)}"
+        engagement_sum += raw
+        _note(contributions, rule.id, rule.label, "engagement", raw, count, capped, detail)
+
+    fit = _clamp(fit_sum)
+    engagement = _clamp(engagement_sum)
+    total = _clamp(model.weights.fit * fit + model.weights.engagement * engagement)
+    contributions.sort(key=lambda c: (_GROUP_ORDER[c.group] > 0, -abs(c.points), _GROUP_ORDER[c.group], c.rule))
+    known_fields = frozenset(name for name, value in profile.fields.items() if value is not None and name != "email")
+    return Score(
+        fit=fit,
+        engagement=engagement,
+        total=total,
+        completeness=completeness,
+        disqualified=tuple(reasons),
+        contributions=tuple(contributions),
+        known_fields=known_fields,
+    )
+
+
+def score_events(model: ScoringModel, profile: Profile, events: Iterable[Event], now: datetime) -> Score:
+    """Fold ``events`` into a fresh tally and score it: the reference that incremental scoring must equal."""
+    tally = model.new_tally()
+    for event in events:
+        tally.add(event)
+    return score(model, profile, tally, now)
+
+
+def _note(
+    contributions: list[Contribution],
+    rule: str,
+    label: str,
+    group: Group,
+    raw: float,
+    count: int,
+    capped: bool,
+    detail: str,
+) -> None:
+    """Record a contribution if it is still visible at one decimal."""
+    points = round(raw, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+    if points:
+        contributions.append(Contribution(rule, label, group, points, count, capped, detail))
+
+
+def _clamp(value: float) -> float:
+    return 0.0 if value < 0.0 else 100.0 if value > 100.0 else value
+
+
+def _number(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+
+def _ago(seconds: float) -> str:
+    """A duration in the words a marketer would use."""
+    if seconds < 60:
+        return "just now"
+    for unit, size, below in (
+        ("minute", 60, 3600),
+        ("hour", 3600, 86_400),
+        ("day", 86_400, 14 * 86_400),
+        ("week", 7 * 86_400, 60 * 86_400),
+        ("month", 30 * 86_400, 730 * 86_400),
+    ):
+        if seconds < below:
+            amount = int(seconds // size)
+            return f"{amount} {unit}{'s' if amount != 1 else ''} ago"
+    years = int(seconds // (365 * 86_400))
+    return f"{years} years ago"

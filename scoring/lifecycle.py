@@ -1,0 +1,79 @@
+"""Lifecycle stages: where a lead stands between marketing and sales.
+
+``next_stage`` is a pure function of the stage a lead is in and its new score.
+It keeps no memory beyond ``current``, so a lead that falls back and qualifies
+again crosses the threshold again (the capture side records each crossing).
+
+* Forward, by score: SUBSCRIBER → ENGAGED → MQL → SQL, skipping stages when the
+  score allows (an engaged lead that requests a demo with a complete profile may
+  go straight to SQL).
+* MQL needs total ≥ ``thresholds.mql`` and no disqualifier.
+* SQL needs total ≥ ``thresholds.sql``, no disqualifier *and* the SQL gate: fit ≥
+  ``sql_gate.min_fit`` and at least one of ``sql_gate.any_known`` known. Clicks alone
+  never make SQL.
+* Back, only when clearly below: an MQL or SQL keeps its stage until the total drops
+  below its threshold minus ``hysteresis`` (a lead hovering around 25 does not flap),
+  or at once when a disqualifier holds or (for SQL) the gate closes. A lead never falls
+  back below ENGAGED.
+* ``held=True`` (sales has marked an outcome) never moves back.
+* RECYCLED (sales gave it back to marketing) is set by the capture side; it moves
+  forward like ENGAGED and stays RECYCLED until it qualifies again.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from scoring.engine import Score
+from scoring.model import ScoringModel
+
+
+class Stage(StrEnum):
+    SUBSCRIBER = "subscriber"
+    ENGAGED = "engaged"
+    MQL = "mql"
+    SQL = "sql"
+    #: sales rejected it for now; back to nurturing
+    RECYCLED = "recycled"
+
+
+_RANK = {Stage.SUBSCRIBER: 0, Stage.ENGAGED: 1, Stage.RECYCLED: 1, Stage.MQL: 2, Stage.SQL: 3}
+
+
+def sql_gate_open(model: ScoringModel, score: Score) -> bool:
+    """Whether the lead is known well enough for sales: enough fit and at least one gate answer."""
+    gate = model.sql_gate
+    if score.fit < gate.min_fit:
+        return False
+    return not gate.any_known or any(name in score.known_fields for name in gate.any_known)
+
+
+def engaged(score: Score) -> bool:
+    """Whether the lead has done or told anything beyond leaving its e-mail address."""
+    return bool(score.known_fields) or any(c.group == "engagement" for c in score.contributions)
+
+
+def qualified_stage(model: ScoringModel, score: Score) -> Stage:
+    """The stage the score earns on its own, ignoring where the lead was."""
+    total = score.total
+    if not score.disqualified:
+        if total >= model.thresholds.sql and sql_gate_open(model, score):
+            return Stage.SQL
+        if total >= model.thresholds.mql:
+            return Stage.MQL
+    return Stage.ENGAGED if engaged(score) else Stage.SUBSCRIBER
+
+
+def next_stage(model: ScoringModel, current: Stage | None, score: Score, *, held: bool = False) -> Stage:
+    """The lead's stage after ``score``, given the stage it was in (None: never staged)."""
+    earned = qualified_stage(model, score)
+    if current is None or _RANK[earned] > _RANK[current]:
+        return earned
+    if held or current in (Stage.ENGAGED, Stage.RECYCLED, Stage.SUBSCRIBER):
+        return current
+    keeps_mql = not score.disqualified and score.total >= model.thresholds.mql - model.hysteresis
+    if current is Stage.SQL:
+        if keeps_mql and score.total >= model.thresholds.sql - model.hysteresis and sql_gate_open(model, score):
+            return Stage.SQL
+        return Stage.MQL if keeps_mql else Stage.ENGAGED
+    return Stage.MQL if keeps_mql else Stage.ENGAGED

@@ -1,0 +1,426 @@
+"""The scoring model as data: fit rules, engagement rules, disqualifiers, thresholds.
+
+A model is built only by :func:`scoring.document.parse_model`, which validates
+every value, so nothing here re-checks its input. Everything is immutable: a
+published model version is shared by every request and every bulk re-score in
+a process. What the hot path needs (per event type, the rules that may match
+it; each path glob compiled once) is built here, once, when the model is made.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import fnmatch
+import hashlib
+import json
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
+
+from scoring.profile import Profile
+
+if TYPE_CHECKING:
+    from scoring.engine import Tally
+    from scoring.events import Event
+
+#: Common free-mail providers. A B2B model usually gives them negative fit points: the address
+#: says nothing about the company. Subdomains match too. The list is deliberately short and
+#: conservative; a model can name more in a domain list of its own.
+FREE_MAIL_DOMAINS = frozenset(
+    {
+        "gmail.com", "googlemail.com", "hotmail.com", "hotmail.co.uk", "hotmail.dk", "hotmail.no",
+        "outlook.com", "outlook.dk", "live.com", "live.dk", "live.no", "msn.com", "yahoo.com",
+        "yahoo.co.uk", "yahoo.dk", "yahoo.no", "yahoo.ro", "ymail.com", "aol.com", "icloud.com",
+        "me.com", "mac.com", "proton.me", "protonmail.com", "pm.me", "gmx.com", "gmx.net", "gmx.de",
+        "web.de", "mail.com", "zoho.com", "yandex.com", "yandex.ru", "mail.ru", "tutanota.com",
+        "fastmail.com", "hey.com", "jubii.dk", "mail.dk", "get2net.dk", "ofir.dk", "sol.dk",
+        "online.no", "start.no", "frisurf.no",
+    }
+)  # fmt: skip
+#: Labels that mark a student or pupil mailbox when they appear left of the registered domain,
+#: e.g. ``student.aau.dk``, ``stud.ntnu.no``, ``studenti.example.ro``.
+STUDENT_LABELS = frozenset({"student", "students", "stud", "studenti", "studenten", "elev", "elever"})
+#: Domain lists every model has without declaring them.
+BUILT_IN_LISTS = ("free_mail", "student")
+
+
+def email_domain(email: str | None) -> str | None:
+    """The lower-cased domain of an e-mail address, or None when there is no usable address."""
+    if not email:
+        return None
+    local, at, domain = email.rpartition("@")
+    domain = domain.strip().lower().rstrip(".")
+    return domain if at and local and domain else None
+
+
+def listed_domain(domain: str, domains: frozenset[str]) -> str | None:
+    """The entry of ``domains`` that ``domain`` is, or is a subdomain of (``eu.acme.com`` is ``acme.com``).
+
+    Walks the domain's suffixes, so the cost is a few set look-ups whatever the list's size.
+    """
+    candidate = domain
+    while True:
+        if candidate in domains:
+            return candidate
+        dot = candidate.find(".")
+        if dot < 0:
+            return None
+        candidate = candidate[dot + 1 :]
+
+
+def is_student_domain(domain: str) -> bool:
+    """Whether a domain looks like a student or school mailbox.
+
+    ``.edu``; ``.edu.xx`` and ``.ac.xx`` under a country (``unsw.edu.au``, ``ox.ac.uk``);
+    or a student label such as ``student.`` or ``stud.`` in front of the registered domain.
+    """
+    labels = domain.split(".")
+    if labels[-1] == "edu":
+        return True
+    if len(labels) >= 3 and labels[-2] in ("edu", "ac") and len(labels[-1]) == 2:
+        return True
+    return any(label in STUDENT_LABELS for label in labels[:-2])
+
+
+class Check(StrEnum):
+    """What a fit rule or disqualifier tests on the profile."""
+
+    EQUALS = "equals"
+    IN = "in"
+    #: numeric, inclusive ``min`` and/or ``max``
+    RANGE = "range"
+    #: free text (a job title) containing any of some words, case-insensitively
+    MENTIONS = "mentions"
+    KNOWN = "known"
+    #: the e-mail domain is on a domain list (incl. subdomains)
+    EMAIL_DOMAIN = "email_domain"
+
+
+def same_value(known: Any, wanted: Any) -> bool:
+    """Equality as marketers mean it: 50 equals 50.0, but ``true`` only equals a boolean."""
+    if isinstance(known, bool) or isinstance(wanted, bool):
+        return known is wanted
+    if isinstance(known, (int, float)) and isinstance(wanted, (int, float)):
+        return float(known) == float(wanted)
+    return bool(known == wanted)
+
+
+def show_value(value: Any) -> str:
+    """A profile value in a few human words, for explanations."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, list):
+        return ", ".join(show_value(item) for item in value) or "(none)"
+    text = str(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One test on a lead's profile: a field's value, or the e-mail domain.
+
+    An unknown field never matches, whatever the test: unknown is not a value.
+    For a list value (a multi-select answer) ``equals`` and ``in`` match when any
+    chosen value matches.
+    """
+
+    check: Check
+    #: the profile field tested (None for ``email_domain``)
+    field: str | None = None
+    #: ``equals``: one value; ``in``: the values; ``mentions``: the words
+    values: tuple[Any, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    #: ``email_domain``: the list's name (a model list or a built-in one) and, for a model list,
+    #: its domains (resolved by the parser so the criterion stands on its own)
+    domain_list: str | None = None
+    domains: frozenset[str] = frozenset()
+    _words: re.Pattern[str] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.check is Check.MENTIONS:
+            words = sorted({str(word).strip().lower() for word in self.values}, key=lambda w: (-len(w), w))
+            pattern = r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)"
+            object.__setattr__(self, "_words", re.compile(pattern, re.IGNORECASE))
+
+    def known(self, profile: Profile) -> bool:
+        """Whether the profile holds what this criterion reads (the field, or an e-mail address)."""
+        if self.check is Check.EMAIL_DOMAIN:
+            return email_domain(profile.email) is not None
+        assert self.field is not None
+        return profile.fields.get(self.field) is not None
+
+    def match(self, profile: Profile) -> str | None:
+        """None if the criterion does not hold, else what made it hold, in human words."""
+        if self.check is Check.EMAIL_DOMAIN:
+            return self._match_domain(profile)
+        assert self.field is not None
+        value = profile.fields.get(self.field)
+        if value is None:
+            return None
+        shown = f"{self.field} = {show_value(value)}"
+        check = self.check
+        if check is Check.KNOWN:
+            return shown
+        items = value if isinstance(value, list) else (value,)
+        if check is Check.EQUALS or check is Check.IN:
+            return shown if any(same_value(item, wanted) for item in items for wanted in self.values) else None
+        if check is Check.RANGE:
+            if isinstance(value, bool) or not isinstance(value, (int, float)):
+                return None
+            if self.minimum is not None and value < self.minimum:
+                return None
+            if self.maximum is not None and value > self.maximum:
+                return None
+            return shown
+        assert self._words is not None
+        return shown if any(isinstance(item, str) and self._words.search(item) for item in items) else None
+
+    def _match_domain(self, profile: Profile) -> str | None:
+        domain = email_domain(profile.email)
+        if domain is None:
+            return None
+        if self.domain_list == "student":
+            return f"e-mail domain {domain} looks like a student address" if is_student_domain(domain) else None
+        listed = self.domains if self.domain_list != "free_mail" else FREE_MAIL_DOMAINS
+        if listed_domain(domain, listed) is None:
+            return None
+        if self.domain_list == "free_mail":
+            return f"e-mail domain {domain} is a free-mail provider"
+        return f"e-mail domain {domain} is on the {self.domain_list} list"
+
+
+@dataclass(frozen=True)
+class FitRule:
+    """Points for who the lead is: awarded once when the criterion holds (fit never decays)."""
+
+    id: str
+    label: str
+    points: float
+    criterion: Criterion
+
+
+@dataclass(frozen=True)
+class Disqualifier:
+    """A reason the lead must not reach MQL or SQL, whatever its points (e.g. a competitor)."""
+
+    id: str
+    label: str
+    criterion: Criterion
+
+
+@dataclass(frozen=True)
+class Window:
+    """``count`` matching events within the last ``days`` days (up to the moment scored)."""
+
+    count: int
+    days: float
+
+
+@dataclass(frozen=True)
+class EngagementRule:
+    """Points for what the lead does: events of one type, optionally filtered by path and properties.
+
+    Without a ``window`` every matching event earns ``points``, decayed by
+    ``half_life_days`` and summed, the sum limited to ``cap`` either way. With a
+    ``window`` the rule earns ``points`` once, while the window holds.
+    """
+
+    id: str
+    label: str
+    event: str
+    points: float
+    #: a glob on the URL path (``/pricing*``); None matches any path, including none
+    path: str | None = None
+    #: property equality filters, as sorted (key, value) pairs
+    props: tuple[tuple[str, Any], ...] = ()
+    cap: float | None = None
+    half_life_days: float | None = None
+    window: Window | None = None
+    _path_match: Callable[[str], re.Match[str] | None] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        if self.path is not None:
+            object.__setattr__(self, "_path_match", compiled_glob(self.path))
+
+    def matches(self, event: Event) -> bool:
+        """Whether ``event`` counts for this rule (the engine does the same check, precompiled)."""
+        if event.type != self.event:
+            return False
+        if self._path_match is not None and (event.path is None or self._path_match(event.path) is None):
+            return False
+        return props_match(self.props, event.props)
+
+
+_GLOBS: dict[str, Callable[[str], re.Match[str] | None]] = {}
+
+
+def compiled_glob(pattern: str) -> Callable[[str], re.Match[str] | None]:
+    """The ``match`` of a path glob's regex, compiled once per distinct glob in the process.
+
+    ``*`` matches any run of characters including ``/``; ``?`` one character; ``[...]`` a set.
+    Matching is case-sensitive, like URL paths.
+    """
+    found = _GLOBS.get(pattern)
+    if found is None:
+        found = _GLOBS[pattern] = re.compile(fnmatch.translate(pattern)).match
+    return found
+
+
+def props_match(wanted: tuple[tuple[str, Any], ...], props: Mapping[str, Any]) -> bool:
+    for key, value in wanted:
+        if key not in props or not same_value(props[key], value):
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """Total scores at which a lead becomes a marketing- and a sales-qualified lead."""
+
+    mql: float = 25.0
+    sql: float = 75.0
+
+
+@dataclass(frozen=True)
+class Weights:
+    """total = clamp(fit × fit weight + engagement × engagement weight, 0, 100)."""
+
+    fit: float = 1.0
+    engagement: float = 1.0
+
+
+@dataclass(frozen=True)
+class SqlGate:
+    """What SQL needs besides the total: enough fit, and at least one of some answers known.
+
+    It keeps a lead that only clicks a lot from reaching sales: engagement alone never makes SQL.
+    """
+
+    min_fit: float = 10.0
+    #: at least one of these profile fields must be known (empty: no such requirement)
+    any_known: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class DomainList:
+    """A named list of e-mail domains, e.g. the top-100 target accounts or the competitors."""
+
+    name: str
+    domains: tuple[str, ...]
+
+
+#: How the engine folds a rule's events (see scoring.engine).
+PLAIN, DECAY, WINDOW = 0, 1, 2
+SECONDS_PER_DAY = 86_400.0
+
+
+class Candidate(NamedTuple):
+    """Precompiled: the engagement rules of one event type that share one path glob.
+
+    A plain tuple underneath, so the hot loop unpacks it without attribute look-ups.
+    """
+
+    #: the glob's compiled match, or None when these rules take any path
+    path_match: Callable[[str], re.Match[str] | None] | None
+    #: per rule: (index in model.engagement, props filter or None, kind, parameter)
+    #: where the parameter is 1 / half-life in seconds for DECAY and the window count for WINDOW
+    rules: tuple[tuple[int, tuple[tuple[str, Any], ...] | None, int, float], ...]
+
+
+@dataclass(frozen=True)
+class ScoringModel:
+    """A validated scoring model: how fit and engagement points are earned and what they lead to.
+
+    Equality compares content only: two publications of the same document are equal
+    models, whatever ``version`` the publisher gave them.
+    """
+
+    name: str
+    fit: tuple[FitRule, ...] = ()
+    engagement: tuple[EngagementRule, ...] = ()
+    disqualifiers: tuple[Disqualifier, ...] = ()
+    thresholds: Thresholds = Thresholds()
+    #: points below a threshold a lead must fall before it loses MQL or SQL (no flapping)
+    hysteresis: float = 10.0
+    weights: Weights = Weights()
+    sql_gate: SqlGate = SqlGate()
+    domains: tuple[DomainList, ...] = ()
+    description: str = ""
+    #: set by the publisher (see :meth:`with_version`); not part of the document
+    version: int | None = field(default=None, compare=False)
+    #: every event type the model's rules name
+    event_types: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: every profile field the model reads (fit rules and disqualifiers)
+    fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: identifies what a tally's state depends on (see :meth:`scoring.engine.Tally.state`)
+    tally_key: str = field(init=False, repr=False, compare=False)
+    #: event type -> the candidates for it, in rule order
+    candidates: Mapping[str, tuple[Candidate, ...]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        criteria = [rule.criterion for rule in self.fit] + [rule.criterion for rule in self.disqualifiers]
+        object.__setattr__(self, "event_types", frozenset(rule.event for rule in self.engagement))
+        object.__setattr__(self, "fields", frozenset(c.field for c in criteria if c.field is not None))
+        object.__setattr__(self, "tally_key", _tally_key(self.engagement))
+        object.__setattr__(self, "candidates", _candidates(self.engagement))
+
+    def with_version(self, version: int | None) -> ScoringModel:
+        """The same model stamped with the version number it was published as."""
+        return replace(self, version=version)
+
+    def new_tally(self) -> Tally:
+        """An empty engagement tally for one lead under this model."""
+        from scoring.engine import Tally
+
+        return Tally(self)
+
+    def matching_rules(self, event: Event) -> tuple[EngagementRule, ...]:
+        """The engagement rules ``event`` counts for (to explain one event; the engine does not use it)."""
+        return tuple(rule for rule in self.engagement if rule.matches(event))
+
+    def rule(self, rule_id: str) -> FitRule | EngagementRule | Disqualifier | None:
+        rules: tuple[FitRule | EngagementRule | Disqualifier, ...] = (*self.fit, *self.engagement, *self.disqualifiers)
+        return next((rule for rule in rules if rule.id == rule_id), None)
+
+
+def _tally_key(rules: tuple[EngagementRule, ...]) -> str:
+    """A digest of exactly what a tally's state depends on.
+
+    Points, caps, labels and window lengths are applied when scoring, not when
+    folding, so changing them keeps stored tallies valid (a re-score needs no
+    event reads); changing which events a rule counts, or how they decay, does not.
+    """
+    shape = [
+        [rule.id, rule.event, rule.path, [list(pair) for pair in rule.props], rule.half_life_days,
+         rule.window.count if rule.window else None]
+        for rule in rules
+    ]  # fmt: skip
+    digest = hashlib.sha256(json.dumps(shape, sort_keys=True, separators=(",", ":")).encode())
+    return digest.hexdigest()[:16]
+
+
+def _candidates(rules: tuple[EngagementRule, ...]) -> Mapping[str, tuple[Candidate, ...]]:
+    grouped: dict[str, dict[str | None, list[tuple[int, tuple[tuple[str, Any], ...] | None, int, float]]]] = {}
+    for index, rule in enumerate(rules):
+        if rule.window is not None:
+            kind, parameter = WINDOW, float(rule.window.count)
+        elif rule.half_life_days is not None:
+            kind, parameter = DECAY, 1.0 / (rule.half_life_days * SECONDS_PER_DAY)
+        else:
+            kind, parameter = PLAIN, 0.0
+        by_path = grouped.setdefault(rule.event, {})
+        by_path.setdefault(rule.path, []).append((index, rule.props or None, kind, parameter))
+    return {
+        event: tuple(
+            Candidate(path_match=None if path is None else compiled_glob(path), rules=tuple(entries))
+            for path, entries in by_path.items()
+        )
+        for event, by_path in grouped.items()
+    }
