@@ -426,6 +426,10 @@ def _engagement_rule(reader: _Reader, raw: Any, path: str, ids: dict[str, str]) 
     half_life = None
     if "half_life_days" in doc:
         half_life = reader.number(doc["half_life_days"], f"{path}.half_life_days", low=0, high=MAX_DAYS, low_open=True)
+    if points < 0 and cap is None and "cap" not in doc and "window" not in doc:
+        reader.problem(
+            f"{path}.cap", "is required for negative points, so they can never bury a lead that engages again"
+        )
     window = None
     if "window" in doc:
         window = _window(reader, doc["window"], f"{path}.window")
@@ -570,12 +574,25 @@ def dump_model(model: ScoringModel, fmt: Literal["yaml", "json"] = "yaml") -> st
 
 
 def load_model(text: str) -> ScoringModel:
-    """Parse YAML or JSON text (JSON is read by the JSON parser, for its clearer errors)."""
-    is_json = text.lstrip().startswith("{")
-    try:
-        raw = json.loads(text) if is_json else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise ModelError([f"not valid {'JSON' if is_json else 'YAML'}: {exc}"]) from exc
+    """Parse YAML or JSON text.
+
+    Text that starts with ``{`` is tried as JSON first, for its clearer errors; a YAML flow
+    mapping (``{name: x, ...}``) is still read as YAML.
+    """
+    raw: Any = None
+    if text.lstrip().startswith("{"):
+        try:
+            raw = json.loads(text)
+        except json.JSONDecodeError as exc:
+            try:
+                raw = yaml.safe_load(text)
+            except yaml.YAMLError:
+                raise ModelError([f"not valid JSON: {exc}"]) from exc
+    else:
+        try:
+            raw = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            raise ModelError([f"not valid YAML: {exc}"]) from exc
     if raw is None:
         raise ModelError(["the document is empty"])
     return parse_model(raw)
