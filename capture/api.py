@@ -1,4 +1,4 @@
-"""Public JSON API under /api/v1: ask for the next questions, answer them.
+"""Public JSON API under /api/v1: ask for the next questions, answer them, report behaviour.
 
 Requests are CORS-"simple" (POST with a text/plain JSON body), so browsers
 send no preflight; the Origin header is still checked here against the site's
@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from capture.api_tokens import authenticate
 from capture.errors import Refused
 from capture.presenting import asked_json
 from capture.services import Services
@@ -67,6 +68,7 @@ def _cors(response: Response) -> Response:
 @api.route(FORM_PATH + "/ask", methods=["OPTIONS"])
 @api.route(FORM_PATH + "/answers", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/identify", methods=["OPTIONS"])
+@api.route("/sites/<site_key>/events", methods=["OPTIONS"])
 def preflight(site_key: str, slug: str | None = None) -> Response:
     _check_origin(site_key)
     return Response(status=204)
@@ -99,6 +101,26 @@ def identify(site_key: str) -> Response:
     svc = services()
     token = svc.visits.identify(svc.catalog.site(site_key), body, svc.clock())
     return jsonify({"visitor": token})
+
+
+@api.post("/sites/<site_key>/events")
+def browser_events(site_key: str) -> tuple[Response, int]:
+    """Behaviour from the snippet: a batch of events of one visitor."""
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    stored, token = svc.behaviour.from_browser(svc.catalog.site(site_key), body, svc.clock())
+    return jsonify({"accepted": stored.accepted, "duplicates": stored.duplicates, "visitor": token}), 202
+
+
+@api.post("/events")
+def system_events() -> tuple[Response, int]:
+    """Behaviour from back-end systems (an ESP's opens and clicks, webinar sign-ups, calls), with an API token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "events")
+    body = _json_body()
+    stored = svc.behaviour.from_system(caller, body, svc.clock())
+    return jsonify({"accepted": stored.accepted, "duplicates": stored.duplicates}), 202
 
 
 @api.get("/openapi.json")

@@ -15,11 +15,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from capture.behaviour_types import STANDARD_TYPES
 from capture.db import Database
 from capture.errors import not_found
-from capture.models import Form, SequenceVersion, Site
+from capture.models import Form, ScoringModelVersion, SequenceVersion, Site
+from capture.scores import LiveModel
 from profiling.document import load
 from profiling.sequence import Sequence
+from scoring.document import parse_model
 
 
 @dataclass(frozen=True)
@@ -48,11 +51,14 @@ class Catalog:
         self._sites: dict[str, tuple[float, SiteEntry | None]] = {}
         self._forms: dict[tuple[str, str], tuple[float, PublishedForm | None]] = {}
         self._sequences: dict[int, Sequence] = {}
+        self._live: tuple[float, LiveModel | None] | None = None
+        self._models: dict[int, LiveModel] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._sites.clear()
             self._forms.clear()
+            self._live = None
 
     def site(self, public_key: str) -> SiteEntry:
         """The site with this key, or a 404 refusal."""
@@ -95,6 +101,38 @@ class Catalog:
             with self._lock:
                 self._sequences[version_id] = sequence
         return sequence
+
+    def scoring_model(self) -> LiveModel | None:
+        """The live (newest published) scoring model, or None before one is published."""
+        now = self._monotonic()
+        cached = self._live
+        if cached is not None and cached[0] >= now:
+            return cached[1]
+        with self._db.read() as session:
+            row = session.execute(
+                select(ScoringModelVersion.id, ScoringModelVersion.version)
+                .order_by(ScoringModelVersion.version.desc())
+                .limit(1)
+            ).first()
+            live = None
+            if row is not None:
+                live = self._models.get(row.id)
+                if live is None:
+                    document = session.scalar(
+                        select(ScoringModelVersion.document).where(ScoringModelVersion.id == row.id)
+                    )
+                    assert document is not None
+                    live = LiveModel(id=row.id, version=row.version, model=parse_model(document))
+        with self._lock:
+            if live is not None:
+                self._models[live.id] = live
+            self._live = (now + self._ttl, live)
+        return live
+
+    def event_types(self) -> frozenset[str]:
+        """Event types accepted now: the catalogue's and any the live model names."""
+        live = self.scoring_model()
+        return STANDARD_TYPES | live.model.event_types if live is not None else STANDARD_TYPES
 
     def _load_site(self, public_key: str) -> SiteEntry | None:
         if len(public_key) > 40:

@@ -6,44 +6,16 @@ they never print a traceback.
 
 from __future__ import annotations
 
-import os
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import click
-from sqlalchemy.orm import Session
 
-from capture.config import Config, ConfigError
-from capture.db import Database
-from capture.publishing import PublishingError
-
-Work = Callable[[Session], Any]
-
-
-def _config(demo: bool = False) -> Config:
-    try:
-        return Config.from_env(demo=demo)
-    except ConfigError as exc:
-        raise click.ClickException(str(exc)) from None
-
-
-@contextmanager
-def _session(url: str) -> Iterator[Session]:
-    db = Database(url)
-    try:
-        with db.write() as session:
-            yield session
-    except PublishingError as exc:
-        raise click.ClickException(str(exc)) from None
-    finally:
-        db.dispose()
-
-
-def _database_url() -> str:
-    return os.environ.get("DATABASE_URL") or Config().database_url
+from capture.cli_support import config_or_exit as _config
+from capture.cli_support import database_url as _database_url
+from capture.cli_support import session_for as _session
+from capture.config import ConfigError
 
 
 @click.group()
@@ -255,6 +227,12 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
     except (OSError, ConfigError) as exc:
         raise click.ClickException(str(exc)) from None
 
+
+from capture.cli_scoring import lead, model, token  # noqa: E402  (they join the group defined above)
+
+main.add_command(model)
+main.add_command(token)
+main.add_command(lead)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

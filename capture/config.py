@@ -31,6 +31,10 @@ class Config:
     ratelimit_storage_uri: str = "memory://"
     ratelimit_ask: str = "120/minute"
     ratelimit_answer: str = "30/minute"
+    #: batches of up to 100 events each
+    ratelimit_events: str = "60/minute"
+    #: back-end systems (per address); raise it for a busy ESP
+    ratelimit_system: str = "600/minute"
     ratelimit_enabled: bool = True
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none)
     trusted_proxies: int = 0
@@ -80,6 +84,8 @@ class Config:
             ratelimit_storage_uri=env.get("LEADWHEEL_RATELIMIT_STORAGE", cls.ratelimit_storage_uri),
             ratelimit_ask=env.get("LEADWHEEL_RATELIMIT_ASK", cls.ratelimit_ask),
             ratelimit_answer=env.get("LEADWHEEL_RATELIMIT_ANSWER", cls.ratelimit_answer),
+            ratelimit_events=env.get("LEADWHEEL_RATELIMIT_EVENTS", cls.ratelimit_events),
+            ratelimit_system=env.get("LEADWHEEL_RATELIMIT_SYSTEM", cls.ratelimit_system),
             ratelimit_enabled=env.get("LEADWHEEL_RATELIMIT", "on") != "off",
             trusted_proxies=count("LEADWHEEL_TRUSTED_PROXIES"),
         )

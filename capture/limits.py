@@ -34,6 +34,8 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.ask", config.ratelimit_ask),
         ("api.answer", config.ratelimit_answer),
         ("api.identify", config.ratelimit_answer),
+        ("api.browser_events", config.ratelimit_events),
+        ("api.system_events", config.ratelimit_system),
     )
     for endpoint, limit in routes:
         app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])

@@ -12,7 +12,7 @@ and the ORM's unit of work cost several times the queries themselves.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Self
@@ -32,9 +32,10 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.dialects import postgresql, sqlite
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
+from capture.models import Event as EventRow
+from capture.upserts import by_dialect, upsert
 from profiling.sequence import Question
 from profiling.wheel import Knowledge, Known
 from profiling.wheel import Snooze as WheelSnooze
@@ -66,7 +67,8 @@ class GivenAnswer:
 class Provenance:
     """Where and when a batch of answers was given."""
 
-    visitor_id: str
+    #: the browser it came from; None for answers from back-end systems
+    visitor_id: str | None
     site_id: int
     form_id: int | None
     sequence_version_id: int | None
@@ -83,10 +85,12 @@ class LeadView:
     knowledge: Knowledge
     last_seen_at: datetime | None = None
     email: str | None = None
+    #: the lead gained events or answers from elsewhere (a merge, a browser's earlier events): score it afresh
+    regathered: bool = False
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
-_fields, _snoozes = ProfileField.__table__, Snooze.__table__
+_fields, _snoozes, _events = ProfileField.__table__, Snooze.__table__, EventRow.__table__
 
 #: The hot read of every ask, built once: the visitor's lead, its whole profile and its snoozes on
 #: this form in one round trip (a field row has a value, a snooze row has skips).
@@ -156,6 +160,11 @@ _TOUCH_LEAD = (
     .returning(_leads.c.visit_count)
 )
 _INSERT_ANSWERS = insert(_answers).returning(_answers.c.id, sort_by_parameter_order=True)
+_LINK_EVENTS = (
+    update(_events)
+    .where(_events.c.visitor_id == bindparam("browser"), _events.c.lead_id.is_(None))
+    .values(lead_id=bindparam("owner"))
+)
 
 
 def record_answers(connection: Connection, provenance: Provenance, answers: Iterable[GivenAnswer]) -> LeadView:
@@ -187,8 +196,12 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         lead_id = connection.execute(
             insert(_leads).values(visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
         ).scalar_one()
+    regathered = merged
     if before.lead_id is None:
         connection.execute(insert(_visitors).values(id=provenance.visitor_id, lead_id=lead_id, created_at=now))
+        # What this browser did before it answered anything counts for its lead from now on.
+        linked = connection.execute(_LINK_EVENTS, {"owner": lead_id, "browser": provenance.visitor_id})
+        regathered = regathered or bool(linked.rowcount)
     elif before.lead_id != lead_id:
         connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
 
@@ -219,7 +232,8 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     if skipped:
         connection.execute(_snooze(connection), skipped)
     if merged:  # the profile was rebuilt from two leads' answers: read it back
-        return load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+        view = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+        return LeadView(view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True)
     knowledge = before.knowledge.learn(
         {field: row["value"] for field, row in latest.items()},
         [g.question_key for g in answers if g.skipped and g.question_key],
@@ -227,7 +241,36 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         visit,
     )
     last_seen = now if before.last_seen_at is None else max(before.last_seen_at, now)
-    return LeadView(lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen, email=email or before.email)
+    return LeadView(
+        lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen, email=email or before.email, regathered=regathered
+    )
+
+
+def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:
+    """The lead with this (lower-cased) e-mail, created if new, for a back-end system that knows only that.
+
+    A new lead gets the e-mail as an answer from outside any form (source
+    ``api``), so its provenance is as clear as a typed one. Two senders racing
+    on one new address meet the unique e-mail; ``Database.run`` repeats the loser.
+    """
+    lead_id = connection.execute(_LEAD_BY_EMAIL, {"email": email}).scalar()
+    if lead_id is not None:
+        return int(lead_id)
+    lead_id = connection.execute(
+        insert(_leads).values(email=email, visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
+    ).scalar_one()
+    provenance = Provenance(
+        visitor_id=None, site_id=site_id, form_id=None, sequence_version_id=None, page_url=None, locale="und",
+        asked_at=now, answered_at=now, source="api",
+    )  # fmt: skip
+    answer_id = connection.execute(
+        _INSERT_ANSWERS, [_answer_row(lead_id, provenance, GivenAnswer(EMAIL_FIELD, email))]
+    ).scalar_one()
+    connection.execute(
+        _remember(connection),
+        [{"lead_id": lead_id, "field": EMAIL_FIELD, "value": email, "answered_at": now, "answer_id": answer_id}],
+    )
+    return int(lead_id)
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
@@ -251,28 +294,10 @@ def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dic
     }
 
 
-def _upsert(connection: Connection, table: Any) -> Insert:
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)  # type: ignore[no-any-return]
-
-
-def _by_dialect(build: Callable[[Connection], Insert]) -> Callable[[Connection], Insert]:
-    """Build an upsert once per dialect: ``excluded`` and friends are costly to make per request."""
-    built: dict[str, Insert] = {}
-
-    def statement(connection: Connection) -> Insert:
-        name = connection.dialect.name
-        if name not in built:
-            built[name] = build(connection)
-        return built[name]
-
-    return statement
-
-
-@_by_dialect
+@by_dialect
 def _remember(connection: Connection) -> Insert:
     """Newest value per field wins, by time answered: a slow tab cannot overwrite a newer answer."""
-    statement = _upsert(connection, _fields)
+    statement = upsert(connection, _fields)
     new = statement.excluded
     return statement.on_conflict_do_update(
         index_elements=[_fields.c.lead_id, _fields.c.field],
@@ -281,9 +306,9 @@ def _remember(connection: Connection) -> Insert:
     )
 
 
-@_by_dialect
+@by_dialect
 def _snooze(connection: Connection) -> Insert:
-    statement = _upsert(connection, _snoozes)
+    statement = upsert(connection, _snoozes)
     return statement.on_conflict_do_update(
         index_elements=[_snoozes.c.lead_id, _snoozes.c.form_id, _snoozes.c.question_key],
         set_={"skips": _snoozes.c.skips + 1, "last_visit": statement.excluded.last_visit},
@@ -298,6 +323,7 @@ def merge_leads(connection: Connection, *, survivor: int, absorbed: int) -> None
     """
     connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
+    connection.execute(update(_events).where(_events.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_leads).where(_leads.c.merged_into_id == absorbed).values(merged_into_id=survivor))
 
     snoozes: dict[tuple[int, str], tuple[int, int]] = {}

@@ -1,4 +1,4 @@
-"""What marketers and operators change: sites, forms, and published sequence versions."""
+"""What marketers and operators change: sites, forms, published sequence and scoring model versions."""
 
 from __future__ import annotations
 
@@ -12,9 +12,12 @@ from urllib.parse import urlsplit
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from capture.models import Form, SequenceVersion, Site
+from capture.models import Form, ScoringModelVersion, SequenceVersion, Site
 from profiling.document import KEY_PATTERN, dump, load
 from profiling.sequence import Sequence
+from scoring.document import checksum as model_checksum
+from scoring.document import model_document
+from scoring.model import ScoringModel
 
 
 class PublishingError(ValueError):
@@ -121,3 +124,49 @@ def published_sequence(session: Session, site: Site, slug: str, version: int | N
 
 def sequence_of(version: SequenceVersion) -> Sequence:
     return load(version.document)
+
+
+@dataclass(frozen=True)
+class PublishedModel:
+    version: ScoringModelVersion
+    #: False when the document equals the live version, so nothing new was published
+    created: bool
+
+
+def publish_model(session: Session, model: ScoringModel, now: datetime) -> PublishedModel:
+    """Publish ``model`` as the next immutable scoring model version (a no-op if it equals the live one).
+
+    Re-scoring the leads is the caller's next step (see capture.rescoring).
+    """
+    document = model_document(model)
+    digest = model_checksum(document)
+    live = session.scalar(
+        select(ScoringModelVersion).order_by(ScoringModelVersion.version.desc()).limit(1).with_for_update()
+    )
+    if live is not None and live.checksum == digest:
+        return PublishedModel(version=live, created=False)
+    version = ScoringModelVersion(
+        version=(live.version if live is not None else 0) + 1,
+        document=document,
+        checksum=digest,
+        published_at=now,
+        rescored_at=None,
+    )
+    session.add(version)
+    session.flush()
+    return PublishedModel(version=version, created=True)
+
+
+def published_model(session: Session, version: int | None = None) -> ScoringModelVersion:
+    """A published scoring model version (the live one unless ``version`` is given)."""
+    query = select(ScoringModelVersion)
+    if version is not None:
+        query = query.where(ScoringModelVersion.version == version)
+    found = session.scalar(query.order_by(ScoringModelVersion.version.desc()).limit(1))
+    if found is None:
+        raise PublishingError(
+            f"no scoring model version {version} is published"
+            if version
+            else "no scoring model is published yet: `leadwheel model publish --default` publishes the built-in B2B one"
+        )
+    return found

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from capture.behaviour import Behaviour
 from capture.catalog import Catalog
 from capture.config import Config
 from capture.db import Database
@@ -24,6 +25,7 @@ class Services:
     catalog: Catalog
     tokens: Tokens
     visits: Visits
+    behaviour: Behaviour
     clock: Callable[[], datetime]
 
     @classmethod
@@ -42,5 +44,6 @@ class Services:
             catalog=catalog,
             tokens=tokens,
             visits=Visits(db, catalog, tokens, config.visit_gap),
+            behaviour=Behaviour(db, catalog, tokens),
             clock=clock,
         )

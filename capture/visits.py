@@ -14,10 +14,21 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
+
 from capture.catalog import Catalog, PublishedForm, SiteEntry
 from capture.db import Database
 from capture.errors import invalid
-from capture.profiles import EMAIL_FIELD, GivenAnswer, Provenance, load_knowledge, record_answers, start_visit
+from capture.profiles import (
+    EMAIL_FIELD,
+    GivenAnswer,
+    LeadView,
+    Provenance,
+    load_knowledge,
+    record_answers,
+    start_visit,
+)
+from capture.scores import score_lead
 from forms import validate_answers
 from profiling.identity import Ticket, TicketRefused, Tokens, new_visitor_id
 from profiling.sequence import Question, QuestionType, Rules, Sequence, localised
@@ -150,8 +161,20 @@ class Visits:
             asked_at=ticket.issued_at,
             answered_at=now,
         )
-        view = self.db.run(lambda connection: record_answers(connection, provenance, given))
+        view = self.db.run(lambda connection: self._record(connection, provenance, given))
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
+
+    def _record(self, connection: Connection, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
+        """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
+        view = record_answers(connection, provenance, given)
+        live = self.catalog.scoring_model()
+        if live is not None and view.lead_id is not None:
+            fields = {name: known.value for name, known in view.knowledge.fields.items()}
+            new_events = None if view.regathered else ()
+            score_lead(
+                connection, live, view.lead_id, provenance.answered_at, "answer", new_events=new_events, fields=fields
+            )
+        return view
 
     def identify(self, site: SiteEntry, body: Mapping[str, Any], now: datetime) -> str:
         """Attach an e-mail the host page already knows (a login, a newsletter form) to this visitor.
@@ -177,7 +200,7 @@ class Visits:
             source="identify",
         )
         email = GivenAnswer(field=EMAIL_FIELD, value=validated.values[EMAIL_FIELD])
-        self.db.run(lambda connection: record_answers(connection, provenance, [email]))
+        self.db.run(lambda connection: self._record(connection, provenance, [email]))
         return self.tokens.visitor_token(visitor_id, now)
 
     def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:

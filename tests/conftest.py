@@ -93,16 +93,16 @@ def clock() -> Clock:
     return Clock()
 
 
-TABLES = ["profile_fields", "snoozes", "answers", "visitors", "leads", "sequence_versions", "forms", "sites"]
-
-
 def _empty(url: str) -> None:
+    from capture.models import Base
+
+    tables = [table.name for table in reversed(Base.metadata.sorted_tables)]  # children before parents
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
-            connection.execute(text(f"TRUNCATE {', '.join(TABLES)} RESTART IDENTITY CASCADE"))
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
         else:
-            for table in TABLES:
+            for table in tables:
                 connection.execute(text(f"DELETE FROM {table}"))
     engine.dispose()
 

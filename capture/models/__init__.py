@@ -5,7 +5,24 @@ database; ``tests/capture/test_migrations.py`` proves the two agree.
 """
 
 from capture.models.base import Base
+from capture.models.behaviour import Event
 from capture.models.leads import Answer, Lead, ProfileField, Snooze, Visitor
+from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
+from capture.models.tokens import ApiToken
 
-__all__ = ["Answer", "Base", "Form", "Lead", "ProfileField", "SequenceVersion", "Site", "Snooze", "Visitor"]
+__all__ = [
+    "Answer",
+    "ApiToken",
+    "Base",
+    "Event",
+    "Form",
+    "Lead",
+    "ProfileField",
+    "ScoreChange",
+    "ScoringModelVersion",
+    "SequenceVersion",
+    "Site",
+    "Snooze",
+    "Visitor",
+]

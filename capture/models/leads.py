@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capture.models.base import Base
@@ -28,6 +28,22 @@ class Lead(Base):
     visit_count: Mapped[int] = mapped_column(Integer, server_default="1")
     last_seen_at: Mapped[datetime]
     created_at: Mapped[datetime]
+
+    # The current score (see scoring/), kept on the row so reading a lead costs nothing more.
+    #: subscriber, engaged, mql, sql, recycled
+    stage: Mapped[str] = mapped_column(String(16), server_default="subscriber", index=True)
+    stage_changed_at: Mapped[datetime | None]
+    fit: Mapped[float] = mapped_column(Float, server_default="0")
+    engagement: Mapped[float] = mapped_column(Float, server_default="0")
+    score: Mapped[float] = mapped_column(Float, server_default="0")
+    #: share of the model's fit criteria known (0..1): a low fit with low completeness is unknown, not bad
+    completeness: Mapped[float] = mapped_column(Float, server_default="0")
+    #: why the score is what it is: each contributing rule with its points, and disqualifiers
+    explanation: Mapped[Any | None]
+    scored_at: Mapped[datetime | None]
+    scoring_model_id: Mapped[int | None] = mapped_column(ForeignKey("scoring_models.id"))
+    #: the engagement tally under that model, so a new event adds to it instead of re-reading them all
+    score_state: Mapped[dict[str, Any] | None]
 
 
 class Visitor(Base):

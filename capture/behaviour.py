@@ -1,0 +1,263 @@
+"""Behaviour events in: checked as a whole batch, stored once, linked to their lead, scored.
+
+Two doors lead here. Browsers post through the snippet (the visitor is the one
+in the signed visitor token), back-end systems post with an API token and name
+each event's lead by e-mail or visitor token. Either way a batch is all or
+nothing: one bad event refuses the batch, with the reason per event, so a
+sender never has to guess which half was kept.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import defaultdict
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import Connection, bindparam, select
+
+from capture.api_tokens import Caller
+from capture.catalog import Catalog, SiteEntry
+from capture.db import Database
+from capture.errors import Refused, invalid
+from capture.models import Event as EventRow
+from capture.models import Visitor
+from capture.profiles import lead_for_email
+from capture.scores import LiveModel, score_lead
+from capture.upserts import by_dialect, upsert
+from capture.visits import IDENTIFY_EMAIL, clean_page_url
+from forms import validate_answers
+from profiling.identity import Tokens, new_visitor_id
+from scoring.events import Event
+
+TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")
+SENDER_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+MAX_BATCH = 100
+#: the JSON of one event's properties, in bytes
+MAX_PROPS_BYTES = 2048
+#: older events are refused: nothing this old still moves a score, and it is likely a bug
+MAX_AGE = timedelta(days=400)
+
+
+@dataclass(frozen=True)
+class IncomingEvent:
+    uid: str
+    type: str
+    at: datetime
+    url: str | None
+    path: str | None
+    props: dict[str, Any]
+    #: who did it: a visitor (browser) and/or a lead's e-mail (back-end systems)
+    visitor_id: str | None = None
+    email: str | None = None
+
+
+@dataclass(frozen=True)
+class Stored:
+    #: events in the batch (all valid, or the batch was refused)
+    accepted: int
+    #: of those, already stored before (a client retry)
+    duplicates: int
+
+
+def read_batch(
+    body: Mapping[str, Any],
+    *,
+    now: datetime,
+    known_types: frozenset[str],
+    who: Callable[[int, Mapping[str, Any], dict[str, str]], tuple[str | None, str | None]],
+    browser: bool,
+) -> list[IncomingEvent]:
+    """Check every event of a batch; refuse the whole batch naming each bad event.
+
+    ``who`` tells, per raw event, its visitor and e-mail (or records a problem
+    under ``events[i].…``): browsers and back-end systems name them differently.
+    """
+    raw_events = body.get("events")
+    if not isinstance(raw_events, list) or not raw_events:
+        raise invalid("invalid_body", "events must be a non-empty list", {"events": "Must be a non-empty list."})
+    if len(raw_events) > MAX_BATCH:
+        raise Refused(
+            413, "batch_too_large", f"Send at most {MAX_BATCH} events per request.", {"events": "Too many events."}
+        )
+    problems: dict[str, str] = {}
+    events: list[IncomingEvent] = []
+    seen: set[str] = set()
+    for index, raw in enumerate(raw_events):
+        where = f"events[{index}]"
+        if not isinstance(raw, dict):
+            problems[where] = "Must be an object."
+            continue
+        uid = raw.get("id")
+        if not isinstance(uid, str) or not (BROWSER_ID if browser else SENDER_ID).match(uid):
+            problems[f"{where}.id"] = (
+                "Must be 32 lower-case hex characters."
+                if browser
+                else "Must be 1 to 64 letters, digits or _.:- (your id for this event, so a retry is stored once)."
+            )
+        elif uid in seen:
+            problems[f"{where}.id"] = "Appears twice in this batch."
+        else:
+            seen.add(uid)
+        kind = raw.get("type")
+        if not isinstance(kind, str) or not TYPE_PATTERN.match(kind):
+            problems[f"{where}.type"] = "Must be a lower-case name such as page_view."
+        elif kind not in known_types:
+            problems[f"{where}.type"] = (
+                f"Unknown event type '{kind}': neither the scoring model nor the catalogue lists it."
+            )
+        at = _when(raw.get("at"), now, f"{where}.at", problems)
+        url, path = _where(raw.get("url"), f"{where}.url", problems)
+        props = raw.get("props", {})
+        if props is None:
+            props = {}
+        if not isinstance(props, dict):
+            problems[f"{where}.props"] = "Must be an object."
+        elif len(json.dumps(props, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PROPS_BYTES:
+            problems[f"{where}.props"] = f"Must be at most {MAX_PROPS_BYTES} bytes as JSON."
+        visitor_id, email = who(index, raw, problems)
+        if not problems and at is not None:
+            assert isinstance(uid, str) and isinstance(kind, str)
+            events.append(IncomingEvent(uid, kind, at, url, path, props, visitor_id, email))
+    if problems:
+        raise invalid("invalid_events", "Some events cannot be stored; nothing from this batch was.", problems)
+    return events
+
+
+def _when(raw: Any, now: datetime, where: str, problems: dict[str, str]) -> datetime | None:
+    """An ISO 8601 time with a zone; the future is clamped to now (a fast clock is not an error)."""
+    if raw is None:
+        return now
+    try:
+        at = datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 40 else None
+    except ValueError:
+        at = None
+    if at is None or at.tzinfo is None:
+        problems[where] = "Must be an ISO 8601 time with a time zone, e.g. 2026-11-23T10:15:00Z."
+        return None
+    if at < now - MAX_AGE:
+        problems[where] = f"Is older than {MAX_AGE.days} days."
+        return None
+    return min(at, now)
+
+
+def _where(raw: Any, where: str, problems: dict[str, str]) -> tuple[str | None, str | None]:
+    try:
+        url = clean_page_url(raw)
+    except Refused:
+        problems[where] = "Must be an http(s) URL of at most 2048 characters."
+        return None, None
+    return url, (urlsplit(url).path or "/") if url else None
+
+
+def email_of(raw: Any) -> str | None:
+    """A well-formed e-mail address, lower-cased, or None."""
+    validated = validate_answers([IDENTIFY_EMAIL], {IDENTIFY_EMAIL.key: raw}, "en", "en")
+    return str(validated.values[IDENTIFY_EMAIL.key]).lower() if validated.ok else None
+
+
+@by_dialect
+def _insert_new(connection: Connection) -> Any:
+    """Insert, skipping ids already stored for the site; hands back only the rows it inserted."""
+    table = EventRow.__table__
+    statement: Any = upsert(connection, table)
+    return statement.on_conflict_do_nothing(index_elements=[table.c.site_id, table.c.uid]).returning(
+        table.c.lead_id, table.c.type, table.c.at, table.c.path, table.c.props
+    )
+
+
+_LEAD_OF_VISITOR = select(Visitor.lead_id).where(Visitor.id == bindparam("visitor_id"))
+
+
+def store_events(
+    connection: Connection,
+    site_id: int,
+    events: list[IncomingEvent],
+    *,
+    now: datetime,
+    source: str,
+    live: LiveModel | None,
+) -> Stored:
+    """Store a checked batch and score every lead it touched, in the caller's transaction."""
+    leads: dict[str, int | None] = {}
+    for event in events:
+        if event.email is not None and event.email not in leads:
+            leads[event.email] = lead_for_email(connection, site_id, event.email, now)
+        if event.visitor_id is not None and event.visitor_id not in leads:
+            leads[event.visitor_id] = connection.execute(_LEAD_OF_VISITOR, {"visitor_id": event.visitor_id}).scalar()
+    rows = [
+        {
+            "site_id": site_id,
+            "uid": event.uid,
+            "visitor_id": event.visitor_id,
+            "lead_id": leads[event.email] if event.email is not None else leads.get(event.visitor_id or ""),
+            "type": event.type,
+            "at": event.at,
+            "received_at": now,
+            "url": event.url,
+            "path": event.path,
+            "props": event.props,
+            "source": source,
+        }
+        for event in events
+    ]
+    inserted = connection.execute(_insert_new(connection).values(rows)).all()
+    if live is not None:
+        by_lead: dict[int, list[Event]] = defaultdict(list)
+        for lead_id, kind, at, path, props in inserted:
+            if lead_id is not None:
+                by_lead[lead_id].append(Event(type=kind, at=at, path=path, props=props))
+        for lead_id in sorted(by_lead):  # a fixed order, so two batches lock leads in the same order
+            score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
+    return Stored(accepted=len(events), duplicates=len(events) - len(inserted))
+
+
+class Behaviour:
+    """The two doors for events: the snippet in a browser, and back-end systems with an API token."""
+
+    def __init__(self, db: Database, catalog: Catalog, tokens: Tokens):
+        self.db = db
+        self.catalog = catalog
+        self.tokens = tokens
+
+    def from_browser(self, site: SiteEntry, body: Mapping[str, Any], now: datetime) -> tuple[Stored, str]:
+        """Store a snippet's batch; returns it and the visitor token to keep (new for a new visitor)."""
+        visitor_id = self.tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
+
+        def who(_index: int, _raw: Mapping[str, Any], _problems: dict[str, str]) -> tuple[str | None, str | None]:
+            return visitor_id, None
+
+        events = read_batch(body, now=now, known_types=self.catalog.event_types(), who=who, browser=True)
+        stored = self._store(site.id, events, now, "browser")
+        return stored, self.tokens.visitor_token(visitor_id, now)
+
+    def from_system(self, caller: Caller, body: Mapping[str, Any], now: datetime) -> Stored:
+        """Store a back-end system's batch; each event names its lead by ``email`` or ``visitor`` token."""
+
+        def who(index: int, raw: Mapping[str, Any], problems: dict[str, str]) -> tuple[str | None, str | None]:
+            where = f"events[{index}]"
+            raw_email, raw_visitor = raw.get("email"), raw.get("visitor")
+            if raw_email is None and raw_visitor is None:
+                problems[where] = "Name the lead: give its email, or the visitor token of its browser."
+                return None, None
+            email = email_of(raw_email) if raw_email is not None else None
+            if raw_email is not None and email is None:
+                problems[f"{where}.email"] = "Not a valid e-mail address."
+            visitor = self.tokens.read_visitor(raw_visitor, now) if raw_visitor is not None else None
+            if raw_visitor is not None and visitor is None:
+                problems[f"{where}.visitor"] = "Not a valid visitor token (or it has expired)."
+            return visitor, email
+
+        events = read_batch(body, now=now, known_types=self.catalog.event_types(), who=who, browser=False)
+        return self._store(caller.site_id, events, now, "api")
+
+    def _store(self, site_id: int, events: list[IncomingEvent], now: datetime, source: str) -> Stored:
+        live = self.catalog.scoring_model()
+        return self.db.run(
+            lambda connection: store_events(connection, site_id, events, now=now, source=source, live=live)
+        )

@@ -1,0 +1,198 @@
+"""``leadwheel model|token|lead``: scoring models, API tokens, and why a lead scores what it does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import click
+
+from capture.cli_support import database_url, session_for
+
+
+@click.group()
+def model() -> None:
+    """Scoring models (fit + engagement rules, thresholds) as YAML or JSON documents."""
+
+
+def _read_model(path: Path | None, default: bool) -> Any:
+    from scoring.document import ModelError, default_b2b_model, load_model
+
+    if default == (path is not None):
+        raise click.UsageError("give a FILE or --default (the built-in B2B model), not both or neither")
+    if path is None:
+        return default_b2b_model()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    try:
+        return load_model(text)
+    except ModelError as exc:
+        lines = "\n".join(f"  - {problem}" for problem in exc.problems)
+        raise click.ClickException(f"{path} is not a valid scoring model:\n{lines}") from None
+
+
+@model.command("validate")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def model_validate(file: Path) -> None:
+    """Check a scoring model file without publishing it."""
+    parsed = _read_model(file, False)
+    click.echo(f"{file}: valid, event types: {', '.join(sorted(parsed.event_types)) or 'none'}")
+
+
+@model.command("publish")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
+@click.option("--default", "default", is_flag=True, help="Publish the built-in B2B model (from the seed articles).")
+@click.option("--dry-run", is_flag=True, help="Only report how many leads would change stage.")
+@click.option("--no-rescore", is_flag=True, help="Publish now, re-score later with `leadwheel model rescore`.")
+def model_publish(file: Path | None, default: bool, dry_run: bool, no_rescore: bool) -> None:
+    """Publish FILE as the next scoring model version, then re-score every lead with it."""
+    from capture.publishing import publish_model
+    from capture.scores import LiveModel
+    from capture.services import utc_now
+
+    parsed = _read_model(file, default)
+    if dry_run:
+        _rescore(LiveModel(id=0, version=0, model=parsed), dry_run=True)
+        return
+    with session_for(database_url()) as session:
+        published = publish_model(session, parsed, utc_now())
+        live = LiveModel(id=published.version.id, version=published.version.version, model=parsed)
+    if not published.created:
+        click.echo(f"scoring model version {live.version} already has this content; nothing published")
+        return
+    click.echo(f"published scoring model version {live.version}")
+    if not no_rescore:
+        _rescore(live)
+
+
+@model.command("rescore")
+def model_rescore() -> None:
+    """Re-score every lead with the live model (after --no-rescore, or to finish an interrupted run)."""
+    _rescore(_live())
+
+
+@model.command("refresh")
+def model_refresh() -> None:
+    """Let time work: re-evaluate kept scores as of now, so decay moves stages back. Run it hourly."""
+    _rescore(_live(), from_state=True)
+
+
+@model.command("export")
+@click.option("--version", "number", type=int, default=None, help="A published version (default: the live one).")
+@click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
+@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
+def model_export(number: int | None, fmt: str, output: Path | None) -> None:
+    """Print (or write) a published scoring model version as YAML or JSON."""
+    from capture.publishing import published_model
+    from scoring.document import dump_model, parse_model
+
+    with session_for(database_url()) as session:
+        text = dump_model(parse_model(published_model(session, number).document), fmt)  # type: ignore[arg-type]
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        output.write_text(text, encoding="utf-8")
+        click.echo(f"wrote {output}", err=True)
+
+
+def _live() -> Any:
+    from capture.publishing import published_model
+    from capture.scores import LiveModel
+    from scoring.document import parse_model
+
+    with session_for(database_url()) as session:
+        row = published_model(session)
+        return LiveModel(id=row.id, version=row.version, model=parse_model(row.document))
+
+
+def _rescore(live: Any, *, dry_run: bool = False, from_state: bool = False) -> None:
+    from capture.db import Database
+    from capture.rescoring import count_leads, rescore
+    from capture.services import utc_now
+
+    db = Database(database_url())
+    try:
+        total = count_leads(db, live, from_state=from_state)
+        label = "checking" if dry_run else "re-scoring"
+        bar: Any
+        with click.progressbar(
+            length=total, label=f"{label} {total} leads", file=click.get_text_stream("stderr")
+        ) as bar:
+            report = rescore(db, live, utc_now(), dry_run=dry_run, from_state=from_state, progress=bar.update)
+    finally:
+        db.dispose()
+    verb = "would change" if dry_run else "changed"
+    click.echo(f"{report.leads} leads scored; {report.moved} {verb} stage")
+    for (before, after), leads in sorted(report.moves.items(), key=lambda item: -item[1]):
+        click.echo(f"  {before or 'unscored':>10} → {after:<10} {leads}")
+
+
+@click.group()
+def token() -> None:
+    """API tokens for back-end systems (an ESP's events, a CRM's outcomes)."""
+
+
+@token.command("create")
+@click.option("--site", "site_key", required=True, help="The site's public key.")
+@click.option("--name", required=True, help="What will use it, e.g. 'Mailchimp'.")
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["events", "sales"]))
+def token_create(site_key: str, name: str, scopes: tuple[str, ...]) -> None:
+    """Create a token and print it once; only its hash is kept."""
+    from capture.api_tokens import create_token
+    from capture.publishing import find_site
+    from capture.services import utc_now
+
+    with session_for(database_url()) as session:
+        row, secret = create_token(session, find_site(session, site_key), name, list(scopes), utc_now())
+        token_id = row.id
+    click.echo(secret)
+    click.echo(f"token {token_id} ({', '.join(sorted(set(scopes)))}): keep it now, it is not shown again", err=True)
+
+
+@token.command("list")
+@click.option("--site", "site_key", required=True)
+def token_list(site_key: str) -> None:
+    """List a site's tokens (their first characters only)."""
+    from sqlalchemy import select
+
+    from capture.models import ApiToken
+    from capture.publishing import find_site
+
+    with session_for(database_url()) as session:
+        site = find_site(session, site_key)
+        for row in session.scalars(select(ApiToken).where(ApiToken.site_id == site.id).order_by(ApiToken.id)):
+            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
+            click.echo(f"{row.id}\t{row.prefix}…\t{row.name}\t{','.join(row.scopes)}\t{state}")
+
+
+@token.command("revoke")
+@click.argument("token_id", type=int)
+def token_revoke(token_id: int) -> None:
+    """Revoke a token at once."""
+    from capture.models import ApiToken
+    from capture.publishing import PublishingError
+    from capture.services import utc_now
+
+    with session_for(database_url()) as session:
+        row = session.get(ApiToken, token_id)
+        if row is None:
+            raise PublishingError(f"no token has the id {token_id}")
+        row.revoked_at = row.revoked_at or utc_now()
+    click.echo(f"token {token_id} revoked")
+
+
+@click.group()
+def lead() -> None:
+    """Leads: their score, stage and why."""
+
+
+@lead.command("show")
+@click.argument("who")
+def lead_show(who: str) -> None:
+    """Show a lead (by e-mail or id): stage, scores, the rules behind them, recent changes."""
+    from capture.leads import describe_lead
+
+    with session_for(database_url()) as session:
+        click.echo(describe_lead(session, who), nl=False)

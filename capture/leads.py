@@ -1,0 +1,56 @@
+"""A lead as a person reads it: stage, scores and the reasons, for the CLI (and later the admin UI)."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from capture.models import Lead, ScoreChange, ScoringModelVersion
+from capture.publishing import PublishingError
+
+
+def find_lead(session: Session, who: str) -> Lead:
+    """A lead by e-mail or id; a merged lead leads to the one it was merged into."""
+    lead = (
+        session.get(Lead, int(who)) if who.isdigit() else session.scalar(select(Lead).where(Lead.email == who.lower()))
+    )
+    if lead is None:
+        raise PublishingError(f"no lead has the e-mail or id '{who}'")
+    while lead.merged_into_id is not None:
+        survivor = session.get(Lead, lead.merged_into_id)
+        assert survivor is not None
+        lead = survivor
+    return lead
+
+
+def describe_lead(session: Session, who: str, changes: int = 10) -> str:
+    lead = find_lead(session, who)
+    lines = [f"lead {lead.id} {lead.email or '(no e-mail yet)'}"]
+    if lead.scored_at is None:
+        lines.append("  not scored yet (no scoring model was published when it last changed)")
+        return "\n".join(lines) + "\n"
+    version = session.scalar(select(ScoringModelVersion.version).where(ScoringModelVersion.id == lead.scoring_model_id))
+    explanation = lead.explanation or {}
+    lines.append(
+        f"  stage {lead.stage} since {lead.stage_changed_at:%Y-%m-%d %H:%M}  ·  scored {lead.scored_at:%Y-%m-%d %H:%M}"
+        f" with model version {version}"
+    )
+    lines.append(
+        f"  score {lead.score:.1f} = fit {lead.fit:.1f} + engagement {lead.engagement:.1f}"
+        f"  ·  fit criteria known: {lead.completeness:.0%}"
+    )
+    for reason in explanation.get("disqualified", []):
+        lines.append(f"  DISQUALIFIED: {reason}")
+    lines.append("  why:")
+    for item in explanation.get("contributions", []):
+        capped = " (capped)" if item.get("capped") else ""
+        lines.append(f"    {item['points']:+7.1f}  {item['group']:<12} {item['label']}: {item['detail']}{capped}")
+    history = session.scalars(
+        select(ScoreChange).where(ScoreChange.lead_id == lead.id).order_by(ScoreChange.at.desc()).limit(changes)
+    ).all()
+    if history:
+        lines.append("  recent changes:")
+        for change in history:
+            stage = f"{change.stage_before} → {change.stage}" if change.stage_before != change.stage else change.stage
+            lines.append(f"    {change.at:%Y-%m-%d %H:%M}  {change.score:5.1f}  {stage:<22} ({change.cause})")
+    return "\n".join(lines) + "\n"

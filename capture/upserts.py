@@ -1,0 +1,30 @@
+"""INSERT … ON CONFLICT for whichever database is on the other end, built once per dialect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+from sqlalchemy import Connection
+from sqlalchemy.dialects import postgresql, sqlite
+
+T = TypeVar("T")
+
+
+def upsert(connection: Connection, table: Any) -> Any:
+    """An INSERT that knows ``on_conflict_do_*`` on SQLite and PostgreSQL alike."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+def by_dialect(build: Callable[[Connection], T]) -> Callable[[Connection], T]:
+    """Build a statement once per dialect: ``excluded`` and friends are costly to make per request."""
+    built: dict[str, T] = {}
+
+    def statement(connection: Connection) -> T:
+        name = connection.dialect.name
+        if name not in built:
+            built[name] = build(connection)
+        return built[name]
+
+    return statement
