@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -118,7 +119,7 @@ def _rescore(live: Any, *, dry_run: bool = False, from_state: bool = False) -> N
         label = "checking" if dry_run else "re-scoring"
         bar: Any
         with click.progressbar(
-            length=total, label=f"{label} {total} leads", file=click.get_text_stream("stderr")
+            length=total, label=f"{label} {total} leads", file=sys.stderr
         ) as bar:
             report = rescore(db, live, utc_now(), dry_run=dry_run, from_state=from_state, progress=bar.update)
     finally:

@@ -16,11 +16,13 @@ from capture.config import Config
 from capture.db import Database
 from capture.migrate import upgrade
 from capture.models import Site
-from capture.publishing import create_site, publish
+from capture.publishing import create_site, publish, publish_model
 from capture.services import utc_now
 from profiling.document import loads
+from scoring.document import load_model
 
 DEMO_SEQUENCE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo.yaml"
+DEMO_SCORING = DEMO_SEQUENCE.with_name("demo-scoring.yaml")
 DEMO_FORM = "wheel"
 
 
@@ -44,6 +46,7 @@ def prepare_demo(data: Path, host: str, site_port: int) -> tuple[Config, str]:
             else:
                 site.allowed_origins = sorted(set(site.allowed_origins) | set(origins))
             publish(session, site, DEMO_FORM, loads(DEMO_SEQUENCE.read_text(encoding="utf-8")), utc_now())
+            publish_model(session, load_model(DEMO_SCORING.read_text(encoding="utf-8")), utc_now())
             site_key = site.public_key
     finally:
         db.dispose()
@@ -77,6 +80,10 @@ The snippet, ready to paste into a page of an allowed origin:
 
 Or talk to the API yourself (as a Danish visitor):
   curl -s -X POST {api}/ask -H 'Content-Type: text/plain' -d '{{"locale": "da"}}'
+
+Each page view is scored with docs/examples/demo-scoring.yaml. Once you have given an e-mail,
+see your stage, score and why (in another terminal):
+  DATABASE_URL={config.database_url} leadwheel lead show YOUR@EMAIL
 """,
         flush=True,
     )
