@@ -25,7 +25,7 @@ from capture.catalog import Catalog, SiteEntry
 from capture.db import Database
 from capture.errors import Refused, invalid
 from capture.models import Event as EventRow
-from capture.models import Visitor
+from capture.models import Lead, Visitor
 from capture.profiles import lead_for_email
 from capture.scores import LiveModel, score_lead
 from capture.upserts import by_dialect, upsert
@@ -206,6 +206,11 @@ def store_events(
         }
         for event in events
     ]
+    touched = sorted({row["lead_id"] for row in rows if row["lead_id"] is not None})
+    if live is not None and touched and connection.dialect.name == "postgresql":
+        # Lock the leads before the insert takes its foreign-key share locks on them: two batches for
+        # one lead would otherwise both hold a share lock and deadlock when scoring wants the row.
+        connection.execute(select(Lead.id).where(Lead.id.in_(touched)).order_by(Lead.id).with_for_update())
     inserted = connection.execute(_insert_new(connection).values(rows)).all()
     if live is not None:
         by_lead: dict[int, list[Event]] = defaultdict(list)

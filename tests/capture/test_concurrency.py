@@ -78,3 +78,45 @@ def test_two_browsers_with_one_new_email_make_one_lead(app: Any, publish_form: A
             assert (
                 session.scalar(select(func.count()).select_from(Answer).where(Answer.lead_id == owners[0].id)) == 9
             ), "every tab's three answers belong to the one lead"
+
+
+def test_event_batches_and_answers_at_once_lose_no_points(app: Any, publish_form: Any, clock: Any) -> None:
+    """The kept tally is read, added to and written back: concurrent batches must not overwrite each other."""
+    import secrets
+
+    from capture.publishing import publish_model
+    from scoring.document import parse_model
+    from tests.capture.test_scoring_service import MODEL, become_lead, lead_row
+
+    with app.extensions["leadwheel"].db.write() as session:
+        publish_model(
+            session,
+            parse_model(
+                {
+                    **MODEL,
+                    "engagement": [{"id": "seen", "label": "Any page", "event": "page_view", "points": 1, "cap": 100}],
+                }
+            ),
+            clock(),
+        )
+    form = publish_form()
+    browser = Browser(app.test_client(), form, clock)
+    become_lead(browser)
+    browser.ask()
+
+    def batch() -> Any:
+        events = [{"id": secrets.token_hex(16), "type": "page_view"} for _ in range(3)]
+        return app.test_client().post(
+            f"/api/v1/sites/{form.site_key}/events",
+            json={"visitor": browser.token, "events": events},
+            headers={"Origin": form.origin},
+        )
+
+    clock.advance(seconds=3)
+    results = at_once(
+        *[batch for _ in range(6)], lambda: browser.answer({"company_size": "120", "consent": True}, wait=0)
+    )
+    assert [r.status_code for r in results] == [202] * 6 + [201], [r.get_json() for r in results]
+    lead = lead_row(app, "ada@example.com")
+    assert lead.engagement == 18  # 6 batches × 3 page views, none lost
+    assert lead.fit == 30
