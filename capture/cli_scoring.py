@@ -118,9 +118,7 @@ def _rescore(live: Any, *, dry_run: bool = False, from_state: bool = False) -> N
         total = count_leads(db, live, from_state=from_state)
         label = "checking" if dry_run else "re-scoring"
         bar: Any
-        with click.progressbar(
-            length=total, label=f"{label} {total} leads", file=sys.stderr
-        ) as bar:
+        with click.progressbar(length=total, label=f"{label} {total} leads", file=sys.stderr) as bar:
             report = rescore(db, live, utc_now(), dry_run=dry_run, from_state=from_state, progress=bar.update)
     finally:
         db.dispose()

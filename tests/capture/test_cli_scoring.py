@@ -10,9 +10,7 @@ from typing import Any
 
 import pytest
 import yaml
-from click.testing import CliRunner
 
-from capture.cli import main
 from tests.capture.conftest import ORIGIN, Browser
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.capture.test_scoring_service import MODEL, become_lead, track

@@ -20,7 +20,10 @@ def test_the_demo_scores_its_visitors_and_a_second_run_publishes_nothing_new(tmp
     db = Database(config.database_url)
     try:
         with db.read() as session:
-            counts = [session.scalar(select(func.count()).select_from(m)) for m in (Site, SequenceVersion, ScoringModelVersion)]
+            counts = [
+                session.scalar(select(func.count()).select_from(m))
+                for m in (Site, SequenceVersion, ScoringModelVersion)
+            ]
         assert counts == [1, 1, 1]
 
         client = create_app(config).test_client()
