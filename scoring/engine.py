@@ -32,7 +32,14 @@ from heapq import heapify, heappush, heapreplace, nlargest
 from typing import Any, Literal
 
 from scoring.events import Event
-from scoring.model import DECAY, SECONDS_PER_DAY, WINDOW, ScoringModel, props_match
+from scoring.model import (
+    DECAY,
+    SECONDS_PER_DAY,
+    WINDOW,
+    ScoringModel,
+    email_domain,
+    props_match,
+)
 from scoring.profile import Profile
 
 Group = Literal["fit", "engagement", "disqualifier"]
@@ -54,11 +61,11 @@ class Tally:
     events: see the module docstring for what is kept per rule.
     """
 
-    __slots__ = ("model", "_candidates", "_counts", "_latest", "_sums", "_heaps")
+    __slots__ = ("model", "_routes", "_counts", "_latest", "_sums", "_heaps")
 
     def __init__(self, model: ScoringModel) -> None:
         self.model = model
-        self._candidates = model.candidates
+        self._routes = model.routes
         size = len(model.engagement)
         #: matching events per rule
         self._counts = [0] * size
@@ -74,37 +81,45 @@ class Tally:
         self.add_row(event.type, event.at, event.path, event.props)
 
     def add_row(self, type: str, at: datetime, path: str | None = None, props: Mapping[str, Any] | None = None) -> None:
-        """:meth:`add` without building an :class:`Event`: for streaming database rows."""
-        candidates = self._candidates.get(type)
-        if candidates is None:
+        """:meth:`add` without building an :class:`Event`: for streaming database rows.
+
+        The hot path of a bulk re-score: two dictionary look-ups find the rules this type
+        and path may count for (globs were matched once per distinct path, see
+        :meth:`ScoringModel.route`), then a few float operations per rule.
+        """
+        routes = self._routes.get(type)
+        if routes is None:
             return
-        ts: float | None = None
-        for path_match, rules in candidates:
-            if path_match is not None and (path is None or path_match(path) is None):
+        entries = routes.get(path)
+        if entries is None:
+            entries = self.model.route(type, path)
+        if not entries:
+            return
+        if at.tzinfo is None:
+            timestamp(at)  # raises
+        ts = at.timestamp()
+        counts, latests = self._counts, self._latest
+        for index, wanted, kind, parameter in entries:
+            if wanted is not None and (props is None or not props_match(wanted, props)):
                 continue
-            for index, wanted, kind, parameter in rules:
-                if wanted is not None and (props is None or not props_match(wanted, props)):
-                    continue
-                if ts is None:
-                    ts = timestamp(at)
-                self._counts[index] += 1
-                if kind == DECAY:
-                    latest = self._latest[index]
-                    if ts >= latest:
-                        self._sums[index] = self._sums[index] * 2.0 ** ((latest - ts) * parameter) + 1.0
-                        self._latest[index] = ts
-                    else:
-                        self._sums[index] += 2.0 ** ((ts - latest) * parameter)
-                elif kind == WINDOW:
-                    heap = self._heaps[index]
-                    if len(heap) < parameter:
-                        heappush(heap, ts)
-                    elif ts > heap[0]:
-                        heapreplace(heap, ts)
-                    if ts > self._latest[index]:
-                        self._latest[index] = ts
-                elif ts > self._latest[index]:
-                    self._latest[index] = ts
+            counts[index] += 1
+            latest = latests[index]
+            if kind == DECAY:
+                sums = self._sums
+                if ts >= latest:
+                    sums[index] = sums[index] * 2.0 ** ((latest - ts) * parameter) + 1.0
+                    latests[index] = ts
+                else:
+                    sums[index] += 2.0 ** ((ts - latest) * parameter)
+                continue
+            if kind == WINDOW:
+                heap = self._heaps[index]
+                if len(heap) < parameter:
+                    heappush(heap, ts)
+                elif ts > heap[0]:
+                    heapreplace(heap, ts)
+            if ts > latest:
+                latests[index] = ts
 
     def merge(self, other: Tally) -> None:
         """Fold in another lead's tally (two leads merged into one); ``other`` is left as it was."""
@@ -253,6 +268,10 @@ class Score:
     known_fields: frozenset[str] = frozenset()
 
 
+_new_object = object.__new__
+_set = object.__setattr__
+
+
 def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) -> Score:
     """Score a lead at ``now``: its profile against the fit rules, its tally against the engagement rules.
 
@@ -265,78 +284,86 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
     now_ts = timestamp(now)
     contributions: list[Contribution] = []
     reasons: list[str] = []
+    fields = profile.fields
+    domain = email_domain(profile.email)
 
     fit_sum = 0.0
     weight_all = weight_known = 0.0
     known_rules = 0
-    for fit_rule in model.fit:
-        criterion = fit_rule.criterion
-        weight = abs(fit_rule.points)
+    for fit_rule, weight, name, holds in model.fit_plan:
         weight_all += weight
-        if criterion.known(profile):
-            weight_known += weight
-            known_rules += 1
-            detail = criterion.match(profile)
-            if detail is not None:
-                fit_sum += fit_rule.points
-                _note(contributions, fit_rule.id, fit_rule.label, "fit", fit_rule.points, 1, False, detail)
+        if (domain if name is None else fields.get(name)) is None:
+            continue  # unknown: no points, and it lowers completeness
+        weight_known += weight
+        known_rules += 1
+        if holds(fields, domain):
+            fit_sum += fit_rule.points
+            points = round(fit_rule.points, 1) + 0.0
+            if points:
+                detail = fit_rule.criterion.describe(fields, domain)
+                contributions.append(_contribution(fit_rule.id, fit_rule.label, "fit", points, 1, False, detail))
     if weight_all > 0:
         completeness = weight_known / weight_all
     else:
         completeness = known_rules / len(model.fit) if model.fit else 1.0
 
     for disqualifier in model.disqualifiers:
-        detail = disqualifier.criterion.match(profile)
-        if detail is not None:
+        criterion = disqualifier.criterion
+        if criterion.holds(fields, domain):
             reasons.append(disqualifier.label)
-            reason = Contribution(disqualifier.id, disqualifier.label, "disqualifier", 0.0, 1, False, detail)
+            detail = criterion.describe(fields, domain)
+            reason = _contribution(disqualifier.id, disqualifier.label, "disqualifier", 0.0, 1, False, detail)
             contributions.append(reason)
 
     engagement_sum = 0.0
-    counts, latests, sums, heaps = tally._counts, tally._latest, tally._sums, tally._heaps
-    for index, rule in enumerate(model.engagement):
-        count = counts[index]
+    plans = model.engagement_plan
+    latests, sums, heaps = tally._latest, tally._sums, tally._heaps
+    for index, count in enumerate(tally._counts):
         if not count:
             continue
+        rule, kind, rate, window_seconds, window_count, before, after, capped_words = plans[index]
         latest = latests[index]
-        ago = _ago(now_ts - latest)
-        if rule.window is not None:
+        if kind == WINDOW:
             heap = heaps[index]
-            holds = len(heap) >= rule.window.count and heap[0] >= now_ts - rule.window.days * SECONDS_PER_DAY
-            if not holds:
+            if len(heap) < window_count or heap[0] < now_ts - window_seconds:
                 continue
             raw = rule.points
-            count = rule.window.count
-            detail = f"×{count} within {_number(rule.window.days)} days, latest {ago}"
-        elif rule.half_life_days is not None:
-            rate = 1.0 / (rule.half_life_days * SECONDS_PER_DAY)
+            count = window_count
+        elif kind == DECAY:
             raw = rule.points * sums[index] * 2.0 ** ((latest - max(now_ts, latest)) * rate)
-            detail = f"×{count}, latest {ago}, half-life {_number(rule.half_life_days)} days"
         else:
             raw = rule.points * count
-            detail = f"×{count}, latest {ago}"
-        capped = rule.cap is not None and abs(raw) > rule.cap
+        cap = rule.cap
+        capped = cap is not None and (raw > cap or raw < -cap)
         if capped:
-            assert rule.cap is not None
-            raw = math.copysign(rule.cap, raw)
-            detail += f", capped at {_number(rule.cap)}"
+            assert cap is not None
+            raw = cap if raw > 0 else -cap
         engagement_sum += raw
-        _note(contributions, rule.id, rule.label, "engagement", raw, count, capped, detail)
+        points = round(raw, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
+        if points:
+            detail = f"×{count}{before}, latest {_ago(now_ts - latest)}{after}{capped_words if capped else ''}"
+            contributions.append(_contribution(rule.id, rule.label, "engagement", points, count, capped, detail))
 
     fit = _clamp(fit_sum)
     engagement = _clamp(engagement_sum)
     total = _clamp(model.weights.fit * fit + model.weights.engagement * engagement)
-    contributions.sort(key=lambda c: (_GROUP_ORDER[c.group] > 0, -abs(c.points), _GROUP_ORDER[c.group], c.rule))
-    known_fields = frozenset(name for name, value in profile.fields.items() if value is not None and name != "email")
-    return Score(
-        fit=fit,
-        engagement=engagement,
-        total=total,
-        completeness=completeness,
-        disqualified=tuple(reasons),
-        contributions=tuple(contributions),
-        known_fields=known_fields,
+    contributions.sort(key=_order)
+    known_fields = frozenset(name for name, value in fields.items() if value is not None and name != "email")
+    made = _new_object(Score)
+    _set(
+        made,
+        "__dict__",
+        {
+            "fit": fit,
+            "engagement": engagement,
+            "total": total,
+            "completeness": completeness,
+            "disqualified": tuple(reasons),
+            "contributions": tuple(contributions),
+            "known_fields": known_fields,
+        },
     )
+    return made
 
 
 def score_events(model: ScoringModel, profile: Profile, events: Iterable[Event], now: datetime) -> Score:
@@ -347,43 +374,46 @@ def score_events(model: ScoringModel, profile: Profile, events: Iterable[Event],
     return score(model, profile, tally, now)
 
 
-def _note(
-    contributions: list[Contribution],
-    rule: str,
-    label: str,
-    group: Group,
-    raw: float,
-    count: int,
-    capped: bool,
-    detail: str,
-) -> None:
-    """Record a contribution if it is still visible at one decimal."""
-    points = round(raw, 1) + 0.0  # + 0.0 turns -0.0 into 0.0
-    if points:
-        contributions.append(Contribution(rule, label, group, points, count, capped, detail))
+def _contribution(
+    rule: str, label: str, group: Group, points: float, count: int, capped: bool, detail: str
+) -> Contribution:
+    """A Contribution without the frozen dataclass __init__ (one setattr per field): a third of the cost.
+
+    Equal, hashable and printable like one built normally; a bulk re-score builds millions.
+    """
+    made = _new_object(Contribution)
+    values = {"rule": rule, "label": label, "group": group, "points": points, "count": count, "capped": capped}
+    values["detail"] = detail
+    _set(made, "__dict__", values)
+    return made
+
+
+def _order(contribution: Contribution) -> tuple[bool, float, int, str]:
+    """Disqualifiers first, then by |points| (largest first), fit before engagement, then by rule id."""
+    group = _GROUP_ORDER[contribution.group]
+    return (group > 0, -abs(contribution.points), group, contribution.rule)
 
 
 def _clamp(value: float) -> float:
     return 0.0 if value < 0.0 else 100.0 if value > 100.0 else value
 
 
-def _number(value: float) -> str:
-    return str(int(value)) if float(value).is_integer() else f"{value:g}"
-
-
 def _ago(seconds: float) -> str:
     """A duration in the words a marketer would use."""
     if seconds < 60:
         return "just now"
-    for unit, size, below in (
-        ("minute", 60, 3600),
-        ("hour", 3600, 86_400),
-        ("day", 86_400, 14 * 86_400),
-        ("week", 7 * 86_400, 60 * 86_400),
-        ("month", 30 * 86_400, 730 * 86_400),
-    ):
-        if seconds < below:
-            amount = int(seconds // size)
-            return f"{amount} {unit}{'s' if amount != 1 else ''} ago"
-    years = int(seconds // (365 * 86_400))
-    return f"{years} years ago"
+    if seconds < 3600:
+        return _plural(int(seconds // 60), "minute")
+    if seconds < 86_400:
+        return _plural(int(seconds // 3600), "hour")
+    if seconds < 14 * 86_400:
+        return _plural(int(seconds // 86_400), "day")
+    if seconds < 60 * 86_400:
+        return _plural(int(seconds // (7 * 86_400)), "week")
+    if seconds < 730 * 86_400:
+        return _plural(int(seconds // (30 * 86_400)), "month")
+    return _plural(int(seconds // (365 * 86_400)), "year")
+
+
+def _plural(amount: int, unit: str) -> str:
+    return f"{amount} {unit} ago" if amount == 1 else f"{amount} {unit}s ago"

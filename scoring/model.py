@@ -13,6 +13,7 @@ import dataclasses
 import fnmatch
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -84,6 +85,10 @@ def is_student_domain(domain: str) -> bool:
     return any(label in STUDENT_LABELS for label in labels[:-2])
 
 
+#: a word, as ``mentions`` sees words: letters and digits in any script
+_WORDS = re.compile(r"\w+")
+
+
 class Check(StrEnum):
     """What a fit rule or disqualifier tests on the profile."""
 
@@ -139,59 +144,104 @@ class Criterion:
     #: its domains (resolved by the parser so the criterion stands on its own)
     domain_list: str | None = None
     domains: frozenset[str] = frozenset()
-    _words: re.Pattern[str] | None = dataclasses.field(default=None, init=False, repr=False, compare=False)
+    #: the test, compiled once: (profile fields, e-mail domain or None) -> holds
+    holds: Callable[[Mapping[str, Any], str | None], bool] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        if self.check is Check.MENTIONS:
-            words = sorted({str(word).strip().lower() for word in self.values}, key=lambda w: (-len(w), w))
-            pattern = r"(?<!\w)(?:" + "|".join(re.escape(word) for word in words) + r")(?!\w)"
-            object.__setattr__(self, "_words", re.compile(pattern, re.IGNORECASE))
+        object.__setattr__(self, "holds", self._compile())
 
-    def known(self, profile: Profile) -> bool:
-        """Whether the profile holds what this criterion reads (the field, or an e-mail address)."""
-        if self.check is Check.EMAIL_DOMAIN:
-            return email_domain(profile.email) is not None
-        assert self.field is not None
-        return profile.fields.get(self.field) is not None
-
-    def match(self, profile: Profile) -> str | None:
-        """None if the criterion does not hold, else what made it hold, in human words."""
-        if self.check is Check.EMAIL_DOMAIN:
-            return self._match_domain(profile)
-        assert self.field is not None
-        value = profile.fields.get(self.field)
-        if value is None:
-            return None
-        shown = f"{self.field} = {show_value(value)}"
+    def _compile(self) -> Callable[[Mapping[str, Any], str | None], bool]:
+        """A closure for the test: scoring 100,000 leads calls it millions of times."""
         check = self.check
+        if check is Check.EMAIL_DOMAIN:
+            if self.domain_list == "student":
+                return lambda fields, domain: domain is not None and is_student_domain(domain)
+            listed = FREE_MAIL_DOMAINS if self.domain_list == "free_mail" else self.domains
+            return lambda fields, domain: domain is not None and listed_domain(domain, listed) is not None
+        assert self.field is not None
+        name: str = self.field
         if check is Check.KNOWN:
-            return shown
-        items = value if isinstance(value, list) else (value,)
+            return lambda fields, domain: fields.get(name) is not None
         if check is Check.EQUALS or check is Check.IN:
-            return shown if any(same_value(item, wanted) for item in items for wanted in self.values) else None
-        if check is Check.RANGE:
-            if isinstance(value, bool) or not isinstance(value, (int, float)):
-                return None
-            if self.minimum is not None and value < self.minimum:
-                return None
-            if self.maximum is not None and value > self.maximum:
-                return None
-            return shown
-        assert self._words is not None
-        return shown if any(isinstance(item, str) and self._words.search(item) for item in items) else None
+            wanted = self.values
 
-    def _match_domain(self, profile: Profile) -> str | None:
-        domain = email_domain(profile.email)
-        if domain is None:
-            return None
+            def one_of(fields: Mapping[str, Any], domain: str | None) -> bool:
+                value = fields.get(name)
+                if value is None:
+                    return False
+                items = value if isinstance(value, list) else (value,)
+                return any(same_value(item, choice) for item in items for choice in wanted)
+
+            if all(isinstance(value, str) for value in wanted):
+                texts = frozenset(wanted)
+
+                def text_of(fields: Mapping[str, Any], domain: str | None) -> bool:
+                    value = fields.get(name)
+                    if type(value) is str:
+                        return value in texts
+                    return value is not None and one_of(fields, domain)
+
+                return text_of
+            return one_of
+        if check is Check.RANGE:
+            low = -math.inf if self.minimum is None else self.minimum
+            high = math.inf if self.maximum is None else self.maximum
+
+            def in_range(fields: Mapping[str, Any], domain: str | None) -> bool:
+                value = fields.get(name)
+                if value is None or isinstance(value, bool) or not isinstance(value, (int, float)):
+                    return False
+                return bool(low <= value <= high)
+
+            return in_range
+        # Whole words or phrases, any case: the text is cut into words once, single words are
+        # looked up in a set and phrases searched among the words (no regex backtracking).
+        phrases = {" ".join(_WORDS.findall(str(value).lower())) for value in self.values} - {""}
+        single = frozenset(phrase for phrase in phrases if " " not in phrase)
+        padded = tuple(f" {phrase} " for phrase in phrases if " " in phrase)
+
+        def mentions(fields: Mapping[str, Any], domain: str | None) -> bool:
+            value = fields.get(name)
+            if value is None:
+                return False
+            for item in value if isinstance(value, list) else (value,):
+                if not isinstance(item, str):
+                    continue
+                words = _WORDS.findall(item.lower())
+                if not single.isdisjoint(words):
+                    return True
+                if padded:
+                    text = f" {' '.join(words)} "
+                    if any(phrase in text for phrase in padded):
+                        return True
+            return False
+
+        return mentions
+
+    def reads_known(self, fields: Mapping[str, Any], domain: str | None) -> bool:
+        """Whether what this criterion reads is known (the field, or an e-mail address)."""
+        if self.field is None:
+            return domain is not None
+        return fields.get(self.field) is not None
+
+    def describe(self, fields: Mapping[str, Any], domain: str | None) -> str:
+        """What made the criterion hold, in human words (call it only when it holds)."""
+        if self.field is not None:
+            return f"{self.field} = {show_value(fields.get(self.field))}"
         if self.domain_list == "student":
-            return f"e-mail domain {domain} looks like a student address" if is_student_domain(domain) else None
-        listed = self.domains if self.domain_list != "free_mail" else FREE_MAIL_DOMAINS
-        if listed_domain(domain, listed) is None:
-            return None
+            return f"e-mail domain {domain} looks like a student address"
         if self.domain_list == "free_mail":
             return f"e-mail domain {domain} is a free-mail provider"
         return f"e-mail domain {domain} is on the {self.domain_list} list"
+
+    def known(self, profile: Profile) -> bool:
+        """Whether the profile holds what this criterion reads."""
+        return self.reads_known(profile.fields, email_domain(profile.email))
+
+    def match(self, profile: Profile) -> str | None:
+        """None if the criterion does not hold for the profile, else what made it hold."""
+        domain = email_domain(profile.email)
+        return self.describe(profile.fields, domain) if self.holds(profile.fields, domain) else None
 
 
 @dataclass(frozen=True)
@@ -321,6 +371,13 @@ PLAIN, DECAY, WINDOW = 0, 1, 2
 SECONDS_PER_DAY = 86_400.0
 
 
+#: (index in model.engagement, props filter or None, kind, parameter): one rule as the fold sees it,
+#: where the parameter is 1 / half-life in seconds for DECAY and the window count for WINDOW
+Entry = tuple[int, tuple[tuple[str, Any], ...] | None, int, float]
+#: Distinct paths remembered per event type (see ScoringModel.route).
+MAX_ROUTES = 4096
+
+
 class Candidate(NamedTuple):
     """Precompiled: the engagement rules of one event type that share one path glob.
 
@@ -329,9 +386,7 @@ class Candidate(NamedTuple):
 
     #: the glob's compiled match, or None when these rules take any path
     path_match: Callable[[str], re.Match[str] | None] | None
-    #: per rule: (index in model.engagement, props filter or None, kind, parameter)
-    #: where the parameter is 1 / half-life in seconds for DECAY and the window count for WINDOW
-    rules: tuple[tuple[int, tuple[tuple[str, Any], ...] | None, int, float], ...]
+    rules: tuple[Entry, ...]
 
 
 @dataclass(frozen=True)
@@ -363,6 +418,15 @@ class ScoringModel:
     tally_key: str = field(init=False, repr=False, compare=False)
     #: event type -> the candidates for it, in rule order
     candidates: Mapping[str, tuple[Candidate, ...]] = field(init=False, repr=False, compare=False)
+    #: event type -> {path -> the rule entries an event of that type and path may count for}: a cache
+    #: filled by :meth:`route`, so a site's few hundred distinct paths are matched against globs once
+    routes: dict[str, dict[str | None, tuple[Entry, ...]]] = field(init=False, repr=False, compare=False)
+    #: per fit rule, what scoring reads of it: (rule, weight, field or None for the e-mail domain, test)
+    fit_plan: tuple[tuple[FitRule, float, str | None, Callable[[Mapping[str, Any], str | None], bool]], ...] = field(
+        init=False, repr=False, compare=False
+    )
+    #: per engagement rule, what scoring reads of it (see _engagement_plan)
+    engagement_plan: tuple[EngagementPlan, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         criteria = [rule.criterion for rule in self.fit] + [rule.criterion for rule in self.disqualifiers]
@@ -370,6 +434,31 @@ class ScoringModel:
         object.__setattr__(self, "fields", frozenset(c.field for c in criteria if c.field is not None))
         object.__setattr__(self, "tally_key", _tally_key(self.engagement))
         object.__setattr__(self, "candidates", _candidates(self.engagement))
+        object.__setattr__(self, "routes", {event: {} for event in self.candidates})
+        fit_plan = tuple((rule, abs(rule.points), rule.criterion.field, rule.criterion.holds) for rule in self.fit)
+        object.__setattr__(self, "fit_plan", fit_plan)
+        engagement_plan = tuple(_engagement_plan(rule) for rule in self.engagement)
+        object.__setattr__(self, "engagement_plan", engagement_plan)
+
+    def route(self, event_type: str, path: str | None) -> tuple[Entry, ...]:
+        """The rule entries an event of this type and path may count for (props are checked per event).
+
+        Remembered per model, up to ``MAX_ROUTES`` paths per event type; past that the memory is
+        dropped and refilled, so a site with endless unique paths costs glob matches, never memory.
+        """
+        routes = self.routes.get(event_type)
+        if routes is None:
+            return ()
+        entries = tuple(
+            entry
+            for path_match, rules in self.candidates[event_type]
+            if path_match is None or (path is not None and path_match(path) is not None)
+            for entry in rules
+        )
+        if len(routes) >= MAX_ROUTES:
+            routes.clear()
+        routes[path] = entries
+        return entries
 
     def with_version(self, version: int | None) -> ScoringModel:
         """The same model stamped with the version number it was published as."""
@@ -390,6 +479,37 @@ class ScoringModel:
         return next((rule for rule in rules if rule.id == rule_id), None)
 
 
+class EngagementPlan(NamedTuple):
+    """An engagement rule as the scorer reads it, with the fixed words of its explanation prepared."""
+
+    rule: EngagementRule
+    kind: int
+    #: 1 / half-life in seconds (DECAY)
+    rate: float
+    #: window length in seconds and the events it needs (WINDOW)
+    window_seconds: float
+    window_count: int
+    #: the explanation is f"×{count}{before}, latest {ago}{after}", plus ``capped`` when the cap bit
+    before: str
+    after: str
+    capped: str
+
+
+def _engagement_plan(rule: EngagementRule) -> EngagementPlan:
+    def number(value: float) -> str:
+        return str(int(value)) if float(value).is_integer() else f"{value:g}"
+
+    capped = f", capped at {number(rule.cap)}" if rule.cap is not None else ""
+    if rule.window is not None:
+        window = rule.window
+        before = f" within {number(window.days)} days"
+        return EngagementPlan(rule, WINDOW, 0.0, window.days * SECONDS_PER_DAY, window.count, before, "", capped)
+    if rule.half_life_days is not None:
+        after = f", half-life {number(rule.half_life_days)} days"
+        return EngagementPlan(rule, DECAY, 1.0 / (rule.half_life_days * SECONDS_PER_DAY), 0.0, 0, "", after, capped)
+    return EngagementPlan(rule, PLAIN, 0.0, 0.0, 0, "", "", capped)
+
+
 def _tally_key(rules: tuple[EngagementRule, ...]) -> str:
     """A digest of exactly what a tally's state depends on.
 
@@ -407,7 +527,7 @@ def _tally_key(rules: tuple[EngagementRule, ...]) -> str:
 
 
 def _candidates(rules: tuple[EngagementRule, ...]) -> Mapping[str, tuple[Candidate, ...]]:
-    grouped: dict[str, dict[str | None, list[tuple[int, tuple[tuple[str, Any], ...] | None, int, float]]]] = {}
+    grouped: dict[str, dict[str | None, list[Entry]]] = {}
     for index, rule in enumerate(rules):
         if rule.window is not None:
             kind, parameter = WINDOW, float(rule.window.count)
