@@ -2,7 +2,7 @@
 (() => {
 	"use strict";
 	const W = window, D = document, old = W.leadwheel;
-	// currentScript is set only during this first run
+	// only set during this first run
 	const me = D.currentScript || D.querySelector('script[src*="embed.js"][data-site]');
 	if (!me || (old && old.lw)) return;
 	const {site, consent, locale: forced} = me.dataset, KEY = "lw." + site, COOKIE = "lw_" + site;
@@ -26,19 +26,19 @@
 	};
 
 	const noop = () => {};
-	// Properties and textContent only: never parse HTML
+	// never parse HTML
 	const add = (parent, tag, cls, text, props) => parent.appendChild(Object.assign(D.createElement(tag),
-		{className: cls || ""}, text != null && {textContent: text}, props));
+		{className: cls || "", textContent: text || ""}, props));
 	const attr = (e, name, value) => value ? e.setAttribute(name, value) : e.removeAttribute(name);
 	const url = () => location.href.split("#")[0].slice(0, 2048); // fragments can hold secrets
-	// A string body is text/plain: no CORS preflight
+	// text/plain: no preflight
 	const init = body => ({method: "POST", body, credentials: "omit", keepalive: true});
 
 	function load() {
-		if (!consented) return null; // consent mode: not even a read before consent
+		if (!consented) return null; // not even a read before consent
 		try {
 			return localStorage.getItem(KEY);
-		} catch (e) {
+		} catch {
 			return (D.cookie.match(`(^|; )${COOKIE}=([^;]*)`) || [])[2] || null;
 		}
 	}
@@ -46,7 +46,7 @@
 		token = t;
 		if (consented) try {
 			localStorage.setItem(KEY, t);
-		} catch (e) {
+		} catch {
 			D.cookie = `${COOKIE}=${t}; Path=/; Max-Age=34560000; SameSite=Lax` +
 				(location.protocol == "https:" ? "; Secure" : "");
 		}
@@ -62,12 +62,10 @@
 		if (j.visitor) save(j.visitor);
 		return {s: r.status, j};
 	};
-	// Until a visitor exists, requests wait in line: one visitor per page
+	// one visitor per page: tokenless requests queue
 	const call = (path, body) => {
 		const go = () => post(path, body(token));
-		const p = token ? go() : line.then(go, go);
-		line = p.catch(noop);
-		return p;
+		return line = token ? go() : line.then(go, go);
 	};
 
 	function flush() {
@@ -87,17 +85,14 @@
 		},
 		consent(yes) {
 			consented = !!yes;
+			const known = load();
 			if (!yes) {
 				wipe();
 				events.length = 0;
-			} else {
-				// a returning visitor's stored identity beats the stranger asked before consent
-				const known = load();
-				if (known && known != token) {
-					token = known;
-					forms.forEach(f => f());
-				} else if (token) save(token);
-			}
+			} else if (known && known != token) { // a stored visitor beats the stranger asked before consent
+				token = known;
+				forms.forEach(f => f());
+			} else if (token) save(token);
 			flush();
 		}
 	};
@@ -161,7 +156,7 @@
 				add(trap, "input", 0, null, {name: "hp", tabIndex: -1, autocomplete: "off"});
 				go = add(form, "button", "lw-submit", T.send);
 				status = add(form, "div", "lw-status");
-				attr(status, "role", "status"); // a polite live region
+				attr(status, "role", "status");
 			} else {
 				first = add(form, "p", "lw-thanks", j.thank_you || T.thanks, {tabIndex: -1});
 			}
@@ -201,7 +196,7 @@
 			} else {
 				label(box, "label", q, id);
 				c = add(box, t == "select" || t == "textarea" ? t : "input", "lw-input", null, props);
-				if (t == "select") [{label: "—", value: ""}].concat(q.options).forEach(o => c.add(new Option(o.label, o.value)));
+				if (t == "select") [{label: "—", value: ""}, ...q.options].forEach(o => c.add(new Option(o.label, o.value)));
 				else if (t != "textarea") { // numbers as typed: the server reads "1 000"
 					c.type = t == "email" || t == "tel" ? t : "text";
 					if (t == "number") c.inputMode = "decimal";
@@ -246,7 +241,7 @@
 			});
 			say(T.sending);
 			busy = 1;
-			// The server refuses answers sooner than min_fill_ms
+			// the server refuses answers sooner than min_fill_ms
 			setTimeout(send, data.min_fill_ms - (Date.now() - shown),
 				{ticket: data.ticket, answers, skipped, locale: loc, page_url: url(), hp: values.get("hp")}, again);
 		}
@@ -275,10 +270,10 @@
 	((old && old.q) || []).forEach(args => command(...args));
 	W.leadwheel = Object.assign(command, {lw: 1});
 	W.addEventListener("pagehide", flush);
-	D.addEventListener("visibilitychange", () => D.visibilityState == "hidden" && flush());
+	D.addEventListener("visibilitychange", () => D.hidden && flush());
 
 	const start = () => D.querySelectorAll("[data-leadwheel-form]").forEach(host => {
 		try { mount(host); } catch {}
 	});
-	if (D.readyState == "loading") D.addEventListener("DOMContentLoaded", start); else start();
+	D.readyState == "loading" ? D.addEventListener("DOMContentLoaded", start) : start();
 })();
