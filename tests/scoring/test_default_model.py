@@ -128,6 +128,8 @@ def test_top_of_funnel_clicks_alone_do_not_make_an_mql() -> None:
     clicks = [Event("email_open", ago(days=d)) for d in range(10)] + [Event("email_click", ago(days=d)) for d in (1, 4)]
     blog = [page(f"/blog/post-{i}", ago(days=i)) for i in range(8)]
     result = score_events(model, ANONYMOUS_COMPANY, [*clicks, *blog, Event("newsletter_signup", ago(days=20))], NOW)
+    # each kind is held down by its cap: blog 5, clicks 3.8, opens 3, newsletter 2.8
+    assert rules(result) == {"blog": 5.0, "email_click": 3.8, "email_open": 3.0, "newsletter_signup": 2.8}
     assert result.engagement < model.thresholds.mql
     assert next_stage(model, Stage.ENGAGED, result) is Stage.ENGAGED
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -306,3 +308,31 @@ def test_every_problem_is_reported_in_one_pass() -> None:
 def test_a_model_error_is_a_value_error_listing_its_problems() -> None:
     with pytest.raises(ValueError, match="thresholds.mql: must be greater than 0"):
         parse_model(changed(thresholds={"mql": -1}))
+
+
+def test_the_format_reference_examples_are_valid() -> None:
+    """Every YAML block of docs/scoring-format.md that is a whole model or a rule list loads."""
+    text = (Path(__file__).resolve().parents[2] / "docs" / "scoring-format.md").read_text(encoding="utf-8")
+    blocks = re.findall(r"```yaml\n(.*?)```", text, flags=re.DOTALL)
+    whole = [block for block in blocks if block.startswith("format: leadwheel/scoring@1")]
+    assert len(whole) == 1
+    model = load_model(whole[0])
+    assert model.thresholds.mql == 25 and len(model.engagement) == 4
+    checked = 0
+    for block in blocks:
+        raw = yaml.safe_load(block)
+        if isinstance(raw, dict) and set(raw) <= {"fit", "engagement", "disqualifiers", "domains", "sql_gate"}:
+            document = {"name": "Doc", **copy.deepcopy(MINIMAL), **raw}
+            document.setdefault("domains", {}).update({"competitors": ["rival.example"]})
+            if "sql_gate" in raw:
+                document["fit"] = [
+                    {"id": f"f_{name}", "label": name, "field": name, "known": True, "points": 10}
+                    for name in raw["sql_gate"]["any_known"]
+                ]
+            parse_model(document)
+            checked += 1
+        elif isinstance(raw, list) or (isinstance(raw, dict) and "id" in raw):
+            rules = raw if isinstance(raw, list) else [raw]
+            parse_model(changed(engagement=[rule for rule in rules if "event" in rule] or MINIMAL["engagement"]))
+            checked += 1
+    assert checked == len(blocks) - 1
