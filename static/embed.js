@@ -31,8 +31,6 @@
 		{className: cls || "", textContent: text || ""}, props));
 	const attr = (e, name, value) => value ? e.setAttribute(name, value) : e.removeAttribute(name);
 	const url = () => location.href.split("#")[0].slice(0, 2048); // fragments can hold secrets
-	// text/plain: no preflight
-	const init = body => ({method: "POST", body, credentials: "omit", keepalive: true});
 
 	function load() {
 		if (!consented) return null; // not even a read before consent
@@ -57,7 +55,8 @@
 	};
 
 	const post = async (path, body) => {
-		const r = await fetch(api + path, init(JSON.stringify(body)));
+		// text/plain: no preflight
+		const r = await fetch(api + path, {method: "POST", body: JSON.stringify(body), credentials: "omit", keepalive: true});
 		const j = (await r.json().catch(noop)) || {};
 		if (j.visitor) save(j.visitor);
 		return {s: r.status, j};
@@ -68,20 +67,36 @@
 		return line = token ? go() : line.then(go, go);
 	};
 
+	// page views, deferred: routers set the title after pushState
+	let seen;
+	const view = () => setTimeout(() => {
+		const u = url(), r = D.referrer;
+		if (u != seen) command("track", "page_view", {title: D.title.slice(0, 200),
+			referrer: seen || r.startsWith(location.origin + "/") ? "" : r.slice(0, 1024)});
+		seen = u;
+	});
+	const wrap = f => function () {
+		view();
+		return f.apply(this, arguments);
+	};
+	history.pushState = wrap(history.pushState);
+	history.replaceState = wrap(history.replaceState);
+	W.addEventListener("popstate", view);
+	D.addEventListener("visibilitychange", () => D.hidden && flush());
+
 	function flush() {
-		clearTimeout(timer);
 		timer = 0;
-		if (consented && events.length) try {
-			const body = JSON.stringify({visitor: token, events: events.splice(0)});
-			navigator.sendBeacon(api + "/events", body) || fetch(api + "/events", init(body)).catch(noop);
-		} catch {}
+		if (consented && events.length) {
+			const batch = events.splice(0);
+			call("/events", t => ({visitor: t, events: batch})).catch(noop);
+		}
 	}
 	const commands = {
 		identify: person => call("/identify", t => ({visitor: t, email: person.email, locale, page_url: url()})).catch(noop),
 		track(type, props) {
 			const id = Array.from(crypto.getRandomValues(new Uint8Array(16)), b => (b + 256).toString(16).slice(1)).join("");
 			if (events.length < 100) events.push({id, type, at: new Date().toISOString(), url: url(), props: props || {}});
-			if (consented) timer = timer || setTimeout(flush, 2000);
+			if (consented) timer = timer || setTimeout(flush, 1e3);
 		},
 		consent(yes) {
 			consented = !!yes;
@@ -269,8 +284,7 @@
 
 	((old && old.q) || []).forEach(args => command(...args));
 	W.leadwheel = Object.assign(command, {lw: 1});
-	W.addEventListener("pagehide", flush);
-	D.addEventListener("visibilitychange", () => D.hidden && flush());
+	view();
 
 	const start = () => D.querySelectorAll("[data-leadwheel-form]").forEach(host => {
 		try { mount(host); } catch {}
