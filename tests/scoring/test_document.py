@@ -54,7 +54,7 @@ def with_engagement(**rule: Any) -> dict[str, Any]:
 # --- round trips --------------------------------------------------------------------------------
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(model_documents())
 def test_the_canonical_document_gives_the_model_back(document: dict[str, Any]) -> None:
     model = parse_model(document)
@@ -190,6 +190,7 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(thresholds=[25, 75]), "thresholds: must be a mapping"),
         (changed(hysteresis=-1), "hysteresis: must be at least 0"),
         (changed(hysteresis=25), "hysteresis: must be below thresholds.mql (25): an MQL would never fall back"),
+        (changed(thresholds={"mql": 5}), "hysteresis: (default 10) must be below thresholds.mql (5)"),
         (changed(weights={"fit": -1}), "weights.fit: must be at least 0"),
         (changed(weights={"engagement": 11}), "weights.engagement: must be at most 10"),
         (changed(weights={"fit": 0, "engagement": 0}), "weights: fit and engagement cannot both weigh 0"),
