@@ -14,6 +14,7 @@ import click
 
 from capture.cli_support import config_or_exit as _config
 from capture.cli_support import database_url as _database_url
+from capture.cli_support import read_document
 from capture.cli_support import session_for as _session
 from capture.config import ConfigError
 
@@ -105,15 +106,7 @@ def sequence() -> None:
 def _read_sequence(path: Path) -> Any:
     from profiling.document import DocumentError, loads
 
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {exc}") from None
-    try:
-        return loads(text, path.name)
-    except DocumentError as exc:
-        lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-        raise click.ClickException(f"{path} is not a valid sequence:\n{lines}") from None
+    return read_document(path, lambda text: loads(text, path.name), DocumentError, "sequence")
 
 
 @sequence.command("validate")

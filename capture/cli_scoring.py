@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from capture.cli_support import database_url, session_for
+from capture.cli_support import database_url, read_document, session_for
 
 
 @click.group()
@@ -23,15 +23,7 @@ def _read_model(path: Path | None, default: bool) -> Any:
         raise click.UsageError("give a FILE or --default (the built-in B2B model), not both or neither")
     if path is None:
         return default_b2b_model()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise click.ClickException(f"cannot read {path}: {exc}") from None
-    try:
-        return load_model(text)
-    except ModelError as exc:
-        lines = "\n".join(f"  - {problem}" for problem in exc.problems)
-        raise click.ClickException(f"{path} is not a valid scoring model:\n{lines}") from None
+    return read_document(path, load_model, ModelError, "scoring model")
 
 
 @model.command("validate")

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
 
 import click
 from sqlalchemy.orm import Session
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session
 from capture.config import Config, ConfigError
 from capture.db import Database
 from capture.publishing import PublishingError
+
+T = TypeVar("T")
 
 
 def config_or_exit(demo: bool = False) -> Config:
@@ -36,3 +40,19 @@ def session_for(url: str) -> Iterator[Session]:
         raise click.ClickException(str(exc)) from None
     finally:
         db.dispose()
+
+
+def read_document(path: Path, parse: Callable[[str], T], invalid: type[ValueError], what: str) -> T:
+    """Read and parse a YAML/JSON document file; every problem it has becomes one clear error.
+
+    ``invalid`` is the parser's error type, which carries a ``problems`` list.
+    """
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    try:
+        return parse(text)
+    except invalid as exc:
+        lines = "\n".join(f"  - {problem}" for problem in getattr(exc, "problems", [str(exc)]))
+        raise click.ClickException(f"{path} is not a valid {what}:\n{lines}") from None
