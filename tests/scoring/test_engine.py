@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import pytest
 
 from scoring.document import ModelError, parse_model
-from scoring.engine import Tally, score, score_events
+from scoring.engine import Contribution, Tally, score, score_events
 from scoring.events import Event
 from scoring.model import ScoringModel
 from scoring.profile import Profile
@@ -58,6 +59,12 @@ def test_a_cap_limits_the_sum_and_says_so() -> None:
     assert result.engagement == 30.0
     assert (contribution.points, contribution.count, contribution.capped) == (30.0, 10, True)
     assert contribution.detail == "×10, latest just now, half-life 14 days, capped at 30"
+    # built by the engine's fast path, it is an ordinary frozen dataclass all the same
+    built = Contribution("rule_0", "Rule 0", "engagement", 30.0, 10, True, contribution.detail)
+    assert contribution == built and hash(contribution) == hash(built) and repr(contribution) == repr(built)
+    assert result == score_events(pricing, NOBODY, list(reversed(visits)), NOW)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        contribution.points = 1.0  # type: ignore[misc]
 
 
 def test_a_capped_burst_stays_at_the_cap_until_its_decayed_sum_falls_below_it() -> None:
@@ -402,3 +409,16 @@ def test_merging_keeps_the_other_tally_unchanged() -> None:
     assert theirs.state() == before
     assert score(calls, NOBODY, mine, NOW).engagement == pytest.approx(7.5)
     assert score(calls, NOBODY, reverse, NOW).engagement == pytest.approx(7.5)
+
+
+def test_a_site_with_endless_unique_paths_keeps_counting_and_bounded_memory(monkeypatch: pytest.MonkeyPatch) -> None:
+    import scoring.model
+
+    monkeypatch.setattr(scoring.model, "MAX_ROUTES", 8)
+    pages = model({"event": "page_view", "path": "/blog/*", "points": 1}, {"event": "page_view", "points": 0.5})
+    tally = pages.new_tally()
+    for i in range(50):
+        tally.add(Event("page_view", NOW, f"/blog/post-{i}"))
+        tally.add(Event("page_view", NOW, f"/shop/item-{i}"))
+    assert (tally.count("rule_0"), tally.count("rule_1")) == (50, 100)
+    assert len(pages.routes["page_view"]) <= 8
