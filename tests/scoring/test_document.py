@@ -195,6 +195,7 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(weights={"engagement": 11}), "weights.engagement: must be at most 10"),
         (changed(weights={"fit": 0, "engagement": 0}), "weights: fit and engagement cannot both weigh 0"),
         (changed(weights={"intent": 1}), "weights.intent: is not a known weight (fit, engagement)"),
+        (changed(weights=1), "weights: must be a mapping"),
         # the SQL gate
         (changed(sql_gate={"min_fit": 0}), "sql_gate: needs min_fit above 0 or a field in any_known"),
         (changed(sql_gate={"min_fit": 101}), "sql_gate.min_fit: must be at most 100"),
@@ -210,6 +211,9 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(domains={"targets": "acme.com"}), "domains.targets: must be a list"),
         (changed(domains={"free_mail": ["x.com"]}), "domains.free_mail: 'free_mail' is a built-in list"),
         (changed(domains={"Top": []}), "domains.Top: must be lower-case letters"),
+        (changed(domains=["acme.com"]), "domains: must be a mapping"),
+        (changed(domains={f"list_{i}": [] for i in range(51)}), "domains: at most 50 lists"),
+        (changed(domains={"big": [f"d{i}.com" for i in range(10_001)]}), "domains.big: at most 10000 entries"),
         # rule ids and labels
         (changed(engagement=[{"id": "big", "label": "B", "event": "call", "points": 1}]),
          "engagement[0].id: 'big' is already the id of fit[0]"),
@@ -248,6 +252,9 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (with_engagement(path="/" + "a" * 500), "engagement[0].path: must be a URL path glob such as /pricing*"),
         (with_engagement(props={"campaign": None}), "engagement[0].props.campaign: must be a short text"),
         (with_engagement(props=["campaign"]), "engagement[0].props: must be a mapping"),
+        (with_engagement(props={"k" * 65: 1}), f"engagement[0].props.{'k' * 65}: must be a property name"),
+        (with_engagement(props={"campaign": "x" * 201}), "engagement[0].props.campaign: must be a short text"),
+        (with_engagement(props={"campaign": "a\x01b"}), "engagement[0].props.campaign: must be a short text"),
         (with_engagement(props={f"k{i}": 1 for i in range(21)}), "engagement[0].props: at most 20 properties"),
         (with_engagement(cap=-5), "engagement[0].cap: must be greater than 0"),
         (with_engagement(cap=0), "engagement[0].cap: must be greater than 0"),
