@@ -22,7 +22,7 @@ from profiling.document import loads
 from scoring.document import load_model
 
 DEMO_SEQUENCE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo.yaml"
-DEMO_SCORING = DEMO_SEQUENCE.with_name("demo-scoring.yaml")
+DEMO_SCORING = DEMO_SEQUENCE.parent / "scoring" / "demo.yaml"
 DEMO_FORM = "wheel"
 
 
@@ -81,7 +81,7 @@ The snippet, ready to paste into a page of an allowed origin:
 Or talk to the API yourself (as a Danish visitor):
   curl -s -X POST {api}/ask -H 'Content-Type: text/plain' -d '{{"locale": "da"}}'
 
-Each page view is scored with docs/examples/demo-scoring.yaml. Once you have given an e-mail,
+Each page view is scored with docs/examples/scoring/demo.yaml. Once you have given an e-mail,
 see your stage, score and why (in another terminal):
   DATABASE_URL={config.database_url} leadwheel lead show YOUR@EMAIL
 """,
