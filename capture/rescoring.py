@@ -11,9 +11,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, func, select, update
@@ -21,7 +23,7 @@ from sqlalchemy import Connection, func, select, update
 from capture.db import Database
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoringModelVersion
-from capture.scores import _STANDING_COLUMNS, LiveModel, Standing, core_events, standing, write_standings
+from capture.scores import _STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
 from scoring.engine import Tally, score
 from scoring.profile import Profile
 
@@ -63,42 +65,49 @@ def rescore(
     pending: list[Standing] = []
 
     def flush() -> None:
-        if pending and not dry_run:
+        if not pending:
+            return
+        if not dry_run:
             report.written += len(pending)
             rows = list(pending)
             db.run(lambda connection: _write(connection, rows, live.id, now))
+        if progress is not None:
+            progress(len(pending))
         pending.clear()
 
-    with db.read_connection() as reader:
-        reader = reader.execution_options(stream_results=True, yield_per=batch)
+    model = live.model
+    cause = "refresh" if from_state else "rescore"
+    with stream_reader(db, batch) as reader:
         for before, fields, events in _streams(reader, live, from_state):
-            profile = Profile(fields=fields, email=before.email)
             if from_state:
-                tally = Tally.from_state(live.model, before.score_state)
+                tally = Tally.from_state(model, before.score_state)
             else:
-                tally = live.model.new_tally()
-                for event in events:
-                    tally.add(event)
-            result = score(live.model, profile, tally, now)
-            new = standing(before, result, tally, live, now, "refresh" if from_state else "rescore")
+                tally = model.new_tally()
+                add = tally.add_row  # raw rows: no Event per row (props is never NULL: see store_events)
+                for _, kind, at, path, props in events:
+                    add(kind, at, path, props)
+            result = score(model, Profile(fields=fields, email=before.email), tally, now)
+            new = standing(before, result, tally, live, now, cause)
             report.leads += 1
             if new.stage_before != new.stage:
                 report.moves[(new.stage_before, new.stage)] += 1
             pending.append(new)
             if len(pending) >= batch:
                 flush()
-                if progress is not None:
-                    progress(batch)
-        remainder = len(pending)
         flush()
-        if progress is not None and remainder:
-            progress(remainder)
     if not dry_run and not from_state:
         with db.write() as session:
             session.execute(
                 update(ScoringModelVersion).where(ScoringModelVersion.id == live.id).values(rescored_at=now)
             )
     return report
+
+
+@contextmanager
+def stream_reader(db: Database, batch: int) -> Iterator[Connection]:
+    """A read connection whose results stream (PostgreSQL: server-side cursors) ``batch`` rows at a time."""
+    with db.read_connection() as reader:
+        yield reader.execution_options(stream_results=True, yield_per=batch)
 
 
 def count_leads(db: Database, live: LiveModel, *, from_state: bool = False) -> int:
@@ -109,43 +118,56 @@ def count_leads(db: Database, live: LiveModel, *, from_state: bool = False) -> i
 
 
 def _lead_query(live: LiveModel, from_state: bool) -> Any:
-    query = select(*_STANDING_COLUMNS).where(_leads.c.merged_into_id.is_(None))
+    # the kept tally is JSON: decoded only when it is used (a refresh), not for every lead of a re-score
+    columns = [c for c in _STANDING_COLUMNS if from_state or c.name != "score_state"]
+    query = select(*columns).where(_leads.c.merged_into_id.is_(None))
     if from_state:
         query = query.where(_leads.c.scoring_model_id == live.id, _leads.c.score_state.is_not(None))
     return query.order_by(_leads.c.id)
 
 
+#: Every lead's events, in lead order: (lead_id, type, at, path, props).
+EVENTS_BY_LEAD = (
+    select(_events.c.lead_id, _events.c.type, _events.c.at, _events.c.path, _events.c.props)
+    .where(_events.c.lead_id.is_not(None))
+    .order_by(_events.c.lead_id, _events.c.at)
+)
+
+
+def event_rows(reader: Connection) -> Any:
+    """The event stream a re-score folds (also what bench/rescore.py times as "only reading")."""
+    return reader.execute(EVENTS_BY_LEAD)
+
+
 def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[tuple[Any, dict[str, Any], Any]]:
-    """Each lead with its profile fields and (unless ``from_state``) its events, in lead order."""
+    """Each lead with its profile fields and (unless ``from_state``) its event rows, in lead order.
+
+    The events are the raw rows of :data:`EVENTS_BY_LEAD`, lead id first.
+    """
+    first = itemgetter(0)
     leads = reader.execute(_lead_query(live, from_state))
     fields = groupby(
         reader.execute(select(_fields.c.lead_id, _fields.c.field, _fields.c.value).order_by(_fields.c.lead_id)),
-        key=lambda row: row[0],
+        key=first,
     )
     events: Any = iter(())
     if not from_state:
-        events = groupby(
-            reader.execute(
-                select(_events.c.lead_id, _events.c.type, _events.c.at, _events.c.path, _events.c.props)
-                .where(_events.c.lead_id.is_not(None))
-                .order_by(_events.c.lead_id, _events.c.at)
-            ),
-            key=lambda row: row[0],
-        )
+        events = groupby(event_rows(reader), key=first)
     field_group = next(fields, None)
     event_group = next(events, None)
     for lead in leads:
-        while field_group is not None and field_group[0] < lead.id:
+        lead_id = lead.id
+        while field_group is not None and field_group[0] < lead_id:
             field_group = next(fields, None)
         profile: dict[str, Any] = {}
-        if field_group is not None and field_group[0] == lead.id:
+        if field_group is not None and field_group[0] == lead_id:
             profile = {name: value for _, name, value in field_group[1]}
             field_group = next(fields, None)
-        while event_group is not None and event_group[0] < lead.id:
+        while event_group is not None and event_group[0] < lead_id:
             event_group = next(events, None)
         lead_events: Any = ()
-        if event_group is not None and event_group[0] == lead.id:
-            lead_events = core_events(row[1:] for row in event_group[1])
+        if event_group is not None and event_group[0] == lead_id:
+            lead_events = event_group[1]  # read by the caller before the next lead moves the stream on
         yield lead, profile, lead_events
 
 
