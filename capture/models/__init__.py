@@ -6,6 +6,7 @@ database; ``tests/capture/test_migrations.py`` proves the two agree.
 
 from capture.models.base import Base
 from capture.models.behaviour import Event
+from capture.models.handoff import Delivery, DeliveryAttempt, SalesOutcome, WebhookEndpoint
 from capture.models.leads import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
@@ -15,14 +16,18 @@ __all__ = [
     "Answer",
     "ApiToken",
     "Base",
+    "Delivery",
+    "DeliveryAttempt",
     "Event",
     "Form",
     "Lead",
     "ProfileField",
+    "SalesOutcome",
     "ScoreChange",
     "ScoringModelVersion",
     "SequenceVersion",
     "Site",
     "Snooze",
     "Visitor",
+    "WebhookEndpoint",
 ]

@@ -45,6 +45,13 @@ class Lead(Base):
     #: the engagement tally under that model, so a new event adds to it instead of re-reading them all
     score_state: Mapped[dict[str, Any] | None]
 
+    # Hand-off to sales.
+    #: the salesperson responsible, chosen by the routing rules when the lead is handed off
+    owner: Mapped[str | None] = mapped_column(String(254))
+    #: the latest outcome sales reported (accepted, rejected, opportunity, won, lost)
+    sales_outcome: Mapped[str | None] = mapped_column(String(16))
+    sales_outcome_at: Mapped[datetime | None]
+
 
 class Visitor(Base):
     """One browser, known by the random id in its signed visitor token."""
