@@ -187,3 +187,41 @@ def lead_show(who: str) -> None:
 
     with session_for(database_url()) as session:
         click.echo(describe_lead(session, who), nl=False)
+
+
+@click.group()
+def routing() -> None:
+    """Routing rules: who in sales gets a handed-off lead (account owners, rules, teams in turn)."""
+
+
+@routing.command("publish")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+def routing_publish(file: Path) -> None:
+    """Publish FILE as the live routing; leads already handed off keep their owner."""
+    from sqlalchemy import func, select
+
+    from capture.models import RoutingVersion
+    from capture.services import utc_now
+    from scoring.routing import RoutingError, load_routing, routing_document
+
+    parsed = read_document(file, load_routing, RoutingError, "routing document")
+    with session_for(database_url()) as session:
+        number = (session.scalar(select(func.max(RoutingVersion.version))) or 0) + 1
+        session.add(RoutingVersion(version=number, document=routing_document(parsed), published_at=utc_now()))
+    click.echo(f"published routing version {number}")
+
+
+@routing.command("export")
+def routing_export() -> None:
+    """Print the live routing document."""
+    from sqlalchemy import select
+
+    from capture.models import RoutingVersion
+    from capture.publishing import PublishingError
+    from scoring.routing import dump_routing, parse_routing
+
+    with session_for(database_url()) as session:
+        document = session.scalar(select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1))
+        if document is None:
+            raise PublishingError("no routing is published yet: `leadwheel routing publish FILE`")
+        click.echo(dump_routing(parse_routing(document)), nl=False)

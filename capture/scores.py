@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from capture.handoff import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoreChange
 from scoring.engine import Score, Tally, score
@@ -48,6 +49,7 @@ _STANDING_COLUMNS = (
     _leads.c.engagement,
     _leads.c.score,
     _leads.c.scored_at,
+    _leads.c.sales_outcome,
 )
 _STANDING = select(*_STANDING_COLUMNS).where(_leads.c.id == bindparam("lead_id"))
 _STANDING_LOCKED = _STANDING.with_for_update()
@@ -80,18 +82,32 @@ class Standing:
     change: dict[str, Any] | None
     stage_before: str | None
     stage: str
+    cause: str
+    at: datetime
+
+    @property
+    def lead_id(self) -> int:
+        return int(self.values["lead_id"])
+
+    def announcement(self) -> str | None:
+        """The hand-off this change makes, if any: reaching MQL or SQL (again, after falling back),
+        or new answers from a lead sales already has."""
+        if self.stage != self.stage_before and self.stage in ANNOUNCED:
+            return ANNOUNCED[self.stage]
+        if self.cause == "answer" and self.stage == self.stage_before and self.stage in ANNOUNCED:
+            return "lead.updated"
+        return None
 
 
-def standing(
-    before: Any, result: Score, tally: Tally, live: LiveModel, now: datetime, cause: str, *, held: bool = False
-) -> Standing:
+def standing(before: Any, result: Score, tally: Tally, live: LiveModel, now: datetime, cause: str) -> Standing:
     """Compare a new score with the lead's previous one (a row of ``_STANDING_COLUMNS``).
 
     Shared by the live path and the bulk re-score so both move stages and
     record changes by the same rules.
     """
     current = Stage(before.stage) if before.scored_at is not None else None
-    stage = next_stage(live.model, current, result, held=held)
+    # Once sales accepted the lead (or it became an opportunity, or won), decay no longer takes it back.
+    stage = next_stage(live.model, current, result, held=before.sales_outcome in HELD_OUTCOMES)
     moved = current is None or stage is not current
     values = {
         "lead_id": before.id,
@@ -126,7 +142,7 @@ def standing(
             "stage": stage.value,
             "cause": cause,
         }
-    return Standing(values, change, before.stage if before.scored_at is not None else None, stage.value)
+    return Standing(values, change, before.stage if before.scored_at is not None else None, stage.value, cause, now)
 
 
 def _shown(points: float) -> float:
@@ -155,7 +171,8 @@ def explanation(result: Score) -> dict[str, Any]:
 
 
 def write_standings(connection: Connection, standings: Sequence[Standing]) -> None:
-    """Write scores (and the notable changes) in two statements, however many leads."""
+    """Write scores and the notable changes (a few statements however many leads), and hand off
+    the leads that reached a stage sales wants, in the same transaction."""
     if not standings:
         return
     moved = [s.values for s in standings if s.values["new_stage_changed_at"] is not None]
@@ -167,6 +184,10 @@ def write_standings(connection: Connection, standings: Sequence[Standing]) -> No
     changes = [s.change for s in standings if s.change is not None]
     if changes:
         connection.execute(_RECORD, changes)
+    for written in standings:
+        event_type = written.announcement()
+        if event_type is not None:
+            hand_off(connection, written.lead_id, event_type, written.at)
 
 
 def core_events(rows: Iterable[Any]) -> Iterable[Event]:

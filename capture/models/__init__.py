@@ -6,7 +6,14 @@ database; ``tests/capture/test_migrations.py`` proves the two agree.
 
 from capture.models.base import Base
 from capture.models.behaviour import Event
-from capture.models.handoff import Delivery, DeliveryAttempt, SalesOutcome, WebhookEndpoint
+from capture.models.handoff import (
+    Delivery,
+    DeliveryAttempt,
+    RoutingVersion,
+    SalesOutcome,
+    TeamTurn,
+    WebhookEndpoint,
+)
 from capture.models.leads import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
@@ -22,12 +29,14 @@ __all__ = [
     "Form",
     "Lead",
     "ProfileField",
+    "RoutingVersion",
     "SalesOutcome",
     "ScoreChange",
     "ScoringModelVersion",
     "SequenceVersion",
     "Site",
     "Snooze",
+    "TeamTurn",
     "Visitor",
     "WebhookEndpoint",
 ]

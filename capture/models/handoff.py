@@ -97,3 +97,23 @@ class SalesOutcome(Base):
     #: the lead's stage and score when sales judged it, for calibration
     stage: Mapped[str] = mapped_column(String(16))
     score: Mapped[float]
+
+
+class RoutingVersion(Base):
+    """A published routing document (scoring/routing.py); the newest is the live one."""
+
+    __tablename__ = "routing_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    version: Mapped[int] = mapped_column(Integer, unique=True)
+    document: Mapped[dict[str, Any]]
+    published_at: Mapped[datetime]
+
+
+class TeamTurn(Base):
+    """Round-robin position per team: the next hand-off goes to member ``turns % len(team)``."""
+
+    __tablename__ = "team_turns"
+
+    team: Mapped[str] = mapped_column(String(64), primary_key=True)
+    turns: Mapped[int] = mapped_column(Integer, server_default="0")

@@ -107,3 +107,16 @@ def test_refresh_lets_decay_move_stages_back(
     result = run("model", "refresh")
     assert result.exit_code == 0 and "1 changed stage" in result.stdout
     assert "stage engaged" in run("lead", "show", "ada@example.com").stdout
+
+
+def test_routing_publish_and_export(run: Any, tmp_path: Path) -> None:
+    from tests.capture.test_handoff import ROUTING
+
+    path = tmp_path / "routing.yaml"
+    path.write_text(yaml.safe_dump(ROUTING), encoding="utf-8")
+    assert "no routing is published" in run("routing", "export").output
+    assert run("routing", "publish", str(path)).stdout.strip() == "published routing version 1"
+    assert json.loads(run("routing", "export").stdout)["default_team"] == "inbound"
+    path.write_text(yaml.safe_dump({**ROUTING, "default_team": "ghosts"}), encoding="utf-8")
+    refused = run("routing", "publish", str(path))
+    assert refused.exit_code != 0 and "default_team: 'ghosts' is not one of the teams" in refused.output

@@ -1,0 +1,241 @@
+"""Hand-offs into the outbox: which lead changes sales hears about, and the whole story each carries.
+
+:func:`enqueue` runs inside the transaction that changed the lead, so the
+delivery rows exist exactly when the change does (a transactional outbox).
+The payload is a snapshot taken there and then: what the lead looked like when
+it crossed the threshold, whatever happens to it before the worker sends it.
+The worker (capture/worker.py) signs and delivers them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+
+from capture.models import (
+    Answer,
+    Delivery,
+    Form,
+    Lead,
+    ProfileField,
+    RoutingVersion,
+    ScoringModelVersion,
+    SequenceVersion,
+    TeamTurn,
+    WebhookEndpoint,
+)
+from capture.models import Event as EventRow
+from capture.upserts import by_dialect, upsert
+from scoring.profile import Profile
+from scoring.routing import Routing, parse_routing, route
+
+EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled")
+#: the stage whose reaching is announced, by stage
+ANNOUNCED = {"mql": "lead.mql", "sql": "lead.sql"}
+#: how many of the latest behaviour events a hand-off carries
+RECENT_EVENTS = 20
+#: outcomes after which sales owns the lead's stage: decay does not take it back
+HELD_OUTCOMES = frozenset({"accepted", "opportunity", "won"})
+
+_endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
+_leads, _answers, _fields, _events = Lead.__table__, Answer.__table__, ProfileField.__table__, EventRow.__table__
+
+_SUBSCRIBED = select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True))
+
+
+def new_message_id() -> str:
+    """The webhook-id of a hand-off: random, and the same on every retry."""
+    return "msg_" + secrets.token_urlsafe(24)
+
+
+def hand_off(connection: Connection, lead_id: int, event_type: str, now: datetime) -> int:
+    """A lead reached a stage sales wants (or changed while sales has it): give it an owner, then enqueue."""
+    if event_type in ("lead.mql", "lead.sql"):
+        assign_owner(connection, lead_id)
+    return enqueue(connection, lead_id, event_type, now)
+
+
+_LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)
+_parsed_routing: dict[str, Routing] = {}
+
+
+def live_routing(connection: Connection) -> Routing | None:
+    document = connection.execute(_LIVE_ROUTING).scalar()
+    if document is None:
+        return None
+    key = repr(sorted(document.items()))  # documents are small; parse each distinct one once
+    if key not in _parsed_routing:
+        _parsed_routing.clear()
+        _parsed_routing[key] = parse_routing(document)
+    return _parsed_routing[key]
+
+
+@by_dialect
+def _take_turn(connection: Connection) -> Any:
+    """Count one more turn for a team and hand back the count: one statement, so two hand-offs never share one."""
+    table = TeamTurn.__table__
+    statement = upsert(connection, table)
+    return statement.on_conflict_do_update(index_elements=[table.c.team], set_={"turns": table.c.turns + 1}).returning(
+        table.c.turns
+    )
+
+
+def assign_owner(connection: Connection, lead_id: int) -> str | None:
+    """Give the lead its responsible salesperson, by the live routing; an owner, once set, stays."""
+    lead = connection.execute(select(_leads.c.email, _leads.c.owner).where(_leads.c.id == lead_id)).one()
+    if lead.owner is not None:
+        return str(lead.owner)
+    routing = live_routing(connection)
+    if routing is None:
+        return None
+    fields = dict(
+        connection.execute(select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == lead_id)).all()
+    )
+    assignment = route(routing, Profile(fields=fields, email=lead.email))
+    if assignment is None:
+        return None
+    owner = assignment.owner
+    if owner is None and assignment.team is not None:
+        members = routing.teams[assignment.team]
+        turns = connection.execute(_take_turn(connection), {"team": assignment.team, "turns": 1}).scalar_one()
+        owner = members[(turns - 1) % len(members)]
+    connection.execute(update(_leads).where(_leads.c.id == lead_id).values(owner=owner))
+    return owner
+
+
+def enqueue(connection: Connection, lead_id: int, event_type: str, now: datetime) -> int:
+    """Put a hand-off of ``lead_id`` for every enabled endpoint that wants ``event_type``; how many.
+
+    Call it in the transaction that made the change. Endpoints that are
+    disabled now get nothing (re-enabling does not replay the past: use replay).
+    """
+    if event_type not in EVENT_TYPES:
+        raise ValueError(f"unknown hand-off event {event_type!r}")
+    wanted = [row.id for row in connection.execute(_SUBSCRIBED) if event_type in (row.events or [])]
+    if not wanted:
+        return 0
+    payload = {"type": event_type, "timestamp": now.isoformat(), "data": lead_story(connection, lead_id)}
+    connection.execute(
+        insert(_deliveries),
+        [
+            {
+                "message_id": new_message_id(),
+                "endpoint_id": endpoint_id,
+                "lead_id": lead_id,
+                "event_type": event_type,
+                "payload": payload,
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for endpoint_id in wanted
+        ],
+    )
+    return len(wanted)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+_LEAD = select(_leads).where(_leads.c.id == bindparam("lead_id"))
+_ANSWERS = (
+    select(
+        _answers.c.field,
+        _answers.c.value,
+        _answers.c.skipped,
+        _answers.c.question_key,
+        Form.__table__.c.slug.label("form"),
+        SequenceVersion.__table__.c.version.label("sequence_version"),
+        _answers.c.page_url,
+        _answers.c.locale,
+        _answers.c.asked_at,
+        _answers.c.answered_at,
+        _answers.c.source,
+        _answers.c.consent_text,
+        _answers.c.consent_version,
+    )
+    .select_from(
+        _answers.outerjoin(Form.__table__, Form.__table__.c.id == _answers.c.form_id).outerjoin(
+            SequenceVersion.__table__, SequenceVersion.__table__.c.id == _answers.c.sequence_version_id
+        )
+    )
+    .where(_answers.c.lead_id == bindparam("lead_id"))
+    .order_by(_answers.c.answered_at, _answers.c.id)
+)
+_EVENTS = (
+    select(_events.c.type, _events.c.at, _events.c.url, _events.c.props)
+    .where(_events.c.lead_id == bindparam("lead_id"))
+    .order_by(_events.c.at.desc(), _events.c.id.desc())
+    .limit(RECENT_EVENTS)
+)
+
+
+def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
+    """Everything sales needs about a lead, as JSON: profile, answers with provenance, score and why, behaviour.
+
+    The shape is documented in docs/webhooks.md and docs/webhook-payload.schema.json.
+    """
+    lead = connection.execute(_LEAD, {"lead_id": lead_id}).one()
+    profile = {
+        name: value
+        for name, value in connection.execute(
+            select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == lead_id).order_by(_fields.c.field)
+        )
+    }
+    model_version = None
+    if lead.scoring_model_id is not None:
+        model_version = connection.execute(
+            select(ScoringModelVersion.version).where(ScoringModelVersion.id == lead.scoring_model_id)
+        ).scalar()
+    answers = [
+        {
+            "field": row.field,
+            "value": None if row.skipped else row.value,
+            "skipped": row.skipped,
+            "question": row.question_key,
+            "form": row.form,
+            "sequence_version": row.sequence_version,
+            "source": row.source,
+            "page_url": row.page_url,
+            "locale": row.locale,
+            "asked_at": _iso(row.asked_at),
+            "answered_at": _iso(row.answered_at),
+            **({"consent_text": row.consent_text, "consent_version": row.consent_version} if row.consent_text else {}),
+        }
+        for row in connection.execute(_ANSWERS, {"lead_id": lead_id})
+    ]
+    events = [
+        {"type": row.type, "at": _iso(row.at), "url": row.url, "props": row.props or {}}
+        for row in connection.execute(_EVENTS, {"lead_id": lead_id})
+    ]
+    explanation = lead.explanation or {}
+    return {
+        "lead": {
+            "id": lead.id,
+            "email": lead.email,
+            "created_at": _iso(lead.created_at),
+            "last_seen_at": _iso(lead.last_seen_at),
+            "owner": lead.owner,
+            "stage": lead.stage,
+            "stage_changed_at": _iso(lead.stage_changed_at),
+            "sales_outcome": lead.sales_outcome,
+            "profile": profile,
+        },
+        "score": {
+            "total": lead.score,
+            "fit": lead.fit,
+            "engagement": lead.engagement,
+            "completeness": lead.completeness,
+            "model_version": model_version,
+            "scored_at": _iso(lead.scored_at),
+            "disqualified": explanation.get("disqualified", []),
+            "contributions": explanation.get("contributions", []),
+        },
+        "answers": answers,
+        "events": events,
+    }
