@@ -165,3 +165,9 @@ def test_routing_picks_the_account_owner_then_rules_then_the_team_in_turn(
         "c@three.example": "cia@ours.example",
     }
     assert deliveries(app)[0].payload["data"]["lead"]["owner"] == "anna@ours.example"
+
+
+def test_the_documented_example_matches_the_schema() -> None:
+    example = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.example.json").read_text())
+    jsonschema.validate(example, SCHEMA)
+    assert example["type"] == "lead.sql" and example["data"]["lead"]["owner"]
