@@ -357,25 +357,18 @@ def returning_visitor(base: str, email: str) -> tuple[dict[str, Any], dict[str, 
 
 # --- wrk ----------------------------------------------------------------------------------------
 
-LUA = r"""
+#: The request side of the wrk script for one fixed body (``LUA_REQUEST % {...} + LUA_REPORT``).
+LUA_REQUEST = r"""
 wrk.method = "POST"
 wrk.body = [====[%(body)s]====]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Origin"] = "%(origin)s"
 
-local threads = {}
 local every = %(reconnect_every)d
 local count = 0
 local keep_alive, close
 
-function setup(thread)
-  table.insert(threads, thread)
-end
-
 function init(args)
-  statuses = {}
-  workers = {}
-  first_error = ""
   -- Every `every`-th request asks the server to close the connection and wrk reconnects, so
   -- connections keep moving between gunicorn workers like real visitors' do (a kept-alive
   -- connection stays with the worker that accepted it, and one worker may win them all).
@@ -391,6 +384,23 @@ function request()
   if every > 0 and count %% every == 0 then return close end
   return keep_alive
 end
+"""
+
+#: The accounting side, shared by every benchmark that drives wrk: statuses, the worker that
+#: answered, the first error, and one ``BENCH_RESULT {json}`` line at the end (see :class:`Wrk`).
+#: It has %%-escapes, so it is %%-formatted together with the request side.
+LUA_REPORT = r"""
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+  if on_setup then on_setup(thread, #threads) end
+end
+
+-- per thread (every thread loads the script)
+statuses = {}
+workers = {}
+first_error = ""
 
 function response(status, headers, body)
   statuses[status] = (statuses[status] or 0) + 1
@@ -437,6 +447,7 @@ function done(summary, latency, requests)
     table.concat(parts, ", "), table.concat(wparts, ", "), quote(err)))
 end
 """
+LUA = LUA_REQUEST + LUA_REPORT
 
 
 def write_script(path: Path, body: dict[str, Any], reconnect_every: int) -> Path:
