@@ -14,6 +14,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 
 from capture.api_tokens import authenticate
 from capture.errors import Refused
+from capture.outcomes import Outcomes, lead_for_sales
 from capture.presenting import asked_json
 from capture.services import Services
 
@@ -121,6 +122,24 @@ def system_events() -> tuple[Response, int]:
     body = _json_body()
     stored = svc.behaviour.from_system(caller, body, svc.clock())
     return jsonify({"accepted": stored.accepted, "duplicates": stored.duplicates}), 202
+
+
+@api.post("/leads/outcomes")
+def lead_outcomes() -> tuple[Response, int]:
+    """Sales feedback from a CRM (accepted, rejected, opportunity, won, lost), with a `sales` token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "sales")
+    body = _json_body()
+    recorded = Outcomes(svc.db).record(caller, body, svc.clock())
+    return jsonify({"recorded": recorded}), 201
+
+
+@api.get("/leads/<int:lead_id>")
+def sales_lead(lead_id: int) -> Response:
+    """A lead as sales sees it: stage, scores and why, owner, outcomes; with a `sales` token."""
+    svc = services()
+    authenticate(svc.db, request.headers.get("Authorization"), "sales")
+    return jsonify(lead_for_sales(svc.db, lead_id))
 
 
 @api.get("/openapi.json")

@@ -36,6 +36,7 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.identify", config.ratelimit_answer),
         ("api.browser_events", config.ratelimit_events),
         ("api.system_events", config.ratelimit_system),
+        ("api.lead_outcomes", config.ratelimit_system),
     )
     for endpoint, limit in routes:
         app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])
