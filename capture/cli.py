@@ -221,11 +221,13 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
         raise click.ClickException(str(exc)) from None
 
 
+from capture.cli_reports import report  # noqa: E402
 from capture.cli_scoring import lead, model, routing, token  # noqa: E402  (they join the group defined above)
 
 main.add_command(model)
 main.add_command(token)
 main.add_command(lead)
+main.add_command(report)
 main.add_command(routing)
 
 if __name__ == "__main__":  # pragma: no cover
