@@ -182,7 +182,7 @@ def record_outcome(
     """Keep one outcome; when it is the lead's latest, it becomes the lead's, and a rejection recycles it."""
     lead = connection.execute(select(*_LEAD_COLUMNS).where(_leads.c.id == lead_id)).one()
     connection.execute(
-        insert(_outcomes).values(
+        insert(SalesOutcome).values(
             lead_id=lead_id,
             outcome=item.outcome,
             reason=item.reason,
@@ -197,7 +197,7 @@ def record_outcome(
     if lead.sales_outcome_at is not None and item.at < lead.sales_outcome_at:
         return  # an older report arriving late: kept, but the lead already has a newer word from sales
     connection.execute(
-        update(_leads).where(_leads.c.id == lead_id).values(sales_outcome=item.outcome, sales_outcome_at=item.at)
+        update(Lead).where(_leads.c.id == lead_id).values(sales_outcome=item.outcome, sales_outcome_at=item.at)
     )
     if item.outcome == "rejected" and lead.stage != Stage.RECYCLED:
         recycle(connection, lead, now)
@@ -206,11 +206,11 @@ def record_outcome(
 def recycle(connection: Connection, lead: Any, now: datetime) -> None:
     """Give a lead back to marketing: stage recycled, recorded in its history, announced to sales' systems."""
     connection.execute(
-        update(_leads).where(_leads.c.id == lead.id).values(stage=Stage.RECYCLED.value, stage_changed_at=now)
+        update(Lead).where(_leads.c.id == lead.id).values(stage=Stage.RECYCLED.value, stage_changed_at=now)
     )
     if lead.scoring_model_id is not None:  # never scored: there is no score history to add to
         connection.execute(
-            insert(_changes).values(
+            insert(ScoreChange).values(
                 lead_id=lead.id,
                 scoring_model_id=lead.scoring_model_id,
                 at=now,
