@@ -16,8 +16,10 @@ again crosses the threshold again (the capture side records each crossing).
   or at once when a disqualifier holds or (for SQL) the gate closes. A lead never falls
   back below ENGAGED.
 * ``held=True`` (sales has marked an outcome) never moves back.
-* RECYCLED (sales gave it back to marketing) is set by the capture side; it moves
-  forward like ENGAGED and stays RECYCLED until it qualifies again.
+* RECYCLED (sales gave it back to marketing) is set by the capture side. The score
+  that was rejected must not hand the lead straight back: it stays RECYCLED until
+  its total falls clearly below MQL (threshold − hysteresis), then is ENGAGED and
+  has to qualify afresh like any other lead.
 """
 
 from __future__ import annotations
@@ -66,6 +68,9 @@ def qualified_stage(model: ScoringModel, score: Score) -> Stage:
 
 def next_stage(model: ScoringModel, current: Stage | None, score: Score, *, held: bool = False) -> Stage:
     """The lead's stage after ``score``, given the stage it was in (None: never staged)."""
+    if current is Stage.RECYCLED:
+        rearmed = score.total < model.thresholds.mql - model.hysteresis
+        return Stage.ENGAGED if rearmed else Stage.RECYCLED
     earned = qualified_stage(model, score)
     if current is None or _RANK[earned] > _RANK[current]:
         return earned

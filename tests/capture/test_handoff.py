@@ -171,3 +171,22 @@ def test_the_documented_example_matches_the_schema() -> None:
     example = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.example.json").read_text())
     jsonschema.validate(example, SCHEMA)
     assert example["type"] == "lead.sql" and example["data"]["lead"]["owner"]
+
+
+def test_a_rejected_lead_is_not_handed_straight_back_but_can_qualify_again_later(
+    app: Any, client: Any, browser: Browser, endpoints: Any, clock: Any
+) -> None:
+    become_lead(browser)
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:  # what a rejection through the outcomes API leaves behind
+        lead = session.scalar(select(Lead).where(Lead.email == "ada@example.com"))
+        lead.stage, lead.sales_outcome = "recycled", "rejected"
+    track(client, browser, ("page_view", "/pricing"))
+    assert lead_row(app, "ada@example.com").stage == "recycled"
+    assert [d.event_type for d in deliveries(app)] == ["lead.mql"]  # nothing new
+    clock.advance(days=60)
+    rescore(services.db, services.catalog.scoring_model(), clock(), from_state=True)
+    assert lead_row(app, "ada@example.com").stage == "engaged"
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    assert [d.event_type for d in deliveries(app)] == ["lead.mql", "lead.mql"]

@@ -122,11 +122,16 @@ def test_held_by_sales_never_moves_back_but_may_move_forward() -> None:
     assert next_stage(MODEL, Stage.MQL, make(90, **READY), held=True) is Stage.SQL  # type: ignore[arg-type]
 
 
-def test_recycled_waits_like_engaged_and_moves_forward_again() -> None:
-    assert next_stage(MODEL, Stage.RECYCLED, make(20)) is Stage.RECYCLED
-    assert next_stage(MODEL, Stage.RECYCLED, make(0, clicked=False)) is Stage.RECYCLED
-    assert next_stage(MODEL, Stage.RECYCLED, make(25)) is Stage.MQL
-    assert next_stage(MODEL, Stage.RECYCLED, make(90, **READY)) is Stage.SQL  # type: ignore[arg-type]
+def test_a_recycled_lead_must_cool_off_before_it_can_qualify_again() -> None:
+    """The score sales just rejected must not hand the lead straight back."""
+    mql, hysteresis = MODEL.thresholds.mql, MODEL.hysteresis
+    assert next_stage(MODEL, Stage.RECYCLED, make(90, **READY)) is Stage.RECYCLED  # type: ignore[arg-type]
+    assert next_stage(MODEL, Stage.RECYCLED, make(mql)) is Stage.RECYCLED
+    assert next_stage(MODEL, Stage.RECYCLED, make(mql - hysteresis)) is Stage.RECYCLED
+    cooled = next_stage(MODEL, Stage.RECYCLED, make(mql - hysteresis - 1))
+    assert cooled is Stage.ENGAGED
+    assert next_stage(MODEL, Stage.RECYCLED, make(0, clicked=False)) is Stage.ENGAGED  # never below engaged
+    assert next_stage(MODEL, cooled, make(mql)) is Stage.MQL  # then it qualifies afresh
 
 
 _STAGES = st.none() | st.sampled_from(list(Stage))
@@ -149,7 +154,9 @@ def test_stage_rules_hold_for_any_score(current: Stage | None, score: Score, hel
     if stage is not current:
         # a new stage is either what the score earns, or a step back for a reason
         moved_back = current is not None and rank[stage] < rank[current]
-        if moved_back:
+        if current is Stage.RECYCLED:  # it leaves only by cooling off, to engaged
+            assert stage is Stage.ENGAGED and score.total < model.thresholds.mql - model.hysteresis
+        elif moved_back:
             assert not held
             assert stage is not Stage.SUBSCRIBER
             assert (
