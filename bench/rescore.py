@@ -331,8 +331,9 @@ def child(mode: str, url: str, batch: int) -> dict[str, Any]:
                 if done % 20_000 < leads:
                     _log(f"    re-scored {done:,} leads ({time.perf_counter() - started:.0f}s)")
 
-            report = rescore(db, live, utc_now(), batch=batch, progress=progress)
-            result = {"rows": report.leads, "written": report.written, "moved": report.moved}
+            report = rescore(db, live, utc_now(), batch=batch, progress=progress, dry_run=mode == "dry")
+            qualified = sum(n for (_, after), n in report.moves.items() if after in ("mql", "sql"))
+            result = {"rows": report.leads, "written": report.written, "moved": report.moved, "qualified": qualified}
         seconds = time.perf_counter() - started
     finally:
         db.dispose()
@@ -368,6 +369,7 @@ class Outcome:
     counts: dict[str, int]
     reads: list[dict[str, Any]] = field(default_factory=list)
     rescores: list[dict[str, Any]] = field(default_factory=list)
+    dry: dict[str, Any] | None = None
 
     @property
     def read_s(self) -> float:
@@ -386,6 +388,9 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
         outcome = Outcome(backend, time.perf_counter() - started, counts)
         _log(f"{backend}: generated in {outcome.generate_s:.0f}s")
         timeout = args.timeout
+        if args.dry_run:
+            outcome.dry = run_child("dry", url, args.batch, timeout)
+            _log(f"{backend}: dry run (nothing written) in {outcome.dry['seconds']:.2f}s")
         for round_ in range(args.rounds):
             read = run_child("read", url, args.batch, timeout)
             outcome.reads.append(read)
@@ -395,8 +400,8 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
             result = run_child("rescore", url, args.batch, timeout)
             outcome.rescores.append(result)
             _log(
-                f"{backend}: re-scored {result['rows']:,} leads in {result['seconds']:.2f}s "
-                f"({result['moved']:,} changed stage; peak {result['peak_mb']:.0f} MB)"
+                f"{backend}: re-scored {result['rows']:,} leads in {result['seconds']:.2f}s ({result['moved']:,} "
+                f"changed stage, {result['qualified']:,} to MQL/SQL; peak {result['peak_mb']:.0f} MB)"
             )
         read = run_child("read", url, args.batch, timeout)
         outcome.reads.append(read)
@@ -413,6 +418,7 @@ def report(outcomes: list[Outcome]) -> None:
     print(f"{'backend':<11}{'leads':>9}{'events':>11}{'generate':>10}{'read':>9}{'re-score':>10}"
           f"{'x read':>8}{'target':>8}{'peak RSS':>10}  verdict")  # fmt: skip
     print("-" * 96)
+    dry = [o for o in outcomes if o.dry is not None]
     for o in outcomes:
         ratio = o.rescore_s / o.read_s
         peak = max(r["peak_mb"] for r in o.rescores)
@@ -421,9 +427,14 @@ def report(outcomes: list[Outcome]) -> None:
         print(f"{o.backend:<11}{o.counts['leads']:>9,}{o.counts['events']:>11,}{o.generate_s:>9.0f}s"
               f"{o.read_s:>8.1f}s{o.rescore_s:>9.1f}s{ratio:>8.2f}{'<= 2':>8}{peak:>7.0f} MB  {verdict}"
               f"  (reads {reads}s)")  # fmt: skip
+    for o in dry:
+        assert o.dry is not None
+        seconds = o.dry["seconds"]
+        print(f"{o.backend:<11}{'':>39}{seconds:>9.1f}s{seconds / o.read_s:>8.2f}"
+              "          dry run: read and score, write nothing")  # fmt: skip
     print()
     print("read: the ordered event stream only; re-score: capture.rescoring.rescore, written. Peak RSS is the")
-    print(f"re-score child's ru_maxrss (interpreter and imports included; limit {MEMORY_LIMIT_MB} MB).")
+    print(f"re-score child process's VmHWM (interpreter and imports included; limit {MEMORY_LIMIT_MB} MB).")
 
 
 def _raise_on_signal(signum: int, _frame: Any) -> None:
@@ -438,7 +449,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=1, help="re-scores per backend (reads: one more)")
     parser.add_argument("--batch", type=int, default=2000, help="rescore(batch=...): leads per write transaction")
     parser.add_argument("--timeout", type=float, default=900, help="seconds any one child may take")
-    parser.add_argument("--child", choices=["read", "rescore"], help=argparse.SUPPRESS)
+    parser.add_argument("--dry-run", action="store_true", help="also time rescore(dry_run=True): no writes")
+    parser.add_argument("--child", choices=["read", "rescore", "dry"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
