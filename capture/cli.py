@@ -223,12 +223,15 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
 
 from capture.cli_reports import report  # noqa: E402
 from capture.cli_scoring import lead, model, routing, token  # noqa: E402  (they join the group defined above)
+from capture.cli_webhooks import webhook, worker  # noqa: E402
 
 main.add_command(model)
 main.add_command(token)
 main.add_command(lead)
 main.add_command(report)
 main.add_command(routing)
+main.add_command(webhook)
+main.add_command(worker)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

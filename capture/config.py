@@ -38,6 +38,19 @@ class Config:
     ratelimit_enabled: bool = True
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none)
     trusted_proxies: int = 0
+    #: webhook hosts (names or CIDRs) allowed although private/loopback, e.g. an in-house CRM
+    webhook_allow_hosts: tuple[str, ...] = ()
+    webhook_connect_timeout: timedelta = timedelta(seconds=5)
+    #: one attempt, connect to last byte
+    webhook_timeout: timedelta = timedelta(seconds=15)
+    #: how long a worker holds a claimed delivery; a killed worker's claims run out after it
+    webhook_lease: timedelta = timedelta(seconds=60)
+    #: an endpoint is disabled after this many consecutive failed attempts
+    webhook_disable_after: int = 50
+    #: the longest Retry-After (429/503) a receiver gets honoured
+    webhook_retry_after_cap: timedelta = timedelta(hours=10)
+    #: how often an idle worker looks for due deliveries
+    webhook_poll: timedelta = timedelta(seconds=1)
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -88,4 +101,13 @@ class Config:
             ratelimit_system=env.get("LEADWHEEL_RATELIMIT_SYSTEM", cls.ratelimit_system),
             ratelimit_enabled=env.get("LEADWHEEL_RATELIMIT", "on") != "off",
             trusted_proxies=count("LEADWHEEL_TRUSTED_PROXIES"),
+            webhook_allow_hosts=tuple(
+                h.strip() for h in env.get("LEADWHEEL_WEBHOOK_ALLOW_HOSTS", "").split(",") if h.strip()
+            ),
+            webhook_connect_timeout=seconds("LEADWHEEL_WEBHOOK_CONNECT_TIMEOUT", cls.webhook_connect_timeout),
+            webhook_timeout=seconds("LEADWHEEL_WEBHOOK_TIMEOUT", cls.webhook_timeout),
+            webhook_lease=seconds("LEADWHEEL_WEBHOOK_LEASE_SECONDS", cls.webhook_lease),
+            webhook_disable_after=count("LEADWHEEL_WEBHOOK_DISABLE_AFTER") or cls.webhook_disable_after,
+            webhook_retry_after_cap=seconds("LEADWHEEL_WEBHOOK_RETRY_AFTER_CAP", cls.webhook_retry_after_cap),
+            webhook_poll=seconds("LEADWHEEL_WEBHOOK_POLL_SECONDS", cls.webhook_poll),
         )

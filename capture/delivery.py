@@ -1,0 +1,349 @@
+"""Sending one hand-off: sign it, refuse unsafe addresses, POST it, and judge what came back.
+
+Nothing here touches the database; :mod:`capture.worker` claims deliveries and
+records what :func:`send` and :func:`decide` say. Kept apart so every rule
+(SSRF, signing, the retry schedule, status handling) can be read and tested
+on its own.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import json
+import random
+import socket
+import ssl
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from standardwebhooks.webhooks import Webhook
+
+#: Standard Webhooks' schedule: the delay before attempt n+1 after attempt n failed; then dead.
+SCHEDULE = (
+    timedelta(0),
+    timedelta(seconds=5),
+    timedelta(minutes=5),
+    timedelta(minutes=30),
+    timedelta(hours=2),
+    timedelta(hours=5),
+    timedelta(hours=10),
+    timedelta(hours=10),
+)
+#: attempts before a delivery is dead: the first, then one per step after it
+MAX_ATTEMPTS = len(SCHEDULE)
+JITTER = 0.10
+#: how much of a receiver's answer is kept per attempt
+BODY_LIMIT = 2048
+#: cloud metadata services, named so the refusal says what it is
+METADATA = {
+    ipaddress.ip_address("169.254.169.254"): "a cloud metadata service",
+    ipaddress.ip_address("fd00:ec2::254"): "a cloud metadata service",
+    ipaddress.ip_address("100.100.100.200"): "a cloud metadata service",
+    ipaddress.ip_address("169.254.170.2"): "a cloud metadata service",
+}
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+class UnsafeURL(ValueError):
+    """A webhook URL that may not be called; the message says why in one line."""
+
+
+@dataclass(frozen=True)
+class Target:
+    scheme: str
+    host: str
+    port: int
+    path: str
+
+
+def parse_target(url: str) -> Target:
+    """An http(s) URL with a host, split for sending; anything else is refused."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise UnsafeURL(f"{url!r} is not a valid URL: {exc}") from None
+    if parts.scheme not in ("http", "https"):
+        raise UnsafeURL(f"{url!r}: a webhook URL must start with https:// (or http://)")
+    if not parts.hostname:
+        raise UnsafeURL(f"{url!r}: a webhook URL needs a host")
+    if parts.username or parts.password:
+        raise UnsafeURL(f"{url!r}: credentials in a webhook URL are not supported")
+    path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    return Target(parts.scheme, parts.hostname.lower(), port or (443 if parts.scheme == "https" else 80), path)
+
+
+def resolve(host: str, port: int) -> list[str]:
+    """Every address ``host`` resolves to. A module function so tests can stand in for DNS."""
+    infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+def forbidden(address: IPAddress) -> str | None:
+    """Why ``address`` must not be called (private, loopback, metadata …), or None if it is public."""
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if address in METADATA:
+        return METADATA[address]
+    for reason, flag in (
+        ("a loopback address", address.is_loopback),
+        ("an unspecified address", address.is_unspecified),
+        ("a link-local address", address.is_link_local),
+        ("a multicast address", address.is_multicast),
+        ("a private address", address.is_private),
+        ("a reserved address", address.is_reserved),
+    ):
+        if flag:
+            return reason
+    if not address.is_global:
+        return "a non-public address"
+    return None
+
+
+def _allowed(host: str, address: IPAddress, allow: Sequence[str]) -> bool:
+    for entry in allow:
+        if entry.lower() == host:
+            return True
+        try:
+            if address in ipaddress.ip_network(entry, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
+
+
+def safe_address(target: Target, allow: Sequence[str] = ()) -> str:
+    """The one address to connect to for ``target``, checked; :class:`UnsafeURL` if any is unsafe.
+
+    Resolving once and connecting to exactly that address is what stops a
+    DNS answer changing between the check and the connection (rebinding).
+    Every address a name resolves to is checked, so a name cannot hide a
+    private address behind a public one.
+    """
+    try:
+        addresses = [ipaddress.ip_address(target.host.strip("[]"))]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(target.host, target.port)]
+        except (OSError, UnicodeError) as exc:
+            raise UnsafeURL(f"cannot resolve {target.host}: {exc}") from None
+    if not addresses:
+        raise UnsafeURL(f"cannot resolve {target.host}: no addresses")
+    for address in addresses:
+        reason = forbidden(address)
+        if reason and not _allowed(target.host, address, allow):
+            raise UnsafeURL(
+                f"{target.host} resolves to {address}, {reason}; refused "
+                "(name it in LEADWHEEL_WEBHOOK_ALLOW_HOSTS if it is really meant)"
+            )
+    return str(addresses[0])
+
+
+def check_url(url: str, allow: Sequence[str] = ()) -> Target:
+    """Refuse a URL an endpoint may not have, with a clear reason (used by ``webhook add``)."""
+    target = parse_target(url)
+    safe_address(target, allow)
+    return target
+
+
+# --- signing -------------------------------------------------------------------------------------
+
+
+def body_of(payload: Any) -> str:
+    """The exact bytes signed and sent: compact JSON, so the signature covers what arrives."""
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False, sort_keys=True)
+
+
+def signed_headers(message_id: str, now: datetime, body: str, secrets: Iterable[str]) -> dict[str, str]:
+    """Standard Webhooks headers; one signature per live secret, space-separated (rotation)."""
+    signatures = [Webhook(secret).sign(message_id, now, body) for secret in secrets]
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": " ".join(signatures),
+        "content-type": "application/json",
+        "user-agent": "Leadwheel-Webhooks/1",
+    }
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Response:
+    """What one attempt got: a status and the start of the body, or an error."""
+
+    status: int | None
+    body: str | None
+    latency_ms: int
+    error: str | None = None
+    retry_after: str | None = None
+    location: str | None = None
+
+
+class _PinnedHTTP(http.client.HTTPConnection):
+    """Connects to a checked address while the Host header keeps the URL's name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout)
+        self._address = address
+
+    def connect(self) -> None:
+        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+
+
+class _PinnedHTTPS(http.client.HTTPSConnection):
+    """TLS to a checked address, with SNI and certificate checks against the URL's host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float):
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self._address = address
+
+    def connect(self) -> None:
+        raw = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+
+
+def send(
+    url: str,
+    body: str,
+    headers: dict[str, str],
+    *,
+    connect_timeout: float,
+    total_timeout: float,
+    allow: Sequence[str] = (),
+) -> Response:
+    """POST ``body`` once. Never follows a redirect; never raises for the receiver's faults.
+
+    The address is checked here again, on the address actually connected to:
+    an endpoint accepted at ``webhook add`` may resolve elsewhere today. A
+    timer closes the socket at the total deadline, so a receiver that trickles
+    bytes cannot hold a worker longer than ``total_timeout``.
+    """
+    started = time.monotonic()
+
+    def elapsed() -> int:
+        return int((time.monotonic() - started) * 1000)
+
+    try:
+        target = parse_target(url)
+        address = safe_address(target, allow)
+    except UnsafeURL as exc:
+        return Response(None, None, elapsed(), error=f"refused: {exc}")
+    kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
+    connection = kind(target.host, target.port, address, timeout=connect_timeout)
+    timed_out = threading.Event()
+
+    def abort() -> None:
+        timed_out.set()
+        sock = connection.sock
+        if sock is not None:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    timer = threading.Timer(total_timeout, abort)
+    timer.daemon = True
+    timer.start()
+    try:
+        connection.connect()
+        assert connection.sock is not None
+        connection.sock.settimeout(max(0.01, total_timeout - (time.monotonic() - started)))
+        connection.request("POST", target.path, body=body.encode(), headers=headers)
+        answer = connection.getresponse()
+        content = answer.read(BODY_LIMIT)
+        return Response(
+            answer.status,
+            content.decode("utf-8", errors="replace"),
+            elapsed(),
+            retry_after=answer.getheader("retry-after"),
+            location=answer.getheader("location"),
+        )
+    except (OSError, http.client.HTTPException) as exc:
+        if timed_out.is_set() or isinstance(exc, TimeoutError):
+            what = "connect" if connection.sock is None else "total"
+            return Response(None, None, elapsed(), error=f"timed out ({what} timeout): {exc}")
+        return Response(None, None, elapsed(), error=f"{type(exc).__name__}: {exc}")
+    finally:
+        timer.cancel()
+        connection.close()
+
+
+# --- judging -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What an attempt means for its delivery and its endpoint."""
+
+    #: pending (retry at next_attempt_at), delivered, dead
+    status: str
+    next_attempt_at: datetime | None
+    failed: bool
+    error: str | None = None
+    #: set when the receiver asked us to stop (410 Gone)
+    disable_reason: str | None = None
+
+
+def retry_after_delay(value: str | None, now: datetime) -> timedelta | None:
+    """A Retry-After header (seconds or an HTTP date) as a delay, or None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return timedelta(seconds=int(value))
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        return None
+    return max(timedelta(0), when - now)
+
+
+def next_delay(attempts: int, rng: random.Random | None = None) -> timedelta | None:
+    """The wait after ``attempts`` failed attempts (±10 % jitter), or None when it is time to give up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    base = SCHEDULE[attempts]
+    return base * (rng or random).uniform(1 - JITTER, 1 + JITTER)
+
+
+def decide(
+    response: Response, attempts: int, now: datetime, *, retry_after_cap: timedelta, rng: random.Random | None = None
+) -> Decision:
+    """Judge attempt number ``attempts`` (1-based): delivered, retry when, or dead.
+
+    2xx is delivered. A redirect is a failure (never followed: it could point
+    anywhere, including inside our network). 410 Gone kills the delivery and
+    disables its endpoint. 429 and 503 wait as long as Retry-After asks (up
+    to a cap); every other failure waits per :data:`SCHEDULE`.
+    """
+    status = response.status
+    if status is not None and 200 <= status < 300:
+        return Decision("delivered", None, failed=False)
+    if status == 410:
+        return Decision("dead", None, failed=True, error="410 Gone", disable_reason="the receiver answered 410 Gone")
+    if status is None:
+        error = response.error or "no response"
+    elif 300 <= status < 400:
+        error = f"{status} redirect to {response.location or '?'} (redirects are not followed)"
+    else:
+        error = f"HTTP {status}"
+    delay = next_delay(attempts, rng)
+    if delay is None:
+        return Decision("dead", None, failed=True, error=error)
+    if status in (429, 503):
+        asked = retry_after_delay(response.retry_after, now)
+        if asked is not None:
+            delay = min(asked, retry_after_cap)
+    return Decision("pending", now + delay, failed=True, error=error)
