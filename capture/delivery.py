@@ -128,9 +128,11 @@ def safe_address(target: Target, allow: Sequence[str] = ()) -> str:
     Every address a name resolves to is checked, so a name cannot hide a
     private address behind a public one.
     """
+    literal = True
     try:
         addresses = [ipaddress.ip_address(target.host.strip("[]"))]
     except ValueError:
+        literal = False
         try:
             addresses = [ipaddress.ip_address(a.split("%", 1)[0]) for a in resolve(target.host, target.port)]
         except (OSError, UnicodeError) as exc:
@@ -140,9 +142,9 @@ def safe_address(target: Target, allow: Sequence[str] = ()) -> str:
     for address in addresses:
         reason = forbidden(address)
         if reason and not _allowed(target.host, address, allow):
+            where = f"{address} is" if literal else f"{target.host} resolves to {address},"
             raise UnsafeURL(
-                f"{target.host} resolves to {address}, {reason}; refused "
-                "(name it in LEADWHEEL_WEBHOOK_ALLOW_HOSTS if it is really meant)"
+                f"{where} {reason}; refused (name it in LEADWHEEL_WEBHOOK_ALLOW_HOSTS if it is really meant)"
             )
     return str(addresses[0])
 

@@ -46,10 +46,10 @@ def one_line_error(result: Any) -> str:
 @pytest.mark.parametrize(
     ("url", "why"),
     [
-        ("http://127.0.0.1:8080/hooks", "127.0.0.1, a loopback address"),
-        ("http://10.1.2.3/hooks", "10.1.2.3, a private address"),
-        ("http://169.254.169.254/latest/meta-data", "169.254.169.254, a cloud metadata service"),
-        ("http://[fd00:ec2::254]/", "fd00:ec2::254, a cloud metadata service"),
+        ("http://127.0.0.1:8080/hooks", "127.0.0.1 is a loopback address"),
+        ("http://10.1.2.3/hooks", "10.1.2.3 is a private address"),
+        ("http://169.254.169.254/latest/meta-data", "169.254.169.254 is a cloud metadata service"),
+        ("http://[fd00:ec2::254]/", "fd00:ec2::254 is a cloud metadata service"),
         ("http://[::ffff:192.168.0.1]/", "a private address"),
         ("http://0.0.0.0/", "an unspecified address"),
         ("http://224.0.0.1/", "a multicast address"),
