@@ -469,11 +469,8 @@ def test_a_worker_killed_mid_delivery_loses_nothing_after_a_restart(
     assert sum(len(attempts_of(db, i)) for i in ids) == 3  # the killed attempt was never recorded
 
 
-def test_two_workers_on_postgresql_never_send_one_delivery_twice(
-    db: Database, hooks: Config, receiver: Receiver
-) -> None:
-    if db.is_sqlite:
-        pytest.skip("SQLite runs one worker")
+def test_several_workers_never_send_one_delivery_twice(db: Database, hooks: Config, receiver: Receiver) -> None:
+    """PostgreSQL: FOR UPDATE SKIP LOCKED. SQLite: the claim's BEGIN IMMEDIATE serializes claims."""
 
     def slowly(*_: Any) -> Reply:
         time.sleep(0.01)
