@@ -5,7 +5,8 @@ anything is sent, so no transaction stays open across the network. A worker
 killed mid-send leaves its lease to run out and the delivery is sent again
 with the same webhook-id (at-least-once; receivers de-duplicate on it). On
 PostgreSQL the claim skips rows another worker has locked, so several
-workers never claim the same delivery; SQLite runs one worker.
+workers never claim the same delivery; on SQLite claims are serialized by
+``BEGIN IMMEDIATE`` (one worker is enough there).
 """
 
 from __future__ import annotations
@@ -153,7 +154,13 @@ def record(
         )
         endpoint = _endpoints.c
         if not decision.failed:
-            connection.execute(update(_endpoints).where(endpoint.id == claimed.endpoint_id).values(failure_streak=0))
+            # Only when there is a streak to reset: writing the endpoint row on every success would make
+            # all workers delivering to one endpoint queue on its row lock.
+            connection.execute(
+                update(_endpoints)
+                .where(endpoint.id == claimed.endpoint_id, endpoint.failure_streak != 0)
+                .values(failure_streak=0)
+            )
             return False
         streak = connection.execute(
             update(_endpoints)
