@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, insert, select, update
+from sqlalchemy import Connection, delete, insert, or_, select, update
 
 from capture.delivery import UnsafeURL, check_url
 from capture.models import Delivery, DeliveryAttempt, WebhookEndpoint
@@ -121,12 +121,19 @@ def replay(
     One delivery by id (whatever its status), or every dead one of an endpoint.
     The attempt counter starts again so the full retry schedule applies.
     """
-    query = update(_deliveries).values(
-        status="pending", attempts=0, next_attempt_at=now, claimed_until=None, delivered_at=None
+    # A delivery a worker is sending right now is left alone: resetting its claim would send it twice at once.
+    idle = or_(_deliveries.c.claimed_until.is_(None), _deliveries.c.claimed_until < now)
+    query = (
+        update(_deliveries)
+        .where(idle)
+        .values(status="pending", attempts=0, next_attempt_at=now, claimed_until=None, delivered_at=None)
     )
     if delivery_id is not None:
-        if connection.execute(select(_deliveries.c.id).where(_deliveries.c.id == delivery_id)).first() is None:
+        row = connection.execute(select(_deliveries).where(_deliveries.c.id == delivery_id)).first()
+        if row is None:
             raise EndpointError(f"no delivery {delivery_id}")
+        if row.claimed_until is not None and row.claimed_until >= now:
+            raise EndpointError(f"delivery {delivery_id} is being sent right now; try again in a minute")
         query = query.where(_deliveries.c.id == delivery_id)
     elif endpoint_id is not None:
         _require(connection, endpoint_id)

@@ -238,13 +238,26 @@ def run_worker(
     """Deliver until stopped; with ``once``, everything due now (each delivery at most once) and return.
 
     Returns how many attempts were made. The poll interval is jittered a
-    little so several workers do not knock in step.
+    little so several workers do not knock in step. A running worker outlives
+    database trouble (a restart, an endpoint removed mid-batch): it logs the
+    error and tries again later, backing off up to a minute; claims it held
+    simply run out. With ``once`` the error is raised instead.
     """
     stop = stop_event or threading.Event()
     total = 0
+    failures = 0
     seen: set[int] | None = set() if once else None
     while not stop.is_set():
-        made = run_once(db, config, clock, skip=seen)
+        try:
+            made = run_once(db, config, clock, skip=seen)
+        except Exception:
+            if once:
+                raise
+            failures += 1
+            log.exception("delivery round failed (%d in a row); trying again", failures)
+            stop.wait(min(60.0, config.webhook_poll.total_seconds() * 2**failures))
+            continue
+        failures = 0
         total += made
         if made:
             continue

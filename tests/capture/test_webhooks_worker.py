@@ -498,3 +498,42 @@ def test_several_workers_never_send_one_delivery_twice(db: Database, hooks: Conf
     assert len(receiver.ids()) == len(set(receiver.ids())) == len(ids)
     assert receiver.overlaps == 0
     assert {delivery(db, i).status for i in ids} == {"delivered"}
+
+
+def test_a_running_worker_outlives_a_failed_round_and_replay_leaves_an_in_flight_delivery_alone(
+    db: Database, hooks: Config, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from capture import worker as worker_module
+    from capture.endpoints import EndpointError, replay
+
+    now = datetime.now(UTC)
+    endpoint_id, _ = new_endpoint(db, receiver.url, now)
+    [delivery_id] = new_deliveries(db, endpoint_id, now)
+    db.run(
+        lambda c: c.execute(update(Delivery.__table__).values(claimed_until=datetime.now(UTC) + timedelta(seconds=30)))
+    )
+    with pytest.raises(EndpointError, match="is being sent right now"):
+        db.run(lambda c: replay(c, datetime.now(UTC), delivery_id=delivery_id))
+    db.run(lambda c: c.execute(update(Delivery.__table__).values(claimed_until=None)))
+
+    real_claim, calls = worker_module.claim, []
+
+    def flaky_claim(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RuntimeError("the database went away")
+        return real_claim(*args, **kwargs)
+
+    monkeypatch.setattr(worker_module, "claim", flaky_claim)
+    stop = threading.Event()
+    fast = replace(hooks, webhook_poll=timedelta(seconds=0.02))
+    thread = threading.Thread(target=run_worker, args=(db, fast), kwargs={"stop_event": stop})
+    thread.start()
+    try:
+        _wait_for(lambda: delivery(db, delivery_id).status == "delivered", 10)
+    finally:
+        stop.set()
+        thread.join(10)
+    with pytest.raises(RuntimeError):
+        calls.clear()
+        run_worker(db, hooks, once=True)
