@@ -537,3 +537,40 @@ def test_a_running_worker_outlives_a_failed_round_and_replay_leaves_an_in_flight
     with pytest.raises(RuntimeError):
         calls.clear()
         run_worker(db, hooks, once=True)
+
+
+def test_https_connects_to_the_checked_address_and_verifies_the_certificate_against_the_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import shutil
+    import ssl
+
+    from capture.delivery import send
+
+    if shutil.which("openssl") is None:
+        pytest.skip("needs the openssl command")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out", str(cert),
+         "-days", "1", "-subj", "/CN=crm.test", "-addext", "subjectAltName=DNS:crm.test"],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    receiver = Receiver()
+    receiver.start()
+    assert receiver._server is not None
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(cert, key)
+    receiver._server.socket = server_side.wrap_socket(receiver._server.socket, server_side=True)
+    monkeypatch.setattr(delivery_module, "resolve", lambda host, port: ["127.0.0.1"])
+    monkeypatch.setattr(delivery_module, "tls_context", lambda: ssl.create_default_context(cafile=str(cert)))
+    try:
+        good = send(f"https://crm.test:{receiver.port}/hooks", "{}", {}, connect_timeout=2, total_timeout=5,
+                    allow=["127.0.0.1"])  # fmt: skip
+        assert good.status == 200, good.error
+        assert receiver.received[0][0]["host"] == f"crm.test:{receiver.port}"
+        wrong = send(f"https://other.test:{receiver.port}/hooks", "{}", {}, connect_timeout=2, total_timeout=5,
+                     allow=["127.0.0.1"])  # fmt: skip
+        assert wrong.status is None and "certificate verify failed" in (wrong.error or "")
+        assert len(receiver.received) == 1
+    finally:
+        receiver.stop()
