@@ -30,7 +30,15 @@ def endpoints(app: Any, clock: Any, live: Any) -> Any:
             ("https://old.example/hooks", ["lead.mql", "lead.sql"], False),
             ("https://sales.example/hooks", ["lead.sql"], True),
         ]:
-            session.add(WebhookEndpoint(url=url, events=events, enabled=enabled, secret="whsec_x", created_at=clock()))
+            session.add(
+                WebhookEndpoint(
+                    url=url,
+                    events=events,
+                    enabled=enabled,
+                    secret="whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz",
+                    created_at=clock(),
+                )
+            )
     with db.read() as session:
         return {row.url: row.id for row in session.scalars(select(WebhookEndpoint))}
 
