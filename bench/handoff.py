@@ -31,6 +31,7 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -47,9 +48,13 @@ PAYLOAD = json.loads((REPO / "docs" / "webhook-payload.example.json").read_text(
 
 
 class Receiver:
-    """Counts webhook-ids; answers 204 as soon as the body is read."""
+    """Counts webhook-ids; answers 204 as soon as the body is read.
 
-    def __init__(self) -> None:
+    ``on_arrival(headers, body, arrived)`` (``arrived`` is ``time.perf_counter()`` taken right after
+    the body was read), when given, is called first and answers the status instead (bench/handoff_latency.py).
+    """
+
+    def __init__(self, on_arrival: Callable[[dict[str, str], bytes, float], int] | None = None) -> None:
         self.seen: Counter[str] = Counter()
         lock = threading.Lock()
         seen = self.seen
@@ -58,10 +63,12 @@ class Receiver:
             protocol_version = "HTTP/1.1"
 
             def do_POST(self) -> None:  # noqa: N802
-                self.rfile.read(int(self.headers.get("content-length", "0")))
+                body = self.rfile.read(int(self.headers.get("content-length", "0")))
+                arrived = time.perf_counter()
                 with lock:
                     seen[self.headers.get("webhook-id", "")] += 1
-                self.send_response(204)
+                status = 204 if on_arrival is None else on_arrival(dict(self.headers.items()), body, arrived)
+                self.send_response(status)
                 self.send_header("content-length", "0")
                 self.end_headers()
 
