@@ -211,7 +211,8 @@ def store_events(
         # Lock the leads before the insert takes its foreign-key share locks on them: two batches for
         # one lead would otherwise both hold a share lock and deadlock when scoring wants the row.
         connection.execute(select(Lead.id).where(Lead.id.in_(touched)).order_by(Lead.id).with_for_update())
-    inserted = connection.execute(_insert_new(connection).values(rows)).all()
+    # executemany (insertmanyvalues): one statement compiled once, however many rows
+    inserted = connection.execute(_insert_new(connection), rows).all()
     if live is not None:
         by_lead: dict[int, list[Event]] = defaultdict(list)
         for lead_id, kind, at, path, props in inserted:
