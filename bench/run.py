@@ -203,13 +203,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare_database(url: str) -> str:
-    """Migrate, create the site, publish the form; return the site key."""
+def prepare_database(url: str, *, scoring: bool = True) -> str:
+    """Migrate, create the site, publish the form (and the default scoring model); return the site key.
+
+    With a scoring model published every answer also re-scores its lead, as in production.
+    """
     from capture.db import Database
     from capture.migrate import upgrade
-    from capture.publishing import create_site, publish
+    from capture.publishing import create_site, publish, publish_model
     from capture.services import utc_now
     from profiling.document import load
+    from scoring.document import default_b2b_model
 
     upgrade(url)
     db = Database(url)
@@ -217,6 +221,8 @@ def prepare_database(url: str) -> str:
         with db.write() as session:
             site = create_site(session, "Bench", [ORIGIN], utc_now())
             publish(session, site, SLUG, load(SEQUENCE), utc_now())
+            if scoring:
+                publish_model(session, default_b2b_model(), utc_now())
             return site.public_key
     finally:
         db.dispose()
@@ -557,6 +563,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--attempts", type=int, default=3, help="tries per run to get requests on every worker")
     parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load per endpoint first")
     parser.add_argument("--keep", action="store_true", help="keep the temporary directory (database, logs)")
+    parser.add_argument(
+        "--no-scoring", action="store_true", help="publish no scoring model (answers then re-score no lead)"
+    )
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
@@ -570,7 +579,7 @@ def main(argv: list[str] | None = None) -> int:
     wrk = Wrk(args.wrk_threads, args.connections, timeout=10)
     try:
         url = f"sqlite:///{tmp / 'bench.db'}"
-        site_key = prepare_database(url)
+        site_key = prepare_database(url, scoring=not args.no_scoring)
         env = {
             **os.environ,
             "SECRET_KEY": secrets.token_urlsafe(48),
