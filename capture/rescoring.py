@@ -9,11 +9,9 @@ model after the run began is left alone: its score is already newer.
 
 from __future__ import annotations
 
-import queue
-import threading
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from itertools import groupby
@@ -79,8 +77,8 @@ def rescore(
 
     model = live.model
     cause = "refresh" if from_state else "rescore"
-    with stream_reader(db, batch) as reader, closing(_streams(db, reader, live, from_state)) as streams:
-        for before, fields, events in streams:
+    with stream_reader(db, batch) as reader:
+        for before, fields, events in _streams(reader, live, from_state):
             if from_state:
                 tally = Tally.from_state(model, before.score_state)
             else:
@@ -141,57 +139,7 @@ def event_rows(reader: Connection) -> Any:
     return reader.execute(EVENTS_BY_LEAD)
 
 
-def _prefetched(db: Database, batch: int) -> Iterator[Any]:
-    """The event stream read ahead by a thread on a connection of its own (PostgreSQL).
-
-    The server finds and sends the next rows while this process scores the
-    previous ones: the driver waits with the GIL released, so the waits overlap
-    the work instead of adding to it. A few batches at most wait in between.
-    Not for SQLite: its reads are this process's own work, and a thread taking
-    the GIL back row by row only slows both down.
-    """
-    chunks: queue.Queue[Any] = queue.Queue(maxsize=4)
-    stop = threading.Event()
-    done = object()
-
-    def put(item: Any) -> bool:
-        while not stop.is_set():
-            try:
-                chunks.put(item, timeout=0.1)
-                return True
-            except queue.Full:
-                continue
-        return False
-
-    def read() -> None:
-        try:
-            with stream_reader(db, batch) as reader:
-                for chunk in event_rows(reader).partitions():
-                    if not put(chunk):
-                        return
-        except BaseException as exc:  # noqa: BLE001 - handed to the consumer, which raises it
-            put(exc)
-        else:
-            put(done)
-
-    reader_thread = threading.Thread(target=read, name="rescore-events", daemon=True)
-    reader_thread.start()
-    try:
-        while True:
-            item = chunks.get()
-            if item is done:
-                return
-            if isinstance(item, BaseException):
-                raise item
-            yield from item
-    finally:
-        stop.set()
-        reader_thread.join()
-
-
-def _streams(
-    db: Database, reader: Connection, live: LiveModel, from_state: bool
-) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[tuple[Any, dict[str, Any], Any]]:
     """Each lead with its profile fields and (unless ``from_state``) its event rows, in lead order.
 
     The events are the raw rows of :data:`EVENTS_BY_LEAD`, lead id first.
@@ -204,11 +152,7 @@ def _streams(
     )
     events: Any = iter(())
     if not from_state:
-        if db.is_sqlite:
-            rows = event_rows(reader)
-        else:
-            rows = _prefetched(db, reader.get_execution_options().get("yield_per", 1000))
-        events = groupby(rows, key=first)
+        events = groupby(event_rows(reader), key=first)
     field_group = next(fields, None)
     event_group = next(events, None)
     for lead in leads:
