@@ -111,7 +111,7 @@ def read_batch(
             problems[f"{where}.type"] = (
                 f"Unknown event type '{kind}': neither the scoring model nor the catalogue lists it."
             )
-        at = _when(raw.get("at"), now, f"{where}.at", problems)
+        at = reported_time(raw.get("at"), now, f"{where}.at", problems)
         url, path = _where(raw.get("url"), f"{where}.url", problems)
         props = raw.get("props", {})
         if props is None:
@@ -129,8 +129,9 @@ def read_batch(
     return events
 
 
-def _when(raw: Any, now: datetime, where: str, problems: dict[str, str]) -> datetime | None:
-    """An ISO 8601 time with a zone; the future is clamped to now (a fast clock is not an error)."""
+def reported_time(raw: Any, now: datetime, where: str, problems: dict[str, str]) -> datetime | None:
+    """An ISO 8601 time with a zone (default now) as a sender reports it; the future is clamped to now
+    (a fast clock is not an error), and older than ``MAX_AGE`` is recorded as a problem at ``where``."""
     if raw is None:
         return now
     try:

@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select, update
 
 from capture.api_tokens import Caller
-from capture.behaviour import MAX_AGE, email_of
+from capture.behaviour import email_of, reported_time
 from capture.db import Database
 from capture.errors import Refused, invalid
 from capture.models import Lead, SalesOutcome, ScoreChange
@@ -81,7 +81,7 @@ def read_outcomes(body: Mapping[str, Any], now: datetime) -> list[IncomingOutcom
         note = raw.get("note")
         if note is not None and (not isinstance(note, str) or len(note) > MAX_NOTE):
             problems[f"{where}.note"] = f"Must be text of at most {MAX_NOTE} characters."
-        at = _when(raw.get("at"), now, f"{where}.at", problems)
+        at = reported_time(raw.get("at"), now, f"{where}.at", problems)
         if len(problems) == before and at is not None:
             items.append(IncomingOutcome(index, lead_id, email, outcome, reason, note or None, at))  # type: ignore[arg-type]
     if problems:
@@ -103,23 +103,6 @@ def _who(raw: Mapping[str, Any], where: str, problems: dict[str, str]) -> tuple[
     if email is None:
         problems[f"{where}.email"] = "Not a valid e-mail address."
     return None, email
-
-
-def _when(raw: Any, now: datetime, where: str, problems: dict[str, str]) -> datetime | None:
-    """An ISO 8601 time with a zone (default now); the future is clamped to now."""
-    if raw is None:
-        return now
-    try:
-        at = datetime.fromisoformat(raw) if isinstance(raw, str) and len(raw) <= 40 else None
-    except ValueError:
-        at = None
-    if at is None or at.tzinfo is None:
-        problems[where] = "Must be an ISO 8601 time with a time zone, e.g. 2026-11-23T10:15:00Z."
-        return None
-    if at < now - MAX_AGE:
-        problems[where] = f"Is older than {MAX_AGE.days} days."
-        return None
-    return min(at, now)
 
 
 _LEAD_COLUMNS = (
