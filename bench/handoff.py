@@ -42,7 +42,8 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from bench.tempdb import postgres_reachable, temporary_database  # noqa: E402
+from bench.tempdb import backends as chosen_backends  # noqa: E402
+from bench.tempdb import temporary_database  # noqa: E402
 
 PAYLOAD = json.loads((REPO / "docs" / "webhook-payload.example.json").read_text(encoding="utf-8"))
 
@@ -210,13 +211,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL too (after SQLite)")
     parser.add_argument("--timeout", type=float, default=300, help="give up after this many seconds")
     args = parser.parse_args(argv)
-    backends = ["sqlite"]
-    if args.postgres:
-        why = postgres_reachable()
-        if why:
-            print(f"PostgreSQL not reachable: {why}", file=sys.stderr)
-            return 1
-        backends.append("postgresql")
+    backends = chosen_backends(args.postgres)
+    if backends is None:
+        return 2
     with tempfile.TemporaryDirectory(prefix="leadwheel-bench-") as tmp:
         outcomes = [measure(backend, Path(tmp), args) for backend in backends]
     report(outcomes)

@@ -55,7 +55,8 @@ if str(REPO) not in sys.path:
 
 from bench.handoff import Receiver  # noqa: E402
 from bench.run import ORIGIN, BenchError, Server, _raise_on_signal, free_port, post  # noqa: E402
-from bench.tempdb import postgres_reachable, temporary_database  # noqa: E402
+from bench.tempdb import backends as chosen_backends  # noqa: E402
+from bench.tempdb import temporary_database  # noqa: E402
 
 TARGET_DOMAIN = "target.example"
 
@@ -334,13 +335,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=120, help="seconds for a crossing phase and its arrivals")
     parser.add_argument("--json", action="store_true", help="also print the raw figures as JSON")
     args = parser.parse_args(argv)
-    backends = ["sqlite"]
-    if args.postgres:
-        why = postgres_reachable()
-        if why:
-            print(f"PostgreSQL not reachable: {why}", file=sys.stderr)
-            return 1
-        backends.append("postgresql")
+    backends = chosen_backends(args.postgres)
+    if backends is None:
+        return 2
     for sig in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(sig, _raise_on_signal)
     try:

@@ -48,7 +48,8 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 from bench.run import LUA_REPORT, ORIGIN, BenchError, Result, Server, Wrk, _raise_on_signal, free_port  # noqa: E402
-from bench.tempdb import postgres_reachable, temporary_database  # noqa: E402
+from bench.tempdb import backends as chosen_backends  # noqa: E402
+from bench.tempdb import temporary_database  # noqa: E402
 
 TARGET = 0.5
 
@@ -370,9 +371,8 @@ def main(argv: list[str] | None = None) -> int:
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
         return 2
-    backends = ["sqlite", "postgresql"] if args.postgres else ["sqlite"]
-    if args.postgres and (problem := postgres_reachable()) is not None:
-        print(f"PostgreSQL is not reachable ({problem}); leave out --postgres", file=sys.stderr)
+    backends = chosen_backends(args.postgres)
+    if backends is None:
         return 2
 
     for sig in (signal.SIGTERM, signal.SIGHUP):

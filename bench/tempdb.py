@@ -69,3 +69,16 @@ def postgres_reachable() -> str | None:
         return f"{type(exc).__name__}: {exc}".splitlines()[0]
     finally:
         admin.dispose()
+
+
+def backends(postgres: bool) -> list[str] | None:
+    """SQLite, and PostgreSQL too when asked; None (after saying why) when PostgreSQL is asked for but down."""
+    if not postgres:
+        return ["sqlite"]
+    problem = postgres_reachable()
+    if problem is not None:
+        import sys
+
+        print(f"PostgreSQL is not reachable ({problem}); leave out --postgres", file=sys.stderr)
+        return None
+    return ["sqlite", "postgresql"]
