@@ -51,11 +51,27 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(24)
 
 
-def hand_off(connection: Connection, lead_id: int, event_type: str, now: datetime) -> int:
-    """A lead reached a stage sales wants (or changed while sales has it): give it an owner, then enqueue."""
-    if event_type in ("lead.mql", "lead.sql"):
-        assign_owner(connection, lead_id)
-    return enqueue(connection, lead_id, event_type, now)
+def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -> int:
+    """Leads reached a stage sales wants (or changed while sales has them): give each an owner, then enqueue.
+
+    ``changes`` are (lead, event type, when). The endpoints and the routing are
+    read once for the lot, so a bulk re-score pays for them once per batch.
+    """
+    if not changes:
+        return 0
+    endpoints = subscribed(connection)
+    routing = live_routing(connection)
+    queued = 0
+    for lead_id, event_type, now in changes:
+        if event_type in ("lead.mql", "lead.sql") and routing is not None:
+            assign_owner(connection, lead_id, routing)
+        queued += enqueue(connection, lead_id, event_type, now, endpoints)
+    return queued
+
+
+def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
+    """The enabled endpoints and the events each wants."""
+    return [(row.id, list(row.events or [])) for row in connection.execute(_SUBSCRIBED)]
 
 
 _LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)
@@ -83,14 +99,11 @@ def _take_turn(connection: Connection) -> Any:
     )
 
 
-def assign_owner(connection: Connection, lead_id: int) -> str | None:
-    """Give the lead its responsible salesperson, by the live routing; an owner, once set, stays."""
+def assign_owner(connection: Connection, lead_id: int, routing: Routing) -> str | None:
+    """Give the lead its responsible salesperson, by ``routing``; an owner, once set, stays."""
     lead = connection.execute(select(_leads.c.email, _leads.c.owner).where(_leads.c.id == lead_id)).one()
     if lead.owner is not None:
         return str(lead.owner)
-    routing = live_routing(connection)
-    if routing is None:
-        return None
     fields = dict(
         connection.execute(select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == lead_id)).all()
     )
@@ -106,7 +119,13 @@ def assign_owner(connection: Connection, lead_id: int) -> str | None:
     return owner
 
 
-def enqueue(connection: Connection, lead_id: int, event_type: str, now: datetime) -> int:
+def enqueue(
+    connection: Connection,
+    lead_id: int,
+    event_type: str,
+    now: datetime,
+    endpoints: list[tuple[int, list[str]]] | None = None,
+) -> int:
     """Put a hand-off of ``lead_id`` for every enabled endpoint that wants ``event_type``; how many.
 
     Call it in the transaction that made the change. Endpoints that are
@@ -114,7 +133,9 @@ def enqueue(connection: Connection, lead_id: int, event_type: str, now: datetime
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown hand-off event {event_type!r}")
-    wanted = [row.id for row in connection.execute(_SUBSCRIBED) if event_type in (row.events or [])]
+    if endpoints is None:
+        endpoints = subscribed(connection)
+    wanted = [endpoint_id for endpoint_id, events in endpoints if event_type in events]
     if not wanted:
         return 0
     payload = {"type": event_type, "timestamp": now.isoformat(), "data": lead_story(connection, lead_id)}

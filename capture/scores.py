@@ -184,10 +184,8 @@ def write_standings(connection: Connection, standings: Sequence[Standing]) -> No
     changes = [s.change for s in standings if s.change is not None]
     if changes:
         connection.execute(_RECORD, changes)
-    for written in standings:
-        event_type = written.announcement()
-        if event_type is not None:
-            hand_off(connection, written.lead_id, event_type, written.at)
+    announced = [(s.lead_id, event_type, s.at) for s in standings if (event_type := s.announcement()) is not None]
+    hand_off(connection, announced)
 
 
 def core_events(rows: Iterable[Any]) -> Iterable[Event]:
