@@ -32,10 +32,12 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Dialect
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models import Event as EventRow
-from capture.upserts import by_dialect, upsert
+from capture.prepared import Prepared, row_insert
+from capture.upserts import upsert
 from profiling.sequence import Question
 from profiling.wheel import Knowledge, Known
 from profiling.wheel import Snooze as WheelSnooze
@@ -106,15 +108,17 @@ _KNOWLEDGE = union_all(
     .select_from(_LEAD.join(_snoozes, _snoozes.c.lead_id == _leads.c.id))
     .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
 )  # fmt: skip
+_READ_KNOWLEDGE = Prepared(_KNOWLEDGE)
 
 
 def load_knowledge(connection: Connection, visitor_id: str, form_id: int) -> LeadView:
     """What the wheel may know about this visitor: its lead's profile and snoozes.
 
-    One Core statement built once, on a bare connection: this runs on every
-    ask, and building ORM queries per request cost more than the query itself.
+    One statement built once and run on the driver's cursor: this runs on
+    every ask and answer, and SQLAlchemy's per-row machinery cost more than
+    the query itself.
     """
-    rows = connection.execute(_KNOWLEDGE, {"visitor_id": visitor_id, "form_id": form_id}).all()
+    rows = _READ_KNOWLEDGE.rows(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
     lead_id, visits, last_seen_at, email = rows[0][:4]
@@ -144,13 +148,13 @@ def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timede
 
 #: PostgreSQL: hold the visitor and its lead while answers are stored, so a merge of that lead in
 #: another transaction waits for us (or we for it, and then see where the visitor went).
-_LOCK_VISITOR = (
+_LOCK_VISITOR = Prepared(
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
-_LEAD_BY_EMAIL = select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update()
+_LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
 _NOW = bindparam("now", type_=_leads.c.last_seen_at.type)
 #: Seen now (never moving last_seen_at back for a slow tab), e-mail set when given; the visit number back.
-_TOUCH_LEAD = (
+_TOUCH_LEAD = Prepared(
     update(_leads)
     .where(_leads.c.id == bindparam("lead_id"))
     .values(
@@ -159,7 +163,12 @@ _TOUCH_LEAD = (
     )
     .returning(_leads.c.visit_count)
 )
-_INSERT_ANSWERS = insert(_answers).returning(_answers.c.id, sort_by_parameter_order=True)
+_ANSWER_COLUMNS = (
+    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "question_key", "field", "value", "skipped",
+    "page_url", "locale", "asked_at", "answered_at", "consent_text", "consent_version", "source",
+)  # fmt: skip
+#: one answer, its id back (a batch is two or three answers: a statement each costs less than a multi-row one)
+_INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answers.c.id))
 _LINK_EVENTS = (
     update(_events)
     .where(_events.c.visitor_id == bindparam("browser"), _events.c.lead_id.is_(None))
@@ -176,7 +185,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     answers = list(answers)
     now = provenance.answered_at
     if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
-        connection.execute(_LOCK_VISITOR, {"visitor_id": provenance.visitor_id})
+        _LOCK_VISITOR.rows(connection, {"visitor_id": provenance.visitor_id})
     before = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
     lead_id = before.lead_id
 
@@ -187,7 +196,8 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     email = email.lower() if email is not None else None
     merged = False
     if email is not None and email != before.email:
-        owner = connection.execute(_LEAD_BY_EMAIL, {"email": email}).scalar()
+        found = _LEAD_BY_EMAIL.first(connection, {"email": email})
+        owner = found.id if found is not None else None
         if owner is not None and owner != lead_id:
             if lead_id is not None:
                 merge_leads(connection, survivor=owner, absorbed=lead_id)
@@ -205,9 +215,8 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     elif before.lead_id != lead_id:
         connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
 
-    visit = connection.execute(_TOUCH_LEAD, {"lead_id": lead_id, "now": now, "email": email}).scalar_one()
-    rows = [_answer_row(lead_id, provenance, given) for given in answers]
-    answer_ids = connection.execute(_INSERT_ANSWERS, rows).scalars().all()
+    visit = _TOUCH_LEAD.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
+    answer_ids = [_store_answer(connection, lead_id, provenance, given) for given in answers]
     # The newest answer per field (the wheel never asks two questions for one field at once, but a
     # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
     latest = {
@@ -221,16 +230,14 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         for given, answer_id in zip(answers, answer_ids, strict=True)
         if not given.skipped
     }
-    if latest:
-        connection.execute(_remember(connection), list(latest.values()))
+    _REMEMBER.run_many(connection, list(latest.values()))
     form_id = provenance.form_id
     skipped = [
         {"lead_id": lead_id, "form_id": form_id, "question_key": g.question_key, "skips": 1, "last_visit": visit}
         for g in answers
         if g.skipped
     ]
-    if skipped:
-        connection.execute(_snooze(connection), skipped)
+    _SNOOZE.run_many(connection, skipped)
     if merged:  # the profile was rebuilt from two leads' answers: read it back
         view = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
         return LeadView(view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True)
@@ -253,9 +260,9 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     ``api``), so its provenance is as clear as a typed one. Two senders racing
     on one new address meet the unique e-mail; ``Database.run`` repeats the loser.
     """
-    lead_id = connection.execute(_LEAD_BY_EMAIL, {"email": email}).scalar()
-    if lead_id is not None:
-        return int(lead_id)
+    found = _LEAD_BY_EMAIL.first(connection, {"email": email})
+    if found is not None:
+        return int(found.id)
     lead_id = connection.execute(
         insert(_leads).values(email=email, visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
     ).scalar_one()
@@ -263,14 +270,17 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
         visitor_id=None, site_id=site_id, form_id=None, sequence_version_id=None, page_url=None, locale="und",
         asked_at=now, answered_at=now, source="api",
     )  # fmt: skip
-    answer_id = connection.execute(
-        _INSERT_ANSWERS, [_answer_row(lead_id, provenance, GivenAnswer(EMAIL_FIELD, email))]
-    ).scalar_one()
-    connection.execute(
-        _remember(connection),
+    answer_id = _store_answer(connection, lead_id, provenance, GivenAnswer(EMAIL_FIELD, email))
+    _REMEMBER.run_many(
+        connection,
         [{"lead_id": lead_id, "field": EMAIL_FIELD, "value": email, "answered_at": now, "answer_id": answer_id}],
     )
     return int(lead_id)
+
+
+def _store_answer(connection: Connection, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
+    """Append one answer with its provenance; its id."""
+    return int(_INSERT_ANSWER.one(connection, _answer_row(lead_id, provenance, given)).id)
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
@@ -294,25 +304,27 @@ def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dic
     }
 
 
-@by_dialect
-def _remember(connection: Connection) -> Insert:
+def _remember(dialect: Dialect) -> Insert:
     """Newest value per field wins, by time answered: a slow tab cannot overwrite a newer answer."""
-    statement = upsert(connection, _fields)
+    statement = row_insert(_fields, ("lead_id", "field", "value", "answered_at", "answer_id"), upsert(dialect, _fields))
     new = statement.excluded
-    return statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[_fields.c.lead_id, _fields.c.field],
         set_={"value": new.value, "answered_at": new.answered_at, "answer_id": new.answer_id},
         where=_fields.c.answered_at <= new.answered_at,
     )
 
 
-@by_dialect
-def _snooze(connection: Connection) -> Insert:
-    statement = upsert(connection, _snoozes)
-    return statement.on_conflict_do_update(
+def _snooze(dialect: Dialect) -> Insert:
+    names = ("lead_id", "form_id", "question_key", "skips", "last_visit")
+    statement = row_insert(_snoozes, names, upsert(dialect, _snoozes))
+    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[_snoozes.c.lead_id, _snoozes.c.form_id, _snoozes.c.question_key],
         set_={"skips": _snoozes.c.skips + 1, "last_visit": statement.excluded.last_visit},
     )
+
+
+_REMEMBER, _SNOOZE = Prepared(_remember), Prepared(_snooze)
 
 
 def merge_leads(connection: Connection, *, survivor: int, absorbed: int) -> None:

@@ -7,14 +7,15 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Connection
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 
 T = TypeVar("T")
 
 
-def upsert(connection: Connection, table: Any) -> Any:
-    """An INSERT that knows ``on_conflict_do_*`` on SQLite and PostgreSQL alike."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
+def upsert(on: Connection | Dialect, table: Any) -> Any:
+    """An INSERT that knows ``on_conflict_do_*`` on SQLite and PostgreSQL alike (for a connection's dialect)."""
+    name = on.dialect.name if isinstance(on, Connection) else on.name
+    return (postgresql if name == "postgresql" else sqlite).insert(table)
 
 
 def by_dialect(build: Callable[[Connection], T]) -> Callable[[Connection], T]:

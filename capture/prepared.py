@@ -1,0 +1,193 @@
+"""Hot statements run straight on the driver's cursor, with SQLAlchemy's own type handling.
+
+Every ask and answer runs a handful of small statements. Through Core each
+one costs some 25 µs of execution machinery plus a Row object per row, which
+is more than SQLite needs to run it: on the ask path the knowledge read spent
+four fifths of its time in SQLAlchemy. A :class:`Prepared` statement is a Core
+statement compiled once per dialect and executed on the DBAPI cursor of the
+caller's ``Connection`` (so inside the caller's transaction), binding and
+reading values through the very processors SQLAlchemy would use: the values
+that go in and come out are the same as through ``connection.execute``.
+
+Only plain binds are supported (no ``expanding`` IN lists, no
+``insertmanyvalues`` batching); anything else belongs on the ordinary path.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Connection, Insert, Table, bindparam, insert
+from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.sql import ClauseElement
+
+Processor = Callable[[Any], Any]
+
+
+@dataclass
+class _Compiled:
+    sql: str
+    #: bind names in placeholder order for positional drivers (sqlite3); None for named ones (psycopg)
+    order: tuple[str, ...] | None
+    #: values of binds the statement carries itself (literals), to fill in under the caller's
+    defaults: dict[str, Any]
+    binders: dict[str, Processor]
+    #: the result columns' types (empty for a statement that returns no rows)
+    result_types: tuple[Any, ...]
+    #: the row type: a named tuple of the result columns' keys
+    row: Callable[..., Any] | None
+    #: (column index, processor) for the result columns whose driver value needs processing; known
+    #: after the first run, as some drivers' processors depend on the type the server reports
+    readers: tuple[tuple[int, Processor], ...] | None = None
+
+
+class Prepared:
+    """A Core statement to run many times on the hot path; see the module's docstring.
+
+    ``statement`` is the statement, or a function of the dialect that builds it
+    (an upsert is a different statement on SQLite and PostgreSQL).
+    """
+
+    def __init__(self, statement: ClauseElement | Callable[[Dialect], ClauseElement]):
+        self._build = statement if callable(statement) else (lambda _dialect: statement)
+        self._by_dialect: dict[str, _Compiled] = {}
+
+    def _compiled(self, dialect: Dialect) -> _Compiled:
+        compiled = self._by_dialect.get(dialect.name)
+        if compiled is None:
+            compiled = self._by_dialect[dialect.name] = _compile(self._build(dialect), dialect)
+        return compiled
+
+    def _bound(self, compiled: _Compiled, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
+        values = {**compiled.defaults, **params}
+        for name, process in compiled.binders.items():
+            if name in values:
+                values[name] = process(values[name])
+        if compiled.order is None:
+            return values
+        return tuple(values[name] for name in compiled.order)
+
+    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
+        """Every row the statement returns, as named tuples of processed values."""
+        compiled = self._compiled(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            with _as_sqlalchemy_errors(connection, compiled.sql):
+                cursor.execute(compiled.sql, self._bound(compiled, params))
+                raw = cursor.fetchall()
+            readers = compiled.readers
+            if readers is None:
+                readers = compiled.readers = _readers(compiled.result_types, connection.dialect, cursor.description)
+        finally:
+            cursor.close()
+        make = compiled.row
+        assert make is not None, "rows() of a statement that returns none"
+        if not readers:
+            return [make(*row) for row in raw]
+        rows = []
+        for row in raw:
+            values = list(row)
+            for index, process in readers:
+                values[index] = process(values[index])
+            rows.append(make(*values))
+        return rows
+
+    def first(self, connection: Connection, params: Mapping[str, Any]) -> Any | None:
+        """The first row, or None."""
+        rows = self.rows(connection, params)
+        return rows[0] if rows else None
+
+    def one(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+        """The only row; an error when there is none (a bug in the caller, not a visitor's doing)."""
+        rows = self.rows(connection, params)
+        if len(rows) != 1:
+            raise LookupError(f"expected one row, got {len(rows)}")
+        return rows[0]
+
+    def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
+        """Run a statement that returns no rows; the number of rows it changed."""
+        compiled = self._compiled(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            with _as_sqlalchemy_errors(connection, compiled.sql):
+                cursor.execute(compiled.sql, self._bound(compiled, params))
+            return int(cursor.rowcount)
+        finally:
+            cursor.close()
+
+    def run_many(self, connection: Connection, many: Sequence[Mapping[str, Any]]) -> None:
+        """Run a statement that returns no rows once per parameter set, in one driver call."""
+        if not many:
+            return
+        compiled = self._compiled(connection.dialect)
+        cursor = connection.connection.cursor()
+        try:
+            with _as_sqlalchemy_errors(connection, compiled.sql):
+                cursor.executemany(compiled.sql, [self._bound(compiled, params) for params in many])
+        finally:
+            cursor.close()
+
+
+@contextmanager
+def _as_sqlalchemy_errors(connection: Connection, sql: str) -> Iterator[None]:
+    """Driver errors as SQLAlchemy raises them (``IntegrityError`` and friends), so callers and
+    ``Database.run``'s retry of lost races treat both paths alike; a lost connection is invalidated."""
+    dialect = connection.dialect
+    try:
+        yield
+    except dialect.loaded_dbapi.Error as exc:
+        disconnected = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+        if disconnected:
+            connection.invalidate(exc)
+        raise DBAPIError.instance(
+            sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+            connection_invalidated=disconnected, dialect=dialect,
+        ) from exc  # fmt: skip
+
+
+def row_insert(table: Table, names: Sequence[str], statement: Insert | None = None) -> Insert:
+    """``INSERT INTO table (names…) VALUES (:name…)``: one row's insert with a bind per column, to prepare."""
+    statement = insert(table) if statement is None else statement
+    return statement.values({name: bindparam(name, type_=table.c[name].type) for name in names})
+
+
+def _compile(statement: ClauseElement, dialect: Dialect) -> _Compiled:
+    compiled = statement.compile(dialect=dialect)
+    binds = compiled.binds
+    if any(bind.expanding for bind in binds.values()):
+        raise ValueError("Prepared statements take no expanding (IN list) parameters")
+    binders: dict[str, Processor] = {}
+    defaults: dict[str, Any] = {}
+    for name, bind in binds.items():
+        process = bind.type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            binders[name] = process
+        if not bind.required:
+            defaults[name] = bind.effective_value
+    columns: list[Any] = []
+    row = None
+    selected = getattr(statement, "selected_columns", None)
+    if selected is None and getattr(statement, "_returning", None):
+        selected = statement._returning  # type: ignore[attr-defined]
+    if selected is not None:
+        columns = list(selected)
+        keys = [getattr(c, "key", None) or f"_{i}" for i, c in enumerate(columns)]
+        row = namedtuple("Row", keys, rename=True)  # type: ignore[misc]
+    order = tuple(compiled.positiontup) if compiled.positional and compiled.positiontup is not None else None
+    return _Compiled(compiled.string, order, defaults, binders, tuple(c.type for c in columns), row)
+
+
+def _readers(types: Sequence[Any], dialect: Dialect, description: Any) -> tuple[tuple[int, Processor], ...]:
+    """The result processors SQLAlchemy would apply, given the column types the driver reports."""
+    readers = []
+    for index, type_ in enumerate(types):
+        coltype = description[index][1] if description is not None else None
+        process = type_.dialect_impl(dialect).result_processor(dialect, coltype)
+        if process is not None:
+            readers.append((index, process))
+    return tuple(readers)
