@@ -19,6 +19,7 @@ from sqlalchemy import Connection, bindparam, insert, select, update
 from capture.handoff import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoreChange
+from capture.prepared import Prepared
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
 from scoring.lifecycle import Stage, next_stage
@@ -193,6 +194,11 @@ def core_events(rows: Iterable[Any]) -> Iterable[Event]:
         yield Event(type=kind, at=at, path=path, props=props or {})
 
 
+#: the live path's reads, straight on the driver's cursor (see capture/prepared.py)
+_READ_STANDING, _READ_STANDING_LOCKED = Prepared(_STANDING), Prepared(_STANDING_LOCKED)
+_READ_PROFILE = Prepared(_PROFILE)
+
+
 def score_lead(
     connection: Connection,
     live: LiveModel,
@@ -210,9 +216,9 @@ def score_lead(
     the caller already holds it (an answer just computed it).
     """
     locked = connection.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
-    before = connection.execute(_STANDING_LOCKED if locked else _STANDING, {"lead_id": lead_id}).one()
+    before = (_READ_STANDING_LOCKED if locked else _READ_STANDING).one(connection, {"lead_id": lead_id})
     if fields is None:
-        fields = {name: value for name, value in connection.execute(_PROFILE, {"lead_id": lead_id})}
+        fields = {name: value for name, value in _READ_PROFILE.rows(connection, {"lead_id": lead_id})}
     profile = Profile(fields=fields, email=before.email)
     if new_events is not None and before.scoring_model_id == live.id and before.score_state is not None:
         tally = Tally.from_state(live.model, before.score_state)
