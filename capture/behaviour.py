@@ -26,6 +26,7 @@ from capture.db import Database
 from capture.errors import Refused, invalid
 from capture.models import Event as EventRow
 from capture.models import Lead, Visitor
+from capture.prepared import Prepared
 from capture.profiles import lead_for_email
 from capture.scores import LiveModel, score_lead
 from capture.upserts import by_dialect, upsert
@@ -172,7 +173,7 @@ def _insert_new(connection: Connection) -> Any:
     )
 
 
-_LEAD_OF_VISITOR = select(Visitor.lead_id).where(Visitor.id == bindparam("visitor_id"))
+_LEAD_OF_VISITOR = Prepared(select(Visitor.lead_id).where(Visitor.id == bindparam("visitor_id")))
 
 
 def store_events(
@@ -190,7 +191,8 @@ def store_events(
         if event.email is not None and event.email not in leads:
             leads[event.email] = lead_for_email(connection, site_id, event.email, now)
         if event.visitor_id is not None and event.visitor_id not in leads:
-            leads[event.visitor_id] = connection.execute(_LEAD_OF_VISITOR, {"visitor_id": event.visitor_id}).scalar()
+            known = _LEAD_OF_VISITOR.first(connection, {"visitor_id": event.visitor_id})
+            leads[event.visitor_id] = known.lead_id if known is not None else None
     rows = [
         {
             "site_id": site_id,

@@ -27,6 +27,8 @@ from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from capture.prepared import DriverConnection
+
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
@@ -161,6 +163,21 @@ class Database:
         """
         with self.engine.connect().execution_options(sqlite_begin=None) as connection, connection.begin():
             yield connection
+
+    @contextmanager
+    def quick_read(self) -> Iterator[DriverConnection]:
+        """The pool's bare driver connection, for a hot read of prepared statements (capture/prepared.py).
+
+        No SQLAlchemy ``Connection``, no BEGIN or COMMIT of our own: on SQLite
+        each statement is its own snapshot, as in :meth:`read_connection`; on
+        PostgreSQL the driver's implicit transaction ends when the pool takes
+        the connection back (it rolls back on return). Every ask starts here.
+        """
+        pooled = self.engine.raw_connection()
+        try:
+            yield DriverConnection(self.engine.dialect, pooled)
+        finally:
+            pooled.close()
 
     @contextmanager
     def write(self) -> Iterator[Session]:

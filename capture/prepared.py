@@ -46,6 +46,22 @@ class _Compiled:
     readers: tuple[tuple[int, Processor], ...] | None = None
 
 
+@dataclass(frozen=True)
+class DriverConnection:
+    """A pooled driver connection with its dialect: what a :class:`Prepared` statement needs of a
+    ``Connection``, for a hot read that wants no SQLAlchemy ``Connection`` around it at all."""
+
+    dialect: Dialect
+    connection: Any
+
+    def invalidate(self, exception: BaseException | None = None) -> None:
+        self.connection.invalidate(exception)
+
+
+#: where a prepared statement runs: inside a Core transaction, or on a bare pooled connection
+Runner = Connection | DriverConnection
+
+
 class Prepared:
     """A Core statement to run many times on the hot path; see the module's docstring.
 
@@ -72,7 +88,7 @@ class Prepared:
             return values
         return tuple(values[name] for name in compiled.order)
 
-    def rows(self, connection: Connection, params: Mapping[str, Any]) -> list[Any]:
+    def rows(self, connection: Runner, params: Mapping[str, Any]) -> list[Any]:
         """Every row the statement returns, as named tuples of processed values."""
         compiled = self._compiled(connection.dialect)
         cursor = connection.connection.cursor()
@@ -93,23 +109,25 @@ class Prepared:
         for row in raw:
             values = list(row)
             for index, process in readers:
-                values[index] = process(values[index])
+                value = values[index]
+                if value is not None:  # NULL reads as None for every type here; skipping it saves a call
+                    values[index] = process(value)
             rows.append(make(*values))
         return rows
 
-    def first(self, connection: Connection, params: Mapping[str, Any]) -> Any | None:
+    def first(self, connection: Runner, params: Mapping[str, Any]) -> Any | None:
         """The first row, or None."""
         rows = self.rows(connection, params)
         return rows[0] if rows else None
 
-    def one(self, connection: Connection, params: Mapping[str, Any]) -> Any:
+    def one(self, connection: Runner, params: Mapping[str, Any]) -> Any:
         """The only row; an error when there is none (a bug in the caller, not a visitor's doing)."""
         rows = self.rows(connection, params)
         if len(rows) != 1:
             raise LookupError(f"expected one row, got {len(rows)}")
         return rows[0]
 
-    def run(self, connection: Connection, params: Mapping[str, Any]) -> int:
+    def run(self, connection: Runner, params: Mapping[str, Any]) -> int:
         """Run a statement that returns no rows; the number of rows it changed."""
         compiled = self._compiled(connection.dialect)
         cursor = connection.connection.cursor()
@@ -120,7 +138,7 @@ class Prepared:
         finally:
             cursor.close()
 
-    def run_many(self, connection: Connection, many: Sequence[Mapping[str, Any]]) -> None:
+    def run_many(self, connection: Runner, many: Sequence[Mapping[str, Any]]) -> None:
         """Run a statement that returns no rows once per parameter set, in one driver call."""
         if not many:
             return
@@ -134,7 +152,7 @@ class Prepared:
 
 
 @contextmanager
-def _as_sqlalchemy_errors(connection: Connection, sql: str) -> Iterator[None]:
+def _as_sqlalchemy_errors(connection: Runner, sql: str) -> Iterator[None]:
     """Driver errors as SQLAlchemy raises them (``IntegrityError`` and friends), so callers and
     ``Database.run``'s retry of lost races treat both paths alike; a lost connection is invalidated."""
     dialect = connection.dialect

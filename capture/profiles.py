@@ -21,9 +21,11 @@ from sqlalchemy import (
     Connection,
     Insert,
     Integer,
+    String,
     bindparam,
     case,
     delete,
+    false,
     func,
     insert,
     literal,
@@ -36,7 +38,7 @@ from sqlalchemy.engine import Dialect
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models import Event as EventRow
-from capture.prepared import Prepared, row_insert
+from capture.prepared import Prepared, Runner, row_insert
 from capture.upserts import upsert
 from profiling.sequence import Question
 from profiling.wheel import Knowledge, Known
@@ -95,23 +97,29 @@ _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table_
 _fields, _snoozes, _events = ProfileField.__table__, Snooze.__table__, EventRow.__table__
 
 #: The hot read of every ask, built once: the visitor's lead, its whole profile and its snoozes on
-#: this form in one round trip (a field row has a value, a snooze row has skips).
+#: this form in one round trip. The lead's own columns come once (the row with a visit count), then
+#: a row per profile field (with a value) and per snooze (with skips). (The lead's row joins the
+#: fields on false only so its empty field columns carry the field types the rows below are read by.)
 _LEAD = _visitors.join(_leads, _visitors.c.lead_id == _leads.c.id)
+_NO_INT, _NO_TEXT = literal(None, Integer), literal(None, String)
 _KNOWLEDGE = union_all(
     select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _fields.c.field,
-           _fields.c.value, _fields.c.answered_at, literal(None, Integer).label("skips"),
-           literal(None, Integer).label("last_visit"))
-    .select_from(_LEAD.outerjoin(_fields))
+           _fields.c.value, _fields.c.answered_at, _NO_INT.label("skips"), _NO_INT.label("last_visit"))
+    .select_from(_LEAD.outerjoin(_fields, false()))
     .where(_visitors.c.id == bindparam("visitor_id")),
-    select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _snoozes.c.question_key,
-           null(), null(), _snoozes.c.skips, _snoozes.c.last_visit)
-    .select_from(_LEAD.join(_snoozes, _snoozes.c.lead_id == _leads.c.id))
+    select(_fields.c.lead_id, null(), null(), null(), _fields.c.field, _fields.c.value, _fields.c.answered_at,
+           null(), null())
+    .select_from(_visitors.join(_fields, _fields.c.lead_id == _visitors.c.lead_id))
+    .where(_visitors.c.id == bindparam("visitor_id")),
+    select(_snoozes.c.lead_id, null(), null(), null(), _snoozes.c.question_key, null(), null(), _snoozes.c.skips,
+           _snoozes.c.last_visit)
+    .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
     .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
 )  # fmt: skip
 _READ_KNOWLEDGE = Prepared(_KNOWLEDGE)
 
 
-def load_knowledge(connection: Connection, visitor_id: str, form_id: int) -> LeadView:
+def load_knowledge(connection: Runner, visitor_id: str, form_id: int) -> LeadView:
     """What the wheel may know about this visitor: its lead's profile and snoozes.
 
     One statement built once and run on the driver's cursor: this runs on
@@ -121,13 +129,15 @@ def load_knowledge(connection: Connection, visitor_id: str, form_id: int) -> Lea
     rows = _READ_KNOWLEDGE.rows(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at, email = rows[0][:4]
+    lead_id, visits, last_seen_at, email = None, 0, None, None
     fields: dict[str, Known] = {}
     snoozes: dict[str, WheelSnooze] = {}
-    for *_, name, value, answered_at, skips, last_visit in rows:
-        if skips is not None:
+    for row_lead, row_visits, row_seen, row_email, name, value, answered_at, skips, last_visit in rows:
+        if row_visits is not None:
+            lead_id, visits, last_seen_at, email = row_lead, row_visits, row_seen, row_email
+        elif skips is not None:
             snoozes[name] = WheelSnooze(skips=skips, last_visit=last_visit)
-        elif name is not None:
+        else:
             fields[name] = Known(value=value, answered_at=answered_at)
     knowledge = Knowledge(fields=fields, snoozes=snoozes, visit=visits)
     return LeadView(lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen_at, email=email)

@@ -141,7 +141,7 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime) -> P
     for stage in sequence.stages:
         known = declined = total = 0
         for question in stage.questions:
-            if not question.applies(values):
+            if question.conditions and not question.applies(values):
                 continue
             total += 1
             if is_fresh(question, knowledge.fields.get(question.field), now):
