@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from itsdangerous import BadData, Serializer, URLSafeSerializer
-from itsdangerous.encoding import base64_encode
+from itsdangerous import BadData, Serializer, Signer, URLSafeSerializer
+from itsdangerous.encoding import base64_encode, want_bytes
 
 VISITOR_SALT = "leadwheel.visitor.v1"
 TICKET_SALT = "leadwheel.render-ticket.v1"
@@ -56,9 +56,37 @@ class TicketRefused(Exception):
         super().__init__(message)
 
 
+class _Signer(Signer):
+    """itsdangerous' signer, deriving each key once: the serializer would make a signer and derive
+    its key (an HMAC) on every token, and an ask signs two tokens and reads one."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._derived: dict[bytes | None, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        cache_key = want_bytes(secret_key) if secret_key is not None else None
+        derived = self._derived.get(cache_key)
+        if derived is None:
+            derived = self._derived[cache_key] = super().derive_key(secret_key)
+        return derived
+
+
 class _Serializer(URLSafeSerializer):
     """URL-safe, signed JSON without zlib: our payloads are a few dozen bytes, compressing them
-    rarely saves a byte and costs more than signing. Compressed tokens still read."""
+    rarely saves a byte and costs more than signing. Compressed tokens still read.
+
+    Signers are made once per salt and kept (they hold nothing but the keys and settings)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, signer=_Signer, **kwargs)
+        self._signers: dict[str | bytes | None, Signer] = {}
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        signer = self._signers.get(salt)
+        if signer is None:
+            signer = self._signers[salt] = super().make_signer(salt)
+        return signer
 
     def dump_payload(self, obj: Any) -> bytes:
         return base64_encode(Serializer.dump_payload(self, obj))
