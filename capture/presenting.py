@@ -12,8 +12,26 @@ from capture.visits import Asked
 from profiling.sequence import Question, Sequence, localised
 from profiling.wheel import Status
 
+#: (question, locale) → its JSON; published questions never change, so each is built once per locale.
+#: The entry holds the question, so its id is not reused while cached.
+_shown: dict[tuple[int, str], tuple[Question, dict[str, Any]]] = {}
+CACHE_SIZE = 4096
 
-def question_json(question: Question, stage_key: str, sequence: Sequence, locale: str) -> dict[str, Any]:
+
+def question_json(question: Question, sequence: Sequence, locale: str) -> dict[str, Any]:
+    """The question as the browser shows it, in ``locale`` (cached: every ask sends a few)."""
+    key = (id(question), locale)
+    cached = _shown.get(key)
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    body = _question_json(question, sequence.stage_of(question.key).key, sequence, locale)
+    if len(_shown) >= CACHE_SIZE:
+        _shown.clear()
+    _shown[key] = (question, body)
+    return body
+
+
+def _question_json(question: Question, stage_key: str, sequence: Sequence, locale: str) -> dict[str, Any]:
     def text(texts: Any) -> str:
         return localised(texts, locale, sequence.default_locale)
 
@@ -54,7 +72,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "locale": locale,
         "status": plan.status.value,
         "form": {"slug": asked.form.slug, "version": asked.form.version},
-        "questions": [question_json(q, sequence.stage_of(q.key).key, sequence, locale) for q in plan.questions],
+        "questions": [question_json(q, sequence, locale) for q in plan.questions],
         "ticket": asked.ticket,
         "min_fill_ms": asked.min_fill_ms,
         "progress": {
