@@ -24,6 +24,7 @@ any split merged back) gives the same tally, up to float rounding in ``S``.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -184,6 +185,38 @@ class Tally:
                 rules[rule.id] = [count, self._latest[index]]
         return {"model": self.model.tally_key, "rules": rules}
 
+    def state_json(self) -> str:
+        """:meth:`state` as JSON text: exactly ``json.dumps(self.state())``, without the dictionary in between.
+
+        A bulk re-score writes one per lead; building the dictionary and then walking it again
+        cost half as much again as this. Anything that is not a finite float falls back on
+        ``json.dumps`` (which writes ``NaN`` and ``Infinity`` where ``repr`` would not).
+        """
+        heads = _state_heads(self.model)
+        latests, sums = self._latest, self._sums
+        parts = []
+        for index, count in enumerate(self._counts):
+            if not count:
+                continue
+            head, kind = heads[index]
+            latest = latests[index]
+            if kind == WINDOW:
+                times = sorted(self._heaps[index])
+                if not all(map(math.isfinite, times)):
+                    return json.dumps(self.state())
+                parts.append(f"{head}{count}, [{', '.join(map(repr, times))}]]")
+                continue
+            if not math.isfinite(latest):
+                return json.dumps(self.state())
+            if kind == DECAY:
+                total = sums[index]
+                if not math.isfinite(total):
+                    return json.dumps(self.state())
+                parts.append(f"{head}{count}, {latest!r}, {total!r}]")
+            else:
+                parts.append(f"{head}{count}, {latest!r}]")
+        return f'{{"model": {_json_string(self.model.tally_key)}, "rules": {{{", ".join(parts)}}}}}'
+
     @classmethod
     def from_state(cls, model: ScoringModel, state: Mapping[str, Any] | None) -> Tally:
         """The tally a :meth:`state` describes; an empty one for ``None`` or another model's state.
@@ -222,6 +255,27 @@ class Tally:
                 raise ValueError(f"damaged tally state for rule '{rule.id}': {entry!r}") from exc
             tally._counts[index] = count
         return tally
+
+
+#: a str as ``json.dumps`` writes it (``ensure_ascii``): the C encoder the json module itself uses
+_json_string = json.encoder.encode_basestring_ascii
+_STATE_HEADS: dict[str, tuple[tuple[str, int], ...]] = {}
+
+
+def _state_heads(model: ScoringModel) -> tuple[tuple[str, int], ...]:
+    """Per engagement rule, the start of its entry in :meth:`Tally.state_json` and how it folds.
+
+    Both depend only on what the tally key digests (rule ids, half-lives, windows), so they are
+    kept per key, for the few models a process sees.
+    """
+    heads = _STATE_HEADS.get(model.tally_key)
+    if heads is None:
+        if len(_STATE_HEADS) >= 64:
+            _STATE_HEADS.clear()
+        heads = _STATE_HEADS[model.tally_key] = tuple(
+            (f"{_json_string(plan.rule.id)}: [", plan.kind) for plan in model.engagement_plan
+        )
+    return heads
 
 
 def _whole(raw: Any) -> int:

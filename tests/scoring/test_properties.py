@@ -267,3 +267,30 @@ def test_new_points_and_caps_keep_stored_tallies_valid(
     assert repriced.tally_key == model.tally_key
     kept = Tally.from_state(repriced, tally.state())
     assert_same_score(score(repriced, profile, kept, now), score_events(repriced, profile, evs, now))
+
+
+@FAST
+@given(models(), event_lists(), st.data())
+def test_the_state_as_json_text_is_exactly_what_json_dumps_writes(
+    model: ScoringModel, evs: list[Event], data: st.DataObject
+) -> None:
+    """The bulk re-score stores ``state_json()``; readers decode it as they decoded ``json.dumps(state())``."""
+    tally = model.new_tally()
+    for event in evs:
+        tally.add(event)
+    if data.draw(st.booleans()):
+        tally = Tally.from_state(model, json.loads(json.dumps(tally.state())))
+    assert tally.state_json() == json.dumps(tally.state())
+
+
+def test_a_state_json_cannot_write_falls_back_on_json_dumps() -> None:
+    """Infinity is no JSON number; ``repr`` would write ``inf``, json.dumps writes ``Infinity``."""
+    model = parse_model(
+        {"name": "m", "engagement": [{"id": "d", "label": "D", "event": "page_view", "points": 1, "half_life_days": 7}]}
+    )
+    tally = Tally.from_state(model, {"model": model.tally_key, "rules": {"d": [1, 1.5e9, float("inf")]}})
+    assert (
+        tally.state_json()
+        == json.dumps(tally.state())
+        == f'{{"model": "{model.tally_key}", "rules": {{"d": [1, 1500000000.0, Infinity]}}}}'
+    )
