@@ -10,6 +10,7 @@ The worker (capture/worker.py) signs and delivers them.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
 from typing import Any
 
@@ -54,17 +55,21 @@ def new_message_id() -> str:
 def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -> int:
     """Leads reached a stage sales wants (or changed while sales has them): give each an owner, then enqueue.
 
-    ``changes`` are (lead, event type, when). The endpoints and the routing are
-    read once for the lot, so a bulk re-score pays for them once per batch.
+    ``changes`` are (lead, event type, when). The endpoints are read once for
+    the lot, the routing only when some lead reached MQL or SQL, and the owners
+    are chosen for all those leads together, so a bulk re-score pays a few
+    queries per batch, not per lead.
     """
     if not changes:
         return 0
     endpoints = subscribed(connection)
-    routing = live_routing(connection)
+    qualified = [lead_id for lead_id, event_type, _ in changes if event_type in ("lead.mql", "lead.sql")]
+    if qualified:
+        routing = live_routing(connection)
+        if routing is not None:
+            assign_owners(connection, qualified, routing)
     queued = 0
     for lead_id, event_type, now in changes:
-        if event_type in ("lead.mql", "lead.sql") and routing is not None:
-            assign_owner(connection, lead_id, routing)
         queued += enqueue(connection, lead_id, event_type, now, endpoints)
     return queued
 
@@ -90,33 +95,70 @@ def live_routing(connection: Connection) -> Routing | None:
 
 
 @by_dialect
-def _take_turn(connection: Connection) -> Any:
-    """Count one more turn for a team and hand back the count: one statement, so two hand-offs never share one."""
+def _take_turns(connection: Connection) -> Any:
+    """Count ``turns`` more turns for a team and hand back the new count: one statement, so two
+    transactions handing off to one team never share a turn."""
     table = TeamTurn.__table__
     statement = upsert(connection, table)
-    return statement.on_conflict_do_update(index_elements=[table.c.team], set_={"turns": table.c.turns + 1}).returning(
-        table.c.turns
-    )
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.team], set_={"turns": table.c.turns + statement.excluded.turns}
+    ).returning(table.c.turns)
 
 
-def assign_owner(connection: Connection, lead_id: int, routing: Routing) -> str | None:
-    """Give the lead its responsible salesperson, by ``routing``; an owner, once set, stays."""
-    lead = connection.execute(select(_leads.c.email, _leads.c.owner).where(_leads.c.id == lead_id)).one()
-    if lead.owner is not None:
-        return str(lead.owner)
-    fields = dict(
-        connection.execute(select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == lead_id)).all()
-    )
-    assignment = route(routing, Profile(fields=fields, email=lead.email))
-    if assignment is None:
-        return None
-    owner = assignment.owner
-    if owner is None and assignment.team is not None:
-        members = routing.teams[assignment.team]
-        turns = connection.execute(_take_turn(connection), {"team": assignment.team, "turns": 1}).scalar_one()
-        owner = members[(turns - 1) % len(members)]
-    connection.execute(update(_leads).where(_leads.c.id == lead_id).values(owner=owner))
-    return owner
+#: leads per IN list (SQLite allows 32,766 bound values a statement; a batch may be larger)
+_CHUNK = 1000
+_SET_OWNER = update(_leads).where(_leads.c.id == bindparam("lead_id")).values(owner=bindparam("owner"))
+
+
+def assign_owners(connection: Connection, lead_ids: list[int], routing: Routing) -> dict[int, str | None]:
+    """Give each lead without one its responsible salesperson, by ``routing``; an owner, once set, stays.
+
+    Returns every lead's owner afterwards (None: the routing names nobody for it). Team
+    turns go to the leads in the order given, as if each had taken its turn alone.
+    """
+    wanted = list(dict.fromkeys(lead_ids))
+    owners: dict[int, str | None] = {}
+    emails: dict[int, str | None] = {}
+    for chunk in _chunks(wanted):
+        for lead_id, email, owner in connection.execute(
+            select(_leads.c.id, _leads.c.email, _leads.c.owner).where(_leads.c.id.in_(chunk))
+        ):
+            owners[lead_id] = owner
+            emails[lead_id] = email
+    unowned = [lead_id for lead_id in wanted if owners.get(lead_id, "") is None]
+    if not unowned:
+        return owners
+    fields: dict[int, dict[str, Any]] = {lead_id: {} for lead_id in unowned}
+    for chunk in _chunks(unowned):
+        for lead_id, name, value in connection.execute(
+            select(_fields.c.lead_id, _fields.c.field, _fields.c.value).where(_fields.c.lead_id.in_(chunk))
+        ):
+            fields[lead_id][name] = value
+    chosen: dict[int, str | None] = {}
+    by_team: dict[str, list[int]] = {}
+    for lead_id in unowned:
+        assignment = route(routing, Profile(fields=fields[lead_id], email=emails[lead_id]))
+        if assignment is None:
+            continue
+        if assignment.owner is None and assignment.team is not None:
+            by_team.setdefault(assignment.team, []).append(lead_id)
+        elif assignment.owner is not None:
+            chosen[lead_id] = assignment.owner
+    for team, members_leads in by_team.items():
+        members = routing.teams[team]
+        taken = len(members_leads)
+        turns = connection.execute(_take_turns(connection), {"team": team, "turns": taken}).scalar_one()
+        for offset, lead_id in enumerate(members_leads):
+            chosen[lead_id] = members[(turns - taken + offset) % len(members)]
+    if chosen:
+        connection.execute(_SET_OWNER, [{"lead_id": lead_id, "owner": owner} for lead_id, owner in chosen.items()])
+    owners.update(chosen)
+    return owners
+
+
+def _chunks(items: list[int]) -> Iterator[list[int]]:
+    for start in range(0, len(items), _CHUNK):
+        yield items[start : start + _CHUNK]
 
 
 def enqueue(

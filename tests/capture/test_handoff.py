@@ -198,3 +198,41 @@ def test_a_rejected_lead_is_not_handed_straight_back_but_can_qualify_again_later
     assert lead_row(app, "ada@example.com").stage == "engaged"
     track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
     assert [d.event_type for d in deliveries(app)] == ["lead.mql", "lead.mql"]
+
+
+def test_a_rescore_that_qualifies_many_leads_at_once_routes_them_as_one_at_a_time_would(
+    app: Any, client: Any, publish_form: Any, endpoints: Any, clock: Any
+) -> None:
+    from capture.models import TeamTurn
+    from capture.publishing import publish_model
+    from scoring.document import parse_model
+
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:
+        session.add(RoutingVersion(version=1, document=routing_document(parse_routing(ROUTING)), published_at=clock()))
+        session.add(TeamTurn(team="inbound", turns=1))  # dan's turn next
+    form = publish_form()
+    emails = ["a@one.example", "x@bigco.example", "b@two.example", "c@three.example", "d@four.example"]
+    for email in emails:
+        b = Browser(client, form, clock)
+        become_lead(b, email=email)
+        track(client, b, ("page_view", "/pricing"))  # 10 fit + 10: engaged, under MQL at 25
+    assert {lead_row(app, email).stage for email in emails} == {"engaged"}
+    with services.db.write() as session:
+        publish_model(session, parse_model({**MODEL, "thresholds": {"mql": 15, "sql": 75}}), clock())
+    services.catalog.clear()
+    report = rescore(services.db, services.catalog.scoring_model(), clock(), batch=100)
+    assert report.moves == {("engaged", "mql"): 5}
+    owners = {email: lead_row(app, email).owner for email in emails}
+    assert owners == {
+        "a@one.example": "dan@ours.example",
+        "x@bigco.example": "anna@ours.example",
+        "b@two.example": "cia@ours.example",
+        "c@three.example": "dan@ours.example",
+        "d@four.example": "cia@ours.example",
+    }
+    with services.db.read() as session:
+        assert session.get(TeamTurn, "inbound").turns == 5
+    sent = deliveries(app)
+    assert [d.event_type for d in sent] == ["lead.mql"] * 5
+    assert {d.payload["data"]["lead"]["email"]: d.payload["data"]["lead"]["owner"] for d in sent} == owners

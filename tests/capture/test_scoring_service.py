@@ -244,3 +244,30 @@ def test_scores_are_computed_as_of_the_server_clock(
                                                    "url": "https://www.example.com/pricing", "at": old}]}  # fmt: skip
     client.post(f"/api/v1/sites/{browser.form.site_key}/events", json=body, headers={"Origin": ORIGIN})
     assert lead_row(app, "ada@example.com").engagement == pytest.approx(5, abs=0.1)  # half-life 14 days
+
+
+def test_a_lead_the_live_path_scores_during_a_rescore_keeps_its_newer_score(
+    app: Any, client: Any, publish_form: Any, live: Any, clock: Any
+) -> None:
+    form = publish_form()
+    browsers = []
+    for n in range(3):
+        b = Browser(client, form, clock)
+        become_lead(b, email=f"lead{n}@example.com")
+        browsers.append(b)
+    services = app.extensions["leadwheel"]
+    started = clock()
+    clock.advance(minutes=1)
+    flushes: list[int] = []
+
+    def progress(leads: int) -> None:
+        flushes.append(leads)
+        if len(flushes) == 1:  # the first lead is written; the second is scored live before its turn
+            track(client, browsers[1], ("demo_request", "/demo"))
+
+    report = rescore(services.db, services.catalog.scoring_model(), started, batch=1, progress=progress)
+    assert report.leads == 3 and flushes == [1, 1, 1]
+    rows = [lead_row(app, f"lead{n}@example.com") for n in range(3)]
+    assert [row.scored_at for row in rows] == [started, clock(), started]
+    assert rows[1].engagement == 40 and rows[1].stage == "mql"
+    assert [c.cause for c in changes(app, rows[1].id)][-1] == "event"  # no older "rescore" after it
