@@ -29,6 +29,7 @@ from capture.models import (
     WebhookEndpoint,
 )
 from capture.models import Event as EventRow
+from capture.prepared import Prepared
 from capture.upserts import by_dialect, upsert
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
@@ -44,7 +45,8 @@ HELD_OUTCOMES = frozenset({"accepted", "opportunity", "won"})
 _endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
 _leads, _answers, _fields, _events = Lead.__table__, Answer.__table__, ProfileField.__table__, EventRow.__table__
 
-_SUBSCRIBED = select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True))
+#: read on every hand-off, also the live path's (an answer from an MQL lead): on the driver's cursor
+_SUBSCRIBED = Prepared(select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True)))
 
 
 def new_message_id() -> str:
@@ -76,7 +78,7 @@ def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -
 
 def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
     """The enabled endpoints and the events each wants."""
-    return [(row.id, list(row.events or [])) for row in connection.execute(_SUBSCRIBED)]
+    return [(row.id, list(row.events or [])) for row in _SUBSCRIBED.rows(connection, {})]
 
 
 _LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)
