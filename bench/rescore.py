@@ -1,6 +1,7 @@
 """Full re-score of every lead against only reading their events, on SQLite and PostgreSQL.
 
     .venv/bin/python bench/rescore.py [--backend sqlite|postgresql|both] [--leads 100000] [--events 2000000]
+                                      [--dry-run] [--breakdown N]
 
 For each backend, in a throw-away database (a SQLite file in a temporary
 directory; a PostgreSQL database created on the server and dropped at the
@@ -21,12 +22,17 @@ end, even on failure):
 The ratio is the median re-score time over the mean read time. Target (issue
 4): re-score <= 2 x read, peak memory < 1 GB. Not a test: it reports, and exits
 non-zero only when the benchmark itself could not run.
+
+``--breakdown N`` then times the re-score step by step in one more child (best
+of N): the read, then each piece of the re-score's work added to the one before
+(see ``STEPS``), and prints where the time goes as a table.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import random
 import resource
@@ -341,12 +347,102 @@ def child(mode: str, url: str, batch: int) -> dict[str, Any]:
     return {**result, "seconds": seconds, "rss_before_mb": rss_before, "peak_mb": _peak_mb()}
 
 
+#: The steps of ``--breakdown``: each adds one piece of a re-score's work to the one before.
+STEPS = (
+    ("read", "read the events"),
+    ("join", "+ read leads and profile fields, join by lead"),
+    ("fold", "+ fold each event into a tally (`Tally.add_row`)"),
+    ("score", "+ `score()`"),
+    ("standing", "+ `standing()` (stage, explanation and tally state as JSON)"),
+    ("write", "+ write scores and changes (`write_standings`, hand-offs left out)"),
+    ("handoff", "+ hand-offs (the whole `rescore`)"),
+)
+
+
+def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
+    """Seconds of each step of ``STEPS`` (best of ``rounds``): CPU time on SQLite, which runs in this
+    process, wall time on PostgreSQL, whose server's work counts too."""
+    from sqlalchemy import select
+
+    import capture.scores
+    from capture.db import Database
+    from capture.models import ScoringModelVersion
+    from capture.rescoring import _streams, event_rows, rescore, stream_reader
+    from capture.scores import LiveModel, standing
+    from capture.services import utc_now
+    from scoring.document import parse_model
+    from scoring.engine import score
+    from scoring.profile import Profile
+
+    db = Database(url)
+    clock = time.process_time if db.is_sqlite else time.perf_counter
+    with db.read() as session:
+        row = session.execute(select(ScoringModelVersion).order_by(ScoringModelVersion.version.desc())).scalar()
+        assert row is not None
+        live = LiveModel(id=row.id, version=row.version, model=parse_model(row.document))
+    model = live.model
+
+    def read() -> None:
+        with stream_reader(db, batch) as reader:
+            for _ in event_rows(reader):
+                pass
+
+    def upto(step: str) -> Any:
+        def run() -> None:
+            now = utc_now()
+            with stream_reader(db, batch) as reader:
+                for before, fields, events in _streams(reader, live, False):
+                    if step == "join":
+                        for _ in events:
+                            pass
+                        continue
+                    tally = model.new_tally()
+                    add = tally.add_row
+                    for _, kind, at, path, props in events:
+                        add(kind, at, path, props)
+                    if step == "fold":
+                        continue
+                    result = score(model, Profile(fields=fields, email=before.email), tally, now)
+                    if step == "score":
+                        continue
+                    standing(before, result, tally, live, now, "rescore")
+
+        return run
+
+    def write(hand_offs: bool) -> Any:
+        def run() -> None:
+            hand_off = capture.scores.hand_off
+            if not hand_offs:
+                capture.scores.hand_off = lambda _connection, _changes: 0  # type: ignore[assignment]
+            try:
+                rescore(db, live, utc_now(), batch=batch)
+            finally:
+                capture.scores.hand_off = hand_off
+
+        return run
+
+    work = {"read": read, "write": write(False), "handoff": write(True)}
+    best: dict[str, float] = {}
+    try:
+        for _ in range(rounds):
+            for step, _label in STEPS:
+                if step in ("write", "handoff"):
+                    reset(url)
+                started = clock()
+                work.get(step, upto(step))()
+                best[step] = min(best.get(step, math.inf), clock() - started)
+    finally:
+        db.dispose()
+    return best
+
+
 class BenchError(RuntimeError):
     pass
 
 
-def run_child(mode: str, url: str, batch: int, timeout: float) -> dict[str, Any]:
-    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--url", url, "--batch", str(batch)]
+def run_child(mode: str, url: str, batch: int, timeout: float, rounds: int = 1) -> dict[str, Any]:
+    command = [sys.executable, str(Path(__file__).resolve()), "--child", mode, "--url", url, "--batch", str(batch),
+               "--rounds", str(rounds)]  # fmt: skip
     process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True, start_new_session=True)
     try:
         output, _ = process.communicate(timeout=timeout)
@@ -371,6 +467,8 @@ class Outcome:
     reads: list[dict[str, Any]] = field(default_factory=list)
     rescores: list[dict[str, Any]] = field(default_factory=list)
     dry: dict[str, Any] | None = None
+    #: seconds per step of STEPS (--breakdown)
+    steps: dict[str, float] | None = None
 
     @property
     def read_s(self) -> float:
@@ -411,6 +509,9 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
             raise BenchError(f"read {[r['rows'] for r in outcome.reads]} events, expected {counts['events']}")
         if any(r["rows"] != counts["leads"] or r["written"] != counts["leads"] for r in outcome.rescores):
             raise BenchError(f"re-scored {outcome.rescores}, expected {counts['leads']} leads written")
+        if args.breakdown:
+            _log(f"{backend}: breakdown, best of {args.breakdown}")
+            outcome.steps = run_child("steps", url, args.batch, timeout * 3 * args.breakdown, rounds=args.breakdown)
         return outcome
 
 
@@ -433,6 +534,26 @@ def report(outcomes: list[Outcome]) -> None:
         seconds = o.dry["seconds"]
         print(f"{o.backend:<11}{'':>39}{seconds:>9.1f}s{seconds / o.read_s:>8.2f}"
               "          dry run: read and score, write nothing")  # fmt: skip
+    broken_down = [o for o in outcomes if o.steps is not None]
+    if broken_down:
+        clocks = ", ".join(f"{o.backend} {'CPU' if o.backend == 'sqlite' else 'wall'} time" for o in broken_down)
+        print()
+        print(f"Where a re-score's time goes (× the read; best of the rounds; {clocks}):")
+        print()
+        print("| step | " + " | ".join(o.backend for o in broken_down) + " |")
+        print("|---|" + "---:|" * len(broken_down))
+        for index, (step, label) in enumerate(STEPS):
+            cells = []
+            for o in broken_down:
+                assert o.steps is not None
+                base = o.steps["read"]
+                if index == 0:
+                    cells.append(f"1.00 ({base:.1f}s)")
+                else:
+                    cells.append(f"{(o.steps[step] - o.steps[STEPS[index - 1][0]]) / base:+.2f}")
+            print(f"| {label} | " + " | ".join(cells) + " |")
+        totals = [f"**{o.steps['handoff'] / o.steps['read']:.2f}**" for o in broken_down if o.steps is not None]
+        print("| **total** | " + " | ".join(totals) + " |")
     print()
     print("read: the ordered event stream only; re-score: capture.rescoring.rescore, written. Peak RSS is the")
     print(f"re-score child process's VmHWM (interpreter and imports included; limit {MEMORY_LIMIT_MB} MB).")
@@ -451,9 +572,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--batch", type=int, default=2000, help="rescore(batch=...): leads per write transaction")
     parser.add_argument("--timeout", type=float, default=900, help="seconds any one child may take")
     parser.add_argument("--dry-run", action="store_true", help="also time rescore(dry_run=True): no writes")
-    parser.add_argument("--child", choices=["read", "rescore", "dry"], help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--breakdown", type=int, default=0, metavar="N",
+        help="also time the re-score step by step, best of N rounds (a markdown table of where the time goes)",
+    )  # fmt: skip
+    parser.add_argument("--child", choices=["read", "rescore", "dry", "steps"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child == "steps":
+        print("BENCH_RESULT " + json.dumps(breakdown(args.url, args.batch, args.rounds)), flush=True)
+        return 0
     if args.child:
         print("BENCH_RESULT " + json.dumps(child(args.child, args.url, args.batch)), flush=True)
         return 0
