@@ -68,19 +68,27 @@ _EVENTS = select(_events.c.type, _events.c.at, _events.c.path, _events.c.props).
 _SCORE_COLUMNS = (
     "stage", "fit", "engagement", "score", "completeness", "explanation", "scored_at", "scoring_model_id", "score_state"
 )  # fmt: skip
-_SCORE_VALUES: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
-# The two documents arrive as JSON text (see standing()): bound as text, which is what the JSON type would
-# have made of them, rather than through that type, which would encode them a second time.
-_SCORE_VALUES["explanation"] = bindparam("new_explanation", type_=Text)
-_SCORE_VALUES["score_state"] = bindparam("new_score_state", type_=Text)
-#: SQLite: one statement for leads whose stage moved (stamping when), one for the rest, each run as one
-#: executemany on the driver's cursor (see _run_many)
-_WRITE_MOVED = (
-    update(_leads)
-    .where(_leads.c.id == bindparam("lead_id"))
-    .values(**_SCORE_VALUES, stage_changed_at=bindparam("new_stage_changed_at"))
-)
-_WRITE_KEPT = update(_leads).where(_leads.c.id == bindparam("lead_id")).values(**_SCORE_VALUES)
+
+
+def _score_writes(json_text: Any) -> tuple[Any, Any]:
+    """A lead's score as one UPDATE per lead: for leads whose stage moved (stamping when), for the rest.
+
+    The two documents arrive as JSON text (see standing()): bound as text, which is what the
+    JSON type would have made of them, not through that type, which would encode them again;
+    ``json_text`` makes the column's value of such a bound text.
+    """
+    values = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
+    values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
+    values["score_state"] = json_text(bindparam("new_score_state", type_=Text))
+    kept = update(_leads).where(_leads.c.id == bindparam("lead_id")).values(values)
+    return kept.values(stage_changed_at=bindparam("new_stage_changed_at")), kept
+
+
+#: per dialect, (moved, kept): SQLite keeps JSON as text; PostgreSQL casts it to JSONB
+_WRITES = {
+    "sqlite": _score_writes(lambda text: text),
+    "postgresql": _score_writes(lambda text: text.cast(JSONB)),
+}
 _CHANGE_COLUMNS = ("lead_id", "scoring_model_id", "at", "fit", "engagement", "score", "stage_before", "stage", "cause")
 _RECORD = row_insert(_changes, _CHANGE_COLUMNS)
 
@@ -265,13 +273,14 @@ def write_standings(connection: Connection, standings: Sequence[Standing]) -> No
     if not standings:
         return
     changes = [s.change for s in standings if s.change is not None]
-    if connection.dialect.name == "postgresql":
+    if connection.dialect.name == "postgresql" and len(standings) > 1:
         _write_batch(connection, standings, changes)
-    else:
+    else:  # SQLite, and the live path's single lead (an array costs PostgreSQL more than one row does)
+        write_moved, write_kept = _WRITES[connection.dialect.name]
         moved = [s.values for s in standings if s.values["new_stage_changed_at"] is not None]
         kept = [s.values for s in standings if s.values["new_stage_changed_at"] is None]
-        _run_many(connection, _WRITE_MOVED, moved)
-        _run_many(connection, _WRITE_KEPT, kept)
+        _run_many(connection, write_moved, moved)
+        _run_many(connection, write_kept, kept)
         _run_many(connection, _RECORD, changes)
     announced = [(s.lead_id, event_type, s.at) for s in standings if (event_type := s.announcement()) is not None]
     hand_off(connection, announced)
@@ -336,7 +345,10 @@ def _run_many(connection: Connection, statement: ClauseElement, rows: list[dict[
     cursor = connection.connection.cursor()
     try:
         with _as_sqlalchemy_errors(connection, many.sql):
-            cursor.executemany(many.sql, params)
+            if len(params) == 1:
+                cursor.execute(many.sql, params[0])
+            else:
+                cursor.executemany(many.sql, params)
     finally:
         cursor.close()
 
