@@ -271,3 +271,29 @@ def test_a_lead_the_live_path_scores_during_a_rescore_keeps_its_newer_score(
     assert [row.scored_at for row in rows] == [started, clock(), started]
     assert rows[1].engagement == 40 and rows[1].stage == "mql"
     assert [c.cause for c in changes(app, rows[1].id)][-1] == "event"  # no older "rescore" after it
+
+
+def test_a_batch_rescore_stamps_only_the_leads_whose_stage_moved(
+    app: Any, client: Any, publish_form: Any, live: Any, clock: Any
+) -> None:
+    form = publish_form()
+    for n in range(3):
+        b = Browser(client, form, clock)
+        become_lead(b, email=f"lead{n}@example.com")
+        if n < 2:
+            track(client, b, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    before = [lead_row(app, f"lead{n}@example.com") for n in range(3)]
+    assert [row.stage for row in before] == ["mql", "mql", "engaged"]
+    services = app.extensions["leadwheel"]
+    clock.advance(minutes=5)
+    live({**MODEL, "thresholds": {"mql": 40, "sql": 80}})
+    services.catalog.clear()
+    rescore(services.db, services.catalog.scoring_model(), clock(), batch=3)
+    after = [lead_row(app, f"lead{n}@example.com") for n in range(3)]
+    assert [row.stage for row in after] == ["engaged", "engaged", "engaged"]
+    assert [row.stage_changed_at for row in after] == [clock(), clock(), before[2].stage_changed_at]
+    assert all(row.scored_at == clock() for row in after)
+    # the documents went in as JSON text and read back as documents
+    assert {c["rule"] for c in after[0].explanation["contributions"]} == {"pricing", "b2b"}
+    assert after[0].score_state["rules"]["pricing"][0] == 2
+    assert after[2].explanation["disqualified"] == [] and after[2].score_state["rules"] == {}
