@@ -10,7 +10,7 @@ model after the run began is left alone: its score is already newer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -81,14 +81,18 @@ def rescore(
     with stream_reader(db, batch) as reader:
         for before, fields, events in _streams(reader, live, from_state):
             if from_state:
-                tally = Tally.from_state(model, before.score_state)
+                state = before.score_state
+                tally = Tally.from_state(model, state)
+                # this tally is the one the row keeps (another model's state reads as empty): not written again
+                kept = isinstance(state, Mapping) and state.get("model") == model.tally_key
             else:
+                kept = False
                 tally = model.new_tally()
                 add = tally.add_row  # raw rows: no Event per row (props is never NULL: see store_events)
                 for _, kind, at, path, props in events:
                     add(kind, at, path, props)
             result = score(model, Profile(fields=fields, email=before.email), tally, now)
-            new = standing(before, result, tally, live, now, cause)
+            new = standing(before, result, tally, live, now, cause, keep_state=kept)
             report.leads += 1
             if new.stage_before != new.stage:
                 report.moves[(new.stage_before, new.stage)] += 1

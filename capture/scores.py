@@ -79,7 +79,8 @@ def _score_writes(json_text: Any) -> tuple[Any, Any]:
     """
     values = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
     values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
-    values["score_state"] = json_text(bindparam("new_score_state", type_=Text))
+    # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
+    values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
     kept = update(_leads).where(_leads.c.id == bindparam("lead_id")).values(values)
     return kept.values(stage_changed_at=bindparam("new_stage_changed_at")), kept
 
@@ -115,7 +116,7 @@ _WRITE_BATCH = (
             # NULL for a lead whose stage stayed: it keeps the time it got there
             "stage_changed_at": func.coalesce(_BATCH.c.stage_changed_at, _leads.c.stage_changed_at),
             "explanation": _BATCH.c.explanation.cast(JSONB),
-            "score_state": _BATCH.c.score_state.cast(JSONB),
+            "score_state": func.coalesce(_BATCH.c.score_state.cast(JSONB), _leads.c.score_state),
         }
     )
 )
@@ -158,12 +159,16 @@ class Standing:
         return None
 
 
-def standing(before: Any, result: Score, tally: Tally, live: LiveModel, now: datetime, cause: str) -> Standing:
+def standing(
+    before: Any, result: Score, tally: Tally, live: LiveModel, now: datetime, cause: str, *, keep_state: bool = False
+) -> Standing:
     """Compare a new score with the lead's previous one (a row of ``_STANDING_COLUMNS``).
 
     Shared by the live path and the bulk re-score so both move stages and
     record changes by the same rules. The explanation and the tally state are
     encoded to JSON here, once, by encoders that write what ``json.dumps`` would.
+    ``keep_state``: the tally is the one the lead row keeps, unchanged (a decay
+    refresh), so its state is neither encoded nor written again.
     """
     scored_before = before.scored_at is not None
     stage_before = before.stage if scored_before else None
@@ -184,7 +189,7 @@ def standing(before: Any, result: Score, tally: Tally, live: LiveModel, now: dat
         "new_explanation": explanation_json(result),
         "new_scored_at": now,
         "new_scoring_model_id": live.id,
-        "new_score_state": tally.state_json(),
+        "new_score_state": None if keep_state else tally.state_json(),
     }
     notable = (
         moved

@@ -7,7 +7,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from capture.models import Lead, ScoreChange
 from capture.publishing import publish_model
@@ -297,3 +297,22 @@ def test_a_batch_rescore_stamps_only_the_leads_whose_stage_moved(
     assert {c["rule"] for c in after[0].explanation["contributions"]} == {"pricing", "b2b"}
     assert after[0].score_state["rules"]["pricing"][0] == 2
     assert after[2].explanation["disqualified"] == [] and after[2].score_state["rules"] == {}
+
+
+def test_a_refresh_leaves_the_kept_tally_state_as_it_is(
+    app: Any, client: Any, browser: Browser, live: Any, clock: Any
+) -> None:
+    become_lead(browser)
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    services = app.extensions["leadwheel"]
+    state = lead_row(app, "ada@example.com").score_state
+    count, latest, total = state["rules"]["pricing"]
+    kept = {**state, "rules": {"pricing": [count, int(latest), total]}}  # the same tally, its time written as an int
+    with services.db.write() as session:  # (Core: the ORM sees the equal dict as no change)
+        session.execute(update(Lead).where(Lead.email == "ada@example.com").values(score_state=kept))
+    assert type(lead_row(app, "ada@example.com").score_state["rules"]["pricing"][1]) is int
+    clock.advance(days=7)
+    rescore(services.db, services.catalog.scoring_model(), clock(), from_state=True)
+    lead = lead_row(app, "ada@example.com")
+    assert lead.scored_at == clock() and 14 < lead.score < 25  # decayed, written
+    assert lead.score_state == kept and type(lead.score_state["rules"]["pricing"][1]) is int  # not written again
