@@ -90,3 +90,22 @@ def test_expanding_parameters_are_refused(db: Database) -> None:
         Prepared(select(_leads.c.id).where(_leads.c.id.in_(bindparam("ids", expanding=True)))).rows(
             connection, {"ids": [1]}
         )
+
+
+def test_run_many_binds_shared_and_unhashable_values_row_by_row(db: Database) -> None:
+    names = ("email", "visit_count", "last_seen_at", "created_at", "explanation")
+    store = Prepared(row_insert(_leads, names))
+    rows = [
+        {"email": f"many{n}@example.com", "visit_count": n, "last_seen_at": SEEN, "created_at": SEEN,
+         "explanation": {"n": n}}
+        for n in range(3)
+    ]  # fmt: skip
+    with db.write_connection() as connection:
+        store.run_many(connection, rows)
+    with db.read_connection() as connection:
+        stored = connection.execute(
+            select(_leads.c.email, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.explanation)
+            .where(_leads.c.email.like("many%"))
+            .order_by(_leads.c.visit_count)
+        ).all()
+    assert [tuple(row) for row in stored] == [(f"many{n}@example.com", n, SEEN, {"n": n}) for n in range(3)]
