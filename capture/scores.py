@@ -90,8 +90,10 @@ _WRITES = {
     "sqlite": _score_writes(lambda text: text),
     "postgresql": _score_writes(lambda text: text.cast(JSONB)),
 }
+_WRITE_MOVED = Prepared(lambda dialect: _WRITES[dialect.name][0])
+_WRITE_KEPT = Prepared(lambda dialect: _WRITES[dialect.name][1])
 _CHANGE_COLUMNS = ("lead_id", "scoring_model_id", "at", "fit", "engagement", "score", "stage_before", "stage", "cause")
-_RECORD = row_insert(_changes, _CHANGE_COLUMNS)
+_RECORD = Prepared(row_insert(_changes, _CHANGE_COLUMNS))
 
 # PostgreSQL: a batch is one UPDATE and one INSERT over parallel arrays (unnest), not one statement per
 # lead: the server spent more on 2,000 single-row statements than on the rows. The arrays go in
@@ -281,12 +283,11 @@ def write_standings(connection: Connection, standings: Sequence[Standing]) -> No
     if connection.dialect.name == "postgresql" and len(standings) > 1:
         _write_batch(connection, standings, changes)
     else:  # SQLite, and the live path's single lead (an array costs PostgreSQL more than one row does)
-        write_moved, write_kept = _WRITES[connection.dialect.name]
         moved = [s.values for s in standings if s.values["new_stage_changed_at"] is not None]
         kept = [s.values for s in standings if s.values["new_stage_changed_at"] is None]
-        _run_many(connection, write_moved, moved)
-        _run_many(connection, write_kept, kept)
-        _run_many(connection, _RECORD, changes)
+        _WRITE_MOVED.run_many(connection, moved)
+        _WRITE_KEPT.run_many(connection, kept)
+        _RECORD.run_many(connection, changes)
     announced = [(s.lead_id, event_type, s.at) for s in standings if (event_type := s.announcement()) is not None]
     hand_off(connection, announced)
 
@@ -310,64 +311,6 @@ def _aware(*times: list[datetime | None]) -> None:
         for value in column:
             if value is not None and value.tzinfo is None:
                 raise ValueError("naive datetime given to a UTC column")
-
-
-@dataclass(frozen=True)
-class _Many:
-    sql: str
-    #: bound names in placeholder order
-    names: tuple[str, ...]
-    #: SQLAlchemy's bind processor per name (None: the value goes to the driver as it is)
-    processors: tuple[Any, ...]
-
-
-_MANY: dict[tuple[int, str], _Many] = {}
-
-
-def _run_many(connection: Connection, statement: ClauseElement, rows: list[dict[str, Any]]) -> None:
-    """Run one of this module's statements once per row, in one driver ``executemany``.
-
-    Values go through SQLAlchemy's own bind processors, as on the ordinary path, but each
-    distinct value once per call: a batch's rows share their times, and converting the same
-    moment 4,000 times for SQLite cost more than SQLite's whole work on the rows.
-    """
-    if not rows:
-        return
-    dialect = connection.dialect
-    many = _MANY.get((id(statement), dialect.name))
-    if many is None:
-        compiled = statement.compile(dialect=dialect)
-        names = tuple(compiled.positiontup or ()) if compiled.positional else tuple(compiled.binds)
-        processors = tuple(compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names)
-        many = _MANY[(id(statement), dialect.name)] = _Many(compiled.string, names, processors)
-    columns: list[list[Any]] = []
-    for name, process in zip(many.names, many.processors):
-        column = [row[name] for row in rows]
-        columns.append(column if process is None else _processed(column, process))
-    params: Any = list(zip(*columns))
-    if not dialect.positional:
-        params = [dict(zip(many.names, values)) for values in params]
-    cursor = connection.connection.cursor()
-    try:
-        with _as_sqlalchemy_errors(connection, many.sql):
-            if len(params) == 1:
-                cursor.execute(many.sql, params[0])
-            else:
-                cursor.executemany(many.sql, params)
-    finally:
-        cursor.close()
-
-
-def _processed(values: list[Any], process: Any) -> list[Any]:
-    """``process`` of each value, called once per distinct value (by type too: 1 == 1.0 == True)."""
-    done: dict[tuple[type, Any], Any] = {}
-    processed = []
-    for value in values:
-        key = (value.__class__, value)
-        if key not in done:
-            done[key] = process(value)
-        processed.append(done[key])
-    return processed
 
 
 def _run_binary(connection: Connection, statement: ClauseElement, params: dict[str, list[Any]]) -> None:
