@@ -9,7 +9,7 @@ model after the run began is left alone: its score is already newer.
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, namedtuple
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -87,7 +87,7 @@ def rescore(
                 kept = isinstance(state, Mapping) and state.get("model") == model.tally_key
             else:
                 kept = False
-                tally = model.new_tally()
+                tally = Tally(model)  # model.new_tally() imports Tally on every call
                 add = tally.add_row  # raw rows: no Event per row (props is never NULL: see store_events)
                 for _, kind, at, path, props in events:
                     add(kind, at, path, props)
@@ -150,7 +150,9 @@ def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[
     The events are the raw rows of :data:`EVENTS_BY_LEAD`, lead id first.
     """
     first = itemgetter(0)
-    leads = reader.execute(_lead_query(live, from_state))
+    result = reader.execute(_lead_query(live, from_state))
+    # As named tuples: a SQLAlchemy Row's attribute costs 0.3 µs, a dozen per lead (a tuple's: 0.02 µs).
+    leads = map(namedtuple("LeadStanding", result.keys())._make, result)
     fields = groupby(
         reader.execute(select(_fields.c.lead_id, _fields.c.field, _fields.c.value).order_by(_fields.c.lead_id)),
         key=first,

@@ -74,8 +74,9 @@ class Tally:
         self._latest = [_NEVER] * size
         #: decaying rules: Σ 0.5^((latest − t)/half-life)
         self._sums = [0.0] * size
-        #: window rules: a min-heap of the ``window.count`` latest times
-        self._heaps: list[list[float]] = [[] for _ in range(size)]
+        #: window rules that have matched: a min-heap of the ``window.count`` latest times (made on the
+        #: first event: a re-score makes 100,000 tallies, most never seeing a window rule's event)
+        self._heaps: dict[int, list[float]] = {}
 
     def add(self, event: Event) -> None:
         """Fold one event in (events no rule matches cost one dictionary look-up)."""
@@ -114,7 +115,9 @@ class Tally:
                     sums[index] += 2.0 ** ((ts - latest) * parameter)
                 continue
             if kind == WINDOW:
-                heap = self._heaps[index]
+                heap = self._heaps.get(index)
+                if heap is None:
+                    heap = self._heaps[index] = []
                 if len(heap) < parameter:
                     heappush(heap, ts)
                 elif ts > heap[0]:
@@ -134,7 +137,7 @@ class Tally:
             self._counts[index] = mine + count
             theirs_latest = other._latest[index]
             if rule.window is not None:
-                heap = nlargest(rule.window.count, self._heaps[index] + other._heaps[index])
+                heap = nlargest(rule.window.count, self._heaps.get(index, []) + other._heaps[index])
                 heapify(heap)
                 self._heaps[index] = heap
             elif rule.half_life_days is not None and mine:
@@ -154,7 +157,7 @@ class Tally:
         twin._counts = list(self._counts)
         twin._latest = list(self._latest)
         twin._sums = list(self._sums)
-        twin._heaps = [list(heap) for heap in self._heaps]
+        twin._heaps = {index: list(heap) for index, heap in self._heaps.items()}
         return twin
 
     def count(self, rule_id: str) -> int:
