@@ -248,9 +248,21 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
             # what autovacuum would have done by the time anyone re-scores a table this size
             with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
                 connection.exec_driver_sql("VACUUM ANALYZE")
+        settle(db)
     finally:
         db.dispose()
     return counts
+
+
+def settle(db: Any) -> None:
+    """Finish what loading (or a reset) left for the background, so it does not run during the timings.
+
+    PostgreSQL: ``CHECKPOINT``; otherwise the spread checkpoint that a gigabyte of loading WAL
+    started keeps writing for minutes, through the reads and re-scores. SQLite: move the WAL into
+    the database file and empty it.
+    """
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)" if db.is_sqlite else "CHECKPOINT")
 
 
 def _copy(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
@@ -266,7 +278,11 @@ def _copy(connection: Any, table: Any, rows: list[dict[str, Any]]) -> None:
 
 
 def reset(url: str) -> None:
-    """Every lead back to unscored, no score history: the next re-score does the same work as the first."""
+    """Every lead back to unscored, no score history: the next re-score does the same work as the first.
+
+    On PostgreSQL the old row versions are vacuumed away too (this server may run without
+    autovacuum), so the next re-score does not write into a table twice its size.
+    """
     from capture.db import Database
 
     db = Database(url)
@@ -277,6 +293,10 @@ def reset(url: str) -> None:
                 "UPDATE leads SET stage = 'subscriber', stage_changed_at = NULL, fit = 0, engagement = 0, score = 0, "
                 "completeness = 0, explanation = NULL, scored_at = NULL, scoring_model_id = NULL, score_state = NULL"
             )
+        if not db.is_sqlite:
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                connection.exec_driver_sql("VACUUM ANALYZE leads, score_changes")
+        settle(db)
     finally:
         db.dispose()
 
