@@ -27,6 +27,9 @@ class Config:
     visit_gap: timedelta = timedelta(minutes=30)
     #: how long site and form settings are cached per process
     catalog_ttl: timedelta = timedelta(seconds=10)
+    #: SQLite: how often a background thread checkpoints the write-ahead log (0: SQLite's own
+    #: automatic checkpoints, inside whichever request fills the log; see capture/wal.py)
+    wal_checkpoint_every: timedelta = timedelta(seconds=1)
     #: Flask-Limiter storage, e.g. redis://127.0.0.1:6379 when several processes serve
     ratelimit_storage_uri: str = "memory://"
     ratelimit_ask: str = "120/minute"
@@ -94,6 +97,7 @@ class Config:
             ticket_lifetime=seconds("LEADWHEEL_TICKET_SECONDS", cls.ticket_lifetime),
             visit_gap=seconds("LEADWHEEL_VISIT_GAP_SECONDS", cls.visit_gap),
             catalog_ttl=seconds("LEADWHEEL_CATALOG_TTL_SECONDS", cls.catalog_ttl),
+            wal_checkpoint_every=seconds("LEADWHEEL_WAL_CHECKPOINT_SECONDS", cls.wal_checkpoint_every),
             ratelimit_storage_uri=env.get("LEADWHEEL_RATELIMIT_STORAGE", cls.ratelimit_storage_uri),
             ratelimit_ask=env.get("LEADWHEEL_RATELIMIT_ASK", cls.ratelimit_ask),
             ratelimit_answer=env.get("LEADWHEEL_RATELIMIT_ANSWER", cls.ratelimit_answer),

@@ -28,6 +28,7 @@ from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from capture.prepared import DriverConnection
+from capture.wal import SAFETY_PAGES, WalCheckpointer
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -127,15 +128,25 @@ class WriterQueue:
 class Database:
     """One engine and its sessions; the only door to the database."""
 
-    def __init__(self, url: str, **engine_kwargs: Any):
+    def __init__(self, url: str, *, wal_checkpoint_every: float | None = None, **engine_kwargs: Any):
+        """``wal_checkpoint_every``: on a SQLite file, checkpoint its log from a background thread
+        this often (seconds) instead of in the request that overflows it (see capture/wal.py);
+        what a long-running server wants, not a short CLI run."""
         self.url = url
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         database = self.engine.url.database if self.is_sqlite else None
-        self._writers = WriterQueue(database) if database and database != ":memory:" else None
+        on_file = bool(database) and database != ":memory:"
+        self._writers = WriterQueue(database) if on_file else None
+        self.checkpointer = None
+        if on_file and wal_checkpoint_every is not None:
+            self.checkpointer = WalCheckpointer(database, wal_checkpoint_every)
+            event.listen(self.engine, "connect", _safety_net_checkpoints)
 
     @contextmanager
     def _writer_turn(self) -> Iterator[None]:
+        if self.checkpointer is not None:
+            self.checkpointer.ensure_running()
         if self._writers is None:
             yield
         else:
@@ -219,4 +230,11 @@ class Database:
         raise AssertionError("unreachable")
 
     def dispose(self) -> None:
+        if self.checkpointer is not None:
+            self.checkpointer.stop()
         self.engine.dispose()
+
+
+def _safety_net_checkpoints(dbapi_connection: Any, _record: Any) -> None:
+    """A background checkpointer keeps the log short; a request checkpoints only if it falls far behind."""
+    dbapi_connection.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")

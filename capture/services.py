@@ -30,7 +30,8 @@ class Services:
 
     @classmethod
     def build(cls, config: Config, clock: Callable[[], datetime] = utc_now) -> Services:
-        db = Database(config.database_url)
+        every = config.wal_checkpoint_every.total_seconds()
+        db = Database(config.database_url, wal_checkpoint_every=every if every > 0 else None)
         catalog = Catalog(db, config.catalog_ttl.total_seconds())
         tokens = Tokens(
             config.secret_keys,
