@@ -4,8 +4,9 @@
 
 Everything happens in a temporary directory that is removed at the end: a
 SQLite database (migrated, one site, one 17-question form), a gunicorn
-serving ``bench.app:app`` the way ``leadwheel serve`` does (gthread workers,
-4 threads each), and the wrk Lua scripts. A returning visitor with exactly 10
+serving ``bench.app:app`` the way ``leadwheel serve`` does on SQLite (gthread
+workers, one request thread each: see ``capture.serving.default_threads``),
+and the wrk Lua scripts. A returning visitor with exactly 10
 known fields is prepared through the API, then wrk measures, in one run:
 
 - bare:   ``POST /bench/bare`` (parse a JSON body, jsonify a small object)
@@ -13,7 +14,10 @@ known fields is prepared through the API, then wrk measures, in one run:
 - answer: ``POST .../answers`` with a valid ticket's 3 answers (stored again on every post)
 
 bare runs before and after (and between rounds) to show drift; the ratios
-use the mean of every bare run. Any non-2xx response or socket error makes
+use the mean of every bare run. Each run also reports the server's CPU time
+per request (all gunicorn processes, from /proc): a cost that the machine's
+noise moves far less than throughput, and the ratio ``cpu x`` of bare's to
+each endpoint's says how much work an endpoint is beside bare. Any non-2xx response or socket error makes
 the run fail: a benchmark of error pages means nothing. Targets (from the
 issue): ask >= 0.5 x bare, answer >= 0.3 x bare. Not a test: it reports,
 and exits non-zero only when the benchmark itself could not be run.
@@ -42,6 +46,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
+
+from capture.serving import default_threads  # noqa: E402
 
 ORIGIN = "https://www.example.com"
 PAGE_URL = "https://www.example.com/pricing"
@@ -239,7 +245,7 @@ class Server:
             "--chdir", str(REPO),
             "--bind", f"127.0.0.1:{port}",
             "--workers", str(workers),
-            "--worker-class", "gthread",  # what `leadwheel serve` gets with threads=4
+            "--worker-class", "gthread",  # what `leadwheel serve` runs
             "--threads", str(threads),
             "--worker-tmp-dir", str(tmp),
             "--graceful-timeout", "5",
@@ -266,6 +272,24 @@ class Server:
                 pass
             time.sleep(0.1)
         raise BenchError(f"gunicorn did not answer within {timeout:.0f}s:\n{self.log_tail()}")
+
+    def cpu_seconds(self) -> float | None:
+        """CPU time (user + system) of gunicorn's master and workers so far; None without /proc."""
+        ticks = os.sysconf("SC_CLK_TCK")
+        total = 0
+        try:
+            pids = [name for name in os.listdir("/proc") if name.isdigit()]
+        except OSError:
+            return None
+        for pid in pids:
+            try:
+                with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue  # gone meanwhile, or not ours to read
+            if int(fields[2]) == self.process.pid:  # its process group: the master and every worker
+                total += int(fields[11]) + int(fields[12])
+        return total / ticks
 
     def log_tail(self, lines: int = 40) -> str:
         self._log.flush()
@@ -474,6 +498,8 @@ class Result:
     statuses: dict[str, int]
     #: requests answered per gunicorn worker pid
     workers: dict[str, int]
+    #: the server's CPU time per request (µs), when it could be read
+    cpu_us: float | None = None
 
     @property
     def rps(self) -> float:
@@ -554,7 +580,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=10, help="length of each measured wrk run (default 10)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as `leadwheel serve`)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4, as serve)")
+    parser.add_argument(
+        "--threads", type=int, default=default_threads("sqlite://"), help="threads per worker (default: as serve)"
+    )
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1: it shares the CPUs)")
     parser.add_argument("--rounds", type=int, default=1, help="bare/ask/answer rounds; bare runs once more last")
     parser.add_argument(
@@ -633,10 +661,15 @@ def main(argv: list[str] | None = None) -> int:
         for name in order:
             target, script = targets[name]
             for attempt in range(1, args.attempts + 1):
+                before = server.cpu_seconds()
                 result = wrk.run(name, target, script, args.seconds)
+                after = server.cpu_seconds()
+                if before is not None and after is not None:
+                    result.cpu_us = (after - before) / result.requests * 1e6
+                cpu = f"  cpu {result.cpu_us:5.0f} µs/req" if result.cpu_us is not None else ""
                 line = (
                     f"  {name:<7}{result.rps:>9.0f} req/s  p50 {result.p50_ms:6.1f} ms  p99 {result.p99_ms:6.1f} ms"
-                    f"  workers {result.spread}"
+                    f"{cpu}  workers {result.spread}"
                 )
                 if result.balanced(expected):
                     print(line, flush=True)
@@ -676,11 +709,20 @@ def report(results: list[Result]) -> None:
     baseline = statistics.fmean(bare)
     drift = (max(bare) - min(bare)) / baseline
 
+    bare_cpu = _cpu(by_name["bare"])
+
+    def cpu_columns(runs: list[Result]) -> str:
+        cpu = _cpu(runs)
+        if cpu is None or bare_cpu is None:
+            return f"{'-':>9}{'-':>7}"
+        return f"{cpu:>9.0f}{bare_cpu / cpu:>7.2f}"
+
     print()
-    print(f"{'endpoint':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'x bare':>9}{'target':>9}  verdict")
-    print("-" * 66)
+    print(f"{'endpoint':<10}{'req/s':>10}{'p50 ms':>9}{'p99 ms':>9}{'cpu µs':>9}{'cpu x':>7}{'x bare':>9}{'target':>9}"
+          "  verdict")  # fmt: skip
+    print("-" * 82)
     print(f"{'bare':<10}{baseline:>10.0f}{_median(by_name['bare'], 'p50_ms'):>9.1f}"
-          f"{_median(by_name['bare'], 'p99_ms'):>9.1f}{1:>9.2f}{'':>9}  "
+          f"{_median(by_name['bare'], 'p99_ms'):>9.1f}{cpu_columns(by_name['bare'])}{1:>9.2f}{'':>9}  "
           f"baseline: mean of {len(bare)} runs, drift {drift:.0%}")  # fmt: skip
     for name, target in TARGETS.items():
         runs = by_name[name]
@@ -688,9 +730,15 @@ def report(results: list[Result]) -> None:
         ratio = rps / baseline
         verdict = "met" if ratio >= target else "MISSED"
         print(f"{name:<10}{rps:>10.0f}{_median(runs, 'p50_ms'):>9.1f}{_median(runs, 'p99_ms'):>9.1f}"
-              f"{ratio:>9.2f}{'>= ' + format(target, '.1f'):>9}  {verdict}")  # fmt: skip
+              f"{cpu_columns(runs)}{ratio:>9.2f}{'>= ' + format(target, '.1f'):>9}  {verdict}")  # fmt: skip
     if drift > 0.15:
         print(f"note: bare drifted {drift:.0%} between runs; the machine is noisy, try --rounds 3 or longer --seconds")
+
+
+def _cpu(runs: list[Result]) -> float | None:
+    """The median CPU per request of these runs, if every run could read it."""
+    costs = [r.cpu_us for r in runs]
+    return statistics.median(costs) if costs and all(c is not None for c in costs) else None  # type: ignore[type-var]
 
 
 def _median(runs: list[Result], attribute: str) -> float:

@@ -179,9 +179,19 @@ def sequence_stats(slug: str, site_key: str) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
-def serve(host: str, port: int, workers: int) -> None:
-    """Serve the API with gunicorn. On SQLite, migrations run first."""
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(min=1))
+@click.option(
+    "--threads",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Request threads per worker [default: 1 on SQLite, 4 on PostgreSQL].",
+)
+def serve(host: str, port: int, workers: int, threads: int | None) -> None:
+    """Serve the API with gunicorn. On SQLite, migrations run first.
+
+    On SQLite each worker serves one request at a time (threads would only
+    compete for the GIL); add workers, about one per CPU, to serve more.
+    """
     from capture.migrate import upgrade
     from capture.serving import serve_app
 
@@ -190,7 +200,7 @@ def serve(host: str, port: int, workers: int) -> None:
         upgrade(config.database_url)
     else:
         _require_current_schema(config.database_url)
-    serve_app(f"{host}:{port}", workers=workers, config=config)
+    serve_app(f"{host}:{port}", workers=workers, config=config, threads=threads)
 
 
 def _require_current_schema(url: str) -> None:

@@ -87,4 +87,4 @@ see your stage, score and why (in another terminal):
 """,
         flush=True,
     )
-    serve_app([f"{host}:{port}", f"{host}:{site_port}"], workers=1, config=config, factory=both_sites)
+    serve_app([f"{host}:{port}", f"{host}:{site_port}"], workers=1, threads=4, config=config, factory=both_sites)

@@ -43,15 +43,39 @@ class _Gunicorn(BaseApplication):  # type: ignore[misc]
         return create_app(self.leadwheel_config)
 
 
+#: request threads per worker on PostgreSQL, whose round trips are real waits another request can use
+PG_THREADS = 4
+
+
+def default_threads(database_url: str) -> int:
+    """Request threads per gunicorn worker: one on SQLite, :data:`PG_THREADS` on PostgreSQL.
+
+    SQLite runs inside the worker, so a request never waits on a network and a
+    second thread has nothing to overlap; it only competes for the GIL, which the
+    sqlite3 module drops and takes back around every statement and every row
+    stepped. Measured with ``bench/run.py`` (2 CPUs, 2 workers): an answer cost the
+    server ~2.0 ms of CPU with one thread per worker and ~2.6-2.8 ms with two or
+    four, while ask and the bare endpoint cost the same either way. On SQLite,
+    scale with workers (about one per CPU) instead. Idle keep-alive connections
+    do not hold the thread: gthread's main loop keeps them.
+    """
+    return 1 if database_url.startswith("sqlite") else PG_THREADS
+
+
 def serve_app(
     bind: str | list[str],
     *,
     workers: int,
     config: Config,
-    threads: int = 4,
+    threads: int | None = None,
     factory: Callable[[], WSGIApp] | None = None,
 ) -> None:
-    """Serve Leadwheel (or what ``factory`` builds, in each worker) with gunicorn until stopped."""
+    """Serve Leadwheel (or what ``factory`` builds, in each worker) with gunicorn until stopped.
+
+    ``threads``: per worker; by default what suits the database (:func:`default_threads`).
+    """
+    if threads is None:
+        threads = default_threads(config.database_url)
     binds = [bind] if isinstance(bind, str) else bind
     _Gunicorn(
         {

@@ -21,11 +21,15 @@ def _wal_frames(path: Path) -> int:
         return int(connection.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()[1])
 
 
+_NEW_SITE = text(
+    "INSERT INTO sites (name, public_key, allowed_origins, created_at) VALUES (:name, :key, '[]', '2026-01-01')"
+)
+
+
 def _write_rows(db: Database, count: int) -> None:
     for i in range(count):
         with db.write_connection() as connection:
-            connection.execute(text("INSERT INTO sites (name, public_key, allowed_origins, created_at) VALUES (:n, :k, '[]', '2026-01-01')"),
-                               {"n": f"site {i}", "k": f"key-{i}-{os.urandom(4).hex()}"})  # fmt: skip
+            connection.execute(_NEW_SITE, {"name": f"site {i}", "key": f"key-{i}-{os.urandom(4).hex()}"})
 
 
 @pytest.fixture
