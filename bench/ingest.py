@@ -8,8 +8,9 @@ databases removed at the end:
 1. two identical databases: migrated, one site, the default B2B scoring model
    published, and ``--visitors`` leads made the way the service makes them
    (``identify`` with an e-mail, so each is scored and keeps its tally);
-2. gunicorn serves the first one as bench/run.py does (gthread, 2 workers x 4
-   threads, rate limits off), and wrk posts ``POST /api/v1/sites/KEY/events``
+2. gunicorn serves the first one as ``leadwheel serve`` would (gthread, 2
+   workers, the backend's default threads: one on SQLite, four on PostgreSQL;
+   rate limits off), and wrk posts ``POST /api/v1/sites/KEY/events``
    as the snippet does: a text/plain JSON body from an allowed Origin, one
    visitor token per request (the visitors in turn), ``--batch`` new events
    each (unique ids; page views of a B2B site's pages, downloads, demo and
@@ -50,6 +51,7 @@ if str(REPO) not in sys.path:
 from bench.run import LUA_REPORT, ORIGIN, BenchError, Result, Server, Wrk, _raise_on_signal, free_port  # noqa: E402
 from bench.tempdb import backends as chosen_backends  # noqa: E402
 from bench.tempdb import temporary_database  # noqa: E402
+from capture.serving import default_threads  # noqa: E402
 
 TARGET = 0.5
 
@@ -283,7 +285,8 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace, wrk: Wrk) -> Outc
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         port = free_port()
-        server = Server(tmp, env, args.workers, args.threads, port)
+        threads = args.threads or default_threads(http_url)
+        server = Server(tmp, env, args.workers, threads, port)
         results: list[Result] = []
         sent = 0
         try:
@@ -359,7 +362,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres", action="store_true", help="PostgreSQL too (after SQLite)")
     parser.add_argument("--connections", type=int, default=8, help="concurrent wrk connections (default 8)")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers (default 2, as `leadwheel serve`)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gthread worker (default 4, as serve)")
+    parser.add_argument("--threads", type=int, default=None, help="threads per worker (default: as serve does)")
     parser.add_argument("--wrk-threads", type=int, default=1, help="wrk threads (default 1: it shares the CPUs)")
     parser.add_argument("--warmup", type=int, default=2, help="seconds of unmeasured load first")
     parser.add_argument(
@@ -380,7 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     tmp = Path(tempfile.mkdtemp(prefix="leadwheel-ingest-"))
     wrk = Wrk(args.wrk_threads, args.connections, timeout=10)
     print(
-        f"gunicorn gthread: {args.workers} workers x {args.threads} threads; wrk: {args.connections} connections, "
+        f"gunicorn gthread: {args.workers} workers x {args.threads or 'default'} threads; "
+        f"wrk: {args.connections} connections, "
         f"{args.seconds}s per run; {args.batch} events per request from {args.visitors} visitors",
         flush=True,
     )

@@ -12,6 +12,7 @@ and the ORM's unit of work cost several times the queries themselves.
 
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -35,10 +36,12 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Dialect
+from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models import Event as EventRow
 from capture.prepared import Prepared, Runner, row_insert
+from capture.scores import STANDING_COLUMNS
 from capture.upserts import upsert
 from profiling.sequence import Question
 from profiling.wheel import Knowledge, Known
@@ -91,6 +94,8 @@ class LeadView:
     email: str | None = None
     #: the lead gained events or answers from elsewhere (a merge, a browser's earlier events): score it afresh
     regathered: bool = False
+    #: the lead's score as it stands in this transaction (``capture.scores.STANDING_COLUMNS``), when read
+    standing: Any = None
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
@@ -100,47 +105,62 @@ _fields, _snoozes, _events = ProfileField.__table__, Snooze.__table__, EventRow.
 #: this form in one round trip. The lead's own columns come once (the row with a visit count), then
 #: a row per profile field (with a value) and per snooze (with skips). (The lead's row joins the
 #: fields on false only so its empty field columns carry the field types the rows below are read by.)
+#: ``standing`` columns of the lead come along on its row: an answer scores the lead next.
 _LEAD = _visitors.join(_leads, _visitors.c.lead_id == _leads.c.id)
 _NO_INT, _NO_TEXT = literal(None, Integer), literal(None, String)
-_KNOWLEDGE = union_all(
-    select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _fields.c.field,
-           _fields.c.value, _fields.c.answered_at, _NO_INT.label("skips"), _NO_INT.label("last_visit"))
-    .select_from(_LEAD.outerjoin(_fields, false()))
-    .where(_visitors.c.id == bindparam("visitor_id")),
-    select(_fields.c.lead_id, null(), null(), null(), _fields.c.field, _fields.c.value, _fields.c.answered_at,
-           null(), null())
-    .select_from(_visitors.join(_fields, _fields.c.lead_id == _visitors.c.lead_id))
-    .where(_visitors.c.id == bindparam("visitor_id")),
-    select(_snoozes.c.lead_id, null(), null(), null(), _snoozes.c.question_key, null(), null(), _snoozes.c.skips,
-           _snoozes.c.last_visit)
-    .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
-    .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
-)  # fmt: skip
-_READ_KNOWLEDGE = Prepared(_KNOWLEDGE)
 
 
-def load_knowledge(connection: Runner, visitor_id: str, form_id: int) -> LeadView:
-    """What the wheel may know about this visitor: its lead's profile and snoozes.
+def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect:
+    none = [null() for _ in standing]
+    return union_all(
+        select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _fields.c.field,
+               _fields.c.value, _fields.c.answered_at, _NO_INT.label("skips"), _NO_INT.label("last_visit"), *standing)
+        .select_from(_LEAD.outerjoin(_fields, false()))
+        .where(_visitors.c.id == bindparam("visitor_id")),
+        select(_fields.c.lead_id, null(), null(), null(), _fields.c.field, _fields.c.value, _fields.c.answered_at,
+               null(), null(), *none)
+        .select_from(_visitors.join(_fields, _fields.c.lead_id == _visitors.c.lead_id))
+        .where(_visitors.c.id == bindparam("visitor_id")),
+        select(_snoozes.c.lead_id, null(), null(), null(), _snoozes.c.question_key, null(), null(), _snoozes.c.skips,
+               _snoozes.c.last_visit, *none)
+        .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
+        .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
+    )  # fmt: skip
+
+
+_READ_KNOWLEDGE = Prepared(_knowledge())
+_READ_KNOWLEDGE_AND_STANDING = Prepared(_knowledge(*STANDING_COLUMNS))
+#: a lead's standing as :func:`capture.scores.score_lead` reads it
+_Standing = namedtuple("_Standing", [column.key for column in STANDING_COLUMNS])  # type: ignore[misc]
+
+
+def load_knowledge(connection: Runner, visitor_id: str, form_id: int, *, standing: bool = False) -> LeadView:
+    """What the wheel may know about this visitor: its lead's profile and snoozes (and its
+    score's ``standing``, when asked for).
 
     One statement built once and run on the driver's cursor: this runs on
     every ask and answer, and SQLAlchemy's per-row machinery cost more than
     the query itself.
     """
-    rows = _READ_KNOWLEDGE.rows(connection, {"visitor_id": visitor_id, "form_id": form_id})
+    read = _READ_KNOWLEDGE_AND_STANDING if standing else _READ_KNOWLEDGE
+    rows = read.rows(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at, email = None, 0, None, None
+    lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
     fields: dict[str, Known] = {}
     snoozes: dict[str, WheelSnooze] = {}
-    for row_lead, row_visits, row_seen, row_email, name, value, answered_at, skips, last_visit in rows:
+    for row in rows:
+        row_lead, row_visits, row_seen, row_email, name, value, answered_at, skips, last_visit = row[:9]
         if row_visits is not None:
             lead_id, visits, last_seen_at, email = row_lead, row_visits, row_seen, row_email
+            if standing:
+                lead_standing = _Standing(*row[9:])
         elif skips is not None:
             snoozes[name] = WheelSnooze(skips=skips, last_visit=last_visit)
         else:
             fields[name] = Known(value=value, answered_at=answered_at)
     knowledge = Knowledge(fields=fields, snoozes=snoozes, visit=visits)
-    return LeadView(lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen_at, email=email)
+    return LeadView(lead_id, knowledge, last_seen_at, email, standing=lead_standing)
 
 
 def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timedelta) -> bool:
@@ -177,8 +197,11 @@ _ANSWER_COLUMNS = (
     "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "question_key", "field", "value", "skipped",
     "page_url", "locale", "asked_at", "answered_at", "consent_text", "consent_version", "source",
 )  # fmt: skip
-#: one answer, its id back (a batch is two or three answers: a statement each costs less than a multi-row one)
+#: one answer, its id back
 _INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answers.c.id))
+#: a submission's answers (a visit asks a few) in one statement, by how many; see _store_answers
+_INSERT_ANSWERS: dict[int, Prepared] = {}
+MAX_ANSWERS_A_STATEMENT = 10
 _LINK_EVENTS = (
     update(_events)
     .where(_events.c.visitor_id == bindparam("browser"), _events.c.lead_id.is_(None))
@@ -196,7 +219,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     now = provenance.answered_at
     if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
         _LOCK_VISITOR.rows(connection, {"visitor_id": provenance.visitor_id})
-    before = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+    before = load_knowledge(connection, provenance.visitor_id, provenance.form_id, standing=True)
     lead_id = before.lead_id
 
     email = next(
@@ -226,7 +249,7 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
 
     visit = _TOUCH_LEAD.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
-    answer_ids = [_store_answer(connection, lead_id, provenance, given) for given in answers]
+    answer_ids = _store_answers(connection, lead_id, provenance, answers)
     # The newest answer per field (the wheel never asks two questions for one field at once, but a
     # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
     latest = {
@@ -258,9 +281,12 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
         visit,
     )
     last_seen = now if before.last_seen_at is None else max(before.last_seen_at, now)
-    return LeadView(
-        lead_id=lead_id, knowledge=knowledge, last_seen_at=last_seen, email=email or before.email, regathered=regathered
-    )
+    # The score's standing read with the knowledge is still the lead's (no merge, same lead), but for its
+    # e-mail, which the touch above may just have set.
+    standing = before.standing if lead_id == before.lead_id else None
+    if standing is not None and email is not None:
+        standing = standing._replace(email=email)
+    return LeadView(lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing)
 
 
 def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:
@@ -291,6 +317,37 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
 def _store_answer(connection: Connection, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
     """Append one answer with its provenance; its id."""
     return int(_INSERT_ANSWER.one(connection, _answer_row(lead_id, provenance, given)).id)
+
+
+def _store_answers(
+    connection: Connection, lead_id: int, provenance: Provenance, answers: list[GivenAnswer]
+) -> list[int]:
+    """Append a submission's answers in one statement; their ids, in the order given.
+
+    The rows come back with their question and field, and each id is matched by
+    those, since neither database promises RETURNING rows in VALUES order. A batch
+    whose answers those do not tell apart (never one from a form) goes row by row.
+    """
+    keys = [(given.question_key, given.field) for given in answers]
+    if len(answers) == 1 or len(answers) > MAX_ANSWERS_A_STATEMENT or len(set(keys)) < len(keys):
+        return [_store_answer(connection, lead_id, provenance, given) for given in answers]
+    statement = _INSERT_ANSWERS.get(len(answers))
+    if statement is None:
+        statement = _INSERT_ANSWERS[len(answers)] = Prepared(_multi_row_insert(len(answers)))
+    params = {
+        f"{name}_{i}": value
+        for i, given in enumerate(answers)
+        for name, value in _answer_row(lead_id, provenance, given).items()
+    }
+    ids = {(row.question_key, row.field): int(row.id) for row in statement.rows(connection, params)}
+    return [ids[key] for key in keys]
+
+
+def _multi_row_insert(count: int) -> Insert:
+    rows = [
+        {name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _ANSWER_COLUMNS} for i in range(count)
+    ]
+    return insert(_answers).values(rows).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:

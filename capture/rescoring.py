@@ -24,7 +24,7 @@ from capture.db import Database
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoringModelVersion
 from capture.prepared import Prepared
-from capture.scores import _STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
+from capture.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
 from scoring.engine import Tally, score
 from scoring.profile import Profile
 
@@ -124,7 +124,7 @@ def count_leads(db: Database, live: LiveModel, *, from_state: bool = False) -> i
 
 def _lead_query(live: LiveModel, from_state: bool) -> Any:
     # the kept tally is JSON: decoded only when it is used (a refresh), not for every lead of a re-score
-    columns = [c for c in _STANDING_COLUMNS if from_state or c.name != "score_state"]
+    columns = [c for c in STANDING_COLUMNS if from_state or c.name != "score_state"]
     query = select(*columns).where(_leads.c.merged_into_id.is_(None))
     if from_state:
         query = query.where(_leads.c.scoring_model_id == live.id, _leads.c.score_state.is_not(None))

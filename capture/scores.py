@@ -46,7 +46,7 @@ _leads, _fields, _events = Lead.__table__, ProfileField.__table__, EventRow.__ta
 _changes = ScoreChange.__table__
 
 #: What the previous score was, to tell whether it moved.
-_STANDING_COLUMNS = (
+STANDING_COLUMNS = (
     _leads.c.id,
     _leads.c.email,
     _leads.c.stage,
@@ -58,7 +58,7 @@ _STANDING_COLUMNS = (
     _leads.c.scored_at,
     _leads.c.sales_outcome,
 )
-_STANDING = select(*_STANDING_COLUMNS).where(_leads.c.id == bindparam("lead_id"))
+_STANDING = select(*STANDING_COLUMNS).where(_leads.c.id == bindparam("lead_id"))
 _STANDING_LOCKED = _STANDING.with_for_update()
 _PROFILE = select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == bindparam("lead_id"))
 _EVENTS = select(_events.c.type, _events.c.at, _events.c.path, _events.c.props).where(
@@ -164,7 +164,7 @@ class Standing:
 def standing(
     before: Any, result: Score, tally: Tally, live: LiveModel, now: datetime, cause: str, *, keep_state: bool = False
 ) -> Standing:
-    """Compare a new score with the lead's previous one (a row of ``_STANDING_COLUMNS``).
+    """Compare a new score with the lead's previous one (a row of ``STANDING_COLUMNS``).
 
     Shared by the live path and the bulk re-score so both move stages and
     record changes by the same rules. The explanation and the tally state are
@@ -362,15 +362,18 @@ def score_lead(
     *,
     new_events: Sequence[Event] | None = None,
     fields: Mapping[str, Any] | None = None,
+    before: Any = None,
 ) -> Standing:
     """Score one lead in the caller's transaction and write the result.
 
     ``new_events`` are events just stored for it (added to the kept tally);
-    None means its events must be read again. ``fields`` is its profile when
-    the caller already holds it (an answer just computed it).
+    None means its events must be read again. ``fields`` is its profile and
+    ``before`` its row of :data:`STANDING_COLUMNS`, when the caller already
+    read them in this transaction, with the lead locked (an answer did).
     """
-    locked = connection.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
-    before = (_READ_STANDING_LOCKED if locked else _READ_STANDING).one(connection, {"lead_id": lead_id})
+    if before is None:
+        locked = connection.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
+        before = (_READ_STANDING_LOCKED if locked else _READ_STANDING).one(connection, {"lead_id": lead_id})
     if fields is None:
         fields = {name: value for name, value in _READ_PROFILE.rows(connection, {"lead_id": lead_id})}
     profile = Profile(fields=fields, email=before.email)

@@ -172,8 +172,9 @@ class Visits:
             fields = {name: known.value for name, known in view.knowledge.fields.items()}
             new_events = None if view.regathered else ()
             score_lead(
-                connection, live, view.lead_id, provenance.answered_at, "answer", new_events=new_events, fields=fields
-            )
+                connection, live, view.lead_id, provenance.answered_at, "answer",
+                new_events=new_events, fields=fields, before=view.standing,
+            )  # fmt: skip
         return view
 
     def identify(self, site: SiteEntry, body: Mapping[str, Any], now: datetime) -> str:

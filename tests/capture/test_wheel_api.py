@@ -103,6 +103,24 @@ def test_answers_keep_their_provenance(app: Any, browser: Browser, clock: Any) -
     assert row.source == "form" and row.skipped is False
 
 
+def test_each_profile_value_points_at_the_answer_that_gave_it(app: Any, browser: Browser) -> None:
+    """A submission's answers are stored together; each field's provenance is still its own answer."""
+    browser.ask()
+    assert browser.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"}).status_code == 201
+    response = browser.answer({"company_size": "120", "looking_for": ["reports"]}, skipped=["consent"])
+    assert response.status_code == 201, response.get_json()
+    by_id = {a.id: a for a in answers(app)}
+    assert len(by_id) == 6 and len({a.lead_id for a in by_id.values()}) == 1
+    with app.extensions["leadwheel"].db.read() as session:
+        fields = list(session.scalars(select(ProfileField)))
+    assert {f.field for f in fields} == {"email", "first_name", "customer_type", "company_size", "looking_for"}
+    for field in fields:
+        given = by_id[field.answer_id]
+        assert (given.field, given.value, given.skipped) == (field.field, field.value, False)
+    (skip,) = [a for a in by_id.values() if a.skipped]
+    assert skip.question_key == "consent" and skip.value is None
+
+
 def test_consent_stores_the_exact_text_and_version(app: Any, browser: Browser) -> None:
     browser.locale = "da"
     browser.ask()
