@@ -13,7 +13,7 @@ import yaml
 
 from tests.capture.conftest import ORIGIN, Browser
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
-from tests.capture.test_scoring_service import MODEL, become_lead, track
+from tests.capture.test_scoring_service import MODEL, become_lead, make_leads, track
 
 
 @pytest.fixture
@@ -32,13 +32,7 @@ def test_publish_dry_run_rescore_export_and_show(
     first = run("model", "publish", str(model_file()))
     assert first.exit_code == 0 and "published scoring model version 1" in first.output
     app.extensions["leadwheel"].catalog.clear()
-    form = publish_form()
-    browsers = []
-    for n in range(3):
-        browser = Browser(client, form, clock)
-        become_lead(browser, email=f"lead{n}@example.com")
-        browsers.append(browser)
-    track(client, browsers[0], ("page_view", "/pricing"), ("page_view", "/pricing"))
+    make_leads(client, publish_form(), clock, 3, on_pricing=1)
 
     stricter = model_file({**MODEL, "thresholds": {"mql": 40, "sql": 80}}, "stricter.yaml")
     dry = run("model", "publish", str(stricter), "--dry-run")

@@ -83,6 +83,19 @@ def become_lead(browser: Browser, email: str = "ada@example.com", kind: str = "b
     assert browser.answer({"email": email, "first_name": "Ada", "customer_type": kind}).status_code == 201
 
 
+def make_leads(client: Any, form: Any, clock: Any, count: int, *, on_pricing: int = 0) -> list[Browser]:
+    """``count`` B2B leads, lead0@example.com and on, each its own browser; the first ``on_pricing``
+    of them viewed the pricing page twice."""
+    browsers = []
+    for n in range(count):
+        browser = Browser(client, form, clock)
+        become_lead(browser, email=f"lead{n}@example.com")
+        if n < on_pricing:
+            track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+        browsers.append(browser)
+    return browsers
+
+
 def test_answers_give_fit_with_an_explanation_and_completeness(app: Any, browser: Browser, live: Any) -> None:
     become_lead(browser)
     lead = lead_row(app, "ada@example.com")
@@ -176,12 +189,7 @@ def test_merging_two_leads_scores_the_survivor_with_both_histories(
 def test_publishing_a_new_model_rescores_every_lead_and_a_dry_run_writes_nothing(
     app: Any, client: Any, publish_form: Any, live: Any, clock: Any
 ) -> None:
-    form = publish_form()
-    for n in range(5):
-        b = Browser(client, form, clock)
-        become_lead(b, email=f"lead{n}@example.com")
-        if n < 2:
-            track(client, b, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    make_leads(client, publish_form(), clock, 5, on_pricing=2)
     services = app.extensions["leadwheel"]
     assert sorted(lead_row(app, f"lead{n}@example.com").stage for n in range(5)) == ["engaged"] * 3 + ["mql"] * 2
 
@@ -249,12 +257,7 @@ def test_scores_are_computed_as_of_the_server_clock(
 def test_a_lead_the_live_path_scores_during_a_rescore_keeps_its_newer_score(
     app: Any, client: Any, publish_form: Any, live: Any, clock: Any
 ) -> None:
-    form = publish_form()
-    browsers = []
-    for n in range(3):
-        b = Browser(client, form, clock)
-        become_lead(b, email=f"lead{n}@example.com")
-        browsers.append(b)
+    browsers = make_leads(client, publish_form(), clock, 3)
     services = app.extensions["leadwheel"]
     started = clock()
     clock.advance(minutes=1)
@@ -276,12 +279,7 @@ def test_a_lead_the_live_path_scores_during_a_rescore_keeps_its_newer_score(
 def test_a_batch_rescore_stamps_only_the_leads_whose_stage_moved(
     app: Any, client: Any, publish_form: Any, live: Any, clock: Any
 ) -> None:
-    form = publish_form()
-    for n in range(3):
-        b = Browser(client, form, clock)
-        become_lead(b, email=f"lead{n}@example.com")
-        if n < 2:
-            track(client, b, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    make_leads(client, publish_form(), clock, 3, on_pricing=2)
     before = [lead_row(app, f"lead{n}@example.com") for n in range(3)]
     assert [row.stage for row in before] == ["mql", "mql", "engaged"]
     services = app.extensions["leadwheel"]
