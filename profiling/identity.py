@@ -9,6 +9,7 @@ in fractions of a second and tests can move time.
 
 from __future__ import annotations
 
+import hashlib
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -76,10 +77,13 @@ class _Serializer(URLSafeSerializer):
     """URL-safe, signed JSON without zlib: our payloads are a few dozen bytes, compressing them
     rarely saves a byte and costs more than signing. Compressed tokens still read.
 
-    Signers are made once per salt and kept (they hold nothing but the keys and settings)."""
+    Signers are made once per salt and kept (they hold nothing but the keys and settings). They
+    sign with HMAC-SHA1, itsdangerous' default, named as ``hashlib.sha1`` itself: its default is a
+    Python wrapper of that function, which sends ``hmac`` down its pure-Python path on every token
+    (the signatures are the same either way)."""
 
     def __init__(self, *args: Any, **kwargs: Any):
-        super().__init__(*args, signer=_Signer, **kwargs)
+        super().__init__(*args, signer=_Signer, signer_kwargs={"digest_method": hashlib.sha1}, **kwargs)
         self._signers: dict[str | bytes | None, Signer] = {}
 
     def make_signer(self, salt: str | bytes | None = None) -> Signer:

@@ -203,6 +203,21 @@ def test_key_rotation_old_keys_verify_the_last_key_signs() -> None:
     assert refusal(after, old_ticket, NOW + timedelta(seconds=5)) == "ticket_invalid"
 
 
+def test_tokens_are_signed_as_itsdangerous_signs_them_by_default() -> None:
+    """Tokens already in visitors' browsers keep reading: the signature is itsdangerous' own
+    HMAC-SHA1 with its own key derivation, however the signer is tuned for speed."""
+    from itsdangerous import URLSafeSerializer
+
+    from profiling.identity import TICKET_SALT, VISITOR_SALT
+
+    plain_visitor = URLSafeSerializer([NEW_KEY], salt=VISITOR_SALT)
+    plain_ticket = URLSafeSerializer([NEW_KEY], salt=TICKET_SALT)
+    made_elsewhere = plain_visitor.dumps({"v": VISITOR, "t": NOW.timestamp()})
+    assert TOKENS.read_visitor(made_elsewhere, NOW) == VISITOR
+    assert plain_visitor.loads(TOKENS.visitor_token(VISITOR, NOW)) == {"v": VISITOR, "t": NOW.timestamp()}
+    assert plain_ticket.loads(TOKENS.ticket(ticket()))["q"] == ["email", "first_name"]
+
+
 def test_secret_keys_must_be_given_and_non_empty() -> None:
     for keys in ([], [""], [NEW_KEY, ""]):
         with pytest.raises(ValueError):
