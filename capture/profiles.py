@@ -193,10 +193,13 @@ _TOUCH_LEAD = Prepared(
     )
     .returning(_leads.c.visit_count)
 )
-_ANSWER_COLUMNS = (
-    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "question_key", "field", "value", "skipped",
-    "page_url", "locale", "asked_at", "answered_at", "consent_text", "consent_version", "source",
+#: an answer's columns: those its whole submission shares, and its own
+_SUBMISSION_COLUMNS = (
+    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
+    "answered_at", "source",
 )  # fmt: skip
+_OWN_COLUMNS = ("question_key", "field", "value", "skipped", "consent_text", "consent_version")
+_ANSWER_COLUMNS = _SUBMISSION_COLUMNS + _OWN_COLUMNS
 #: one answer, its id back
 _INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answers.c.id))
 #: a submission's answers (a visit asks a few) in one statement, by how many; see _store_answers
@@ -334,40 +337,50 @@ def _store_answers(
     statement = _INSERT_ANSWERS.get(len(answers))
     if statement is None:
         statement = _INSERT_ANSWERS[len(answers)] = Prepared(_multi_row_insert(len(answers)))
-    params = {
-        f"{name}_{i}": value
-        for i, given in enumerate(answers)
-        for name, value in _answer_row(lead_id, provenance, given).items()
-    }
+    params = _submission_row(lead_id, provenance)
+    for i, given in enumerate(answers):
+        params.update({f"{name}_{i}": value for name, value in _own_row(given).items()})
     ids = {(row.question_key, row.field): int(row.id) for row in statement.rows(connection, params)}
     return [ids[key] for key in keys]
 
 
 def _multi_row_insert(count: int) -> Insert:
+    """The rows share one bind per submission column: its times and page are converted once, not per row."""
+    shared = {name: bindparam(name, type_=_answers.c[name].type) for name in _SUBMISSION_COLUMNS}
     rows = [
-        {name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _ANSWER_COLUMNS} for i in range(count)
+        {**shared, **{name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _OWN_COLUMNS}}
+        for i in range(count)
     ]
     return insert(_answers).values(rows).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
+    return {**_submission_row(lead_id, provenance), **_own_row(given)}
+
+
+def _submission_row(lead_id: int, provenance: Provenance) -> dict[str, Any]:
     return {
         "lead_id": lead_id,
         "visitor_id": provenance.visitor_id,
         "site_id": provenance.site_id,
         "form_id": provenance.form_id,
         "sequence_version_id": provenance.sequence_version_id,
-        "question_key": given.question_key,
-        "field": given.field,
-        "value": None if given.skipped else given.value,
-        "skipped": given.skipped,
         "page_url": provenance.page_url,
         "locale": provenance.locale,
         "asked_at": provenance.asked_at,
         "answered_at": provenance.answered_at,
+        "source": provenance.source,
+    }
+
+
+def _own_row(given: GivenAnswer) -> dict[str, Any]:
+    return {
+        "question_key": given.question_key,
+        "field": given.field,
+        "value": None if given.skipped else given.value,
+        "skipped": given.skipped,
         "consent_text": given.consent_text,
         "consent_version": given.consent_version,
-        "source": provenance.source,
     }
 
 
