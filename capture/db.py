@@ -9,6 +9,7 @@ deadlocks and serialization failures, so two tabs racing never lose an answer.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import random
@@ -31,6 +32,7 @@ from capture.prepared import DriverConnection
 from capture.wal import SAFETY_PAGES, WalCheckpointer
 
 log = logging.getLogger(__name__)
+_scan_string = json.decoder.scanstring
 T = TypeVar("T")
 
 #: PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock
@@ -51,10 +53,26 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         if make_url(url).database not in (None, "", ":memory:"):  # in memory: one connection, no pool to order
             kwargs.setdefault("pool_use_lifo", True)
+        kwargs.setdefault("json_deserializer", read_json)
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **kwargs)
         _tune_sqlite(engine)
         return engine
     return create_engine(url, pool_pre_ping=True, pool_use_lifo=True, **kwargs)
+
+
+def read_json(text: str) -> Any:
+    """``json.loads``, with a short cut for a JSON string, which most stored values are.
+
+    SQLite keeps JSON as text and every ask reads a profile's values back; a
+    string is decoded by the very function ``json.loads`` hands it to
+    (``scanstring``), without the layers around it. Anything else, or a text
+    with more after the string, goes to ``json.loads`` itself.
+    """
+    if text[:1] == '"':
+        value, end = _scan_string(text, 1)
+        if end == len(text):
+            return value
+    return json.loads(text)
 
 
 _BEGIN = {mode: f"BEGIN {mode}" for mode in ("DEFERRED", "IMMEDIATE", "EXCLUSIVE")}
