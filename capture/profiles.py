@@ -27,7 +27,6 @@ from sqlalchemy import (
     case,
     delete,
     false,
-    func,
     insert,
     literal,
     null,
@@ -183,16 +182,13 @@ _LOCK_VISITOR = Prepared(
 )
 _LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
 _NOW = bindparam("now", type_=_leads.c.last_seen_at.type)
-#: Seen now (never moving last_seen_at back for a slow tab), e-mail set when given; the visit number back.
-_TOUCH_LEAD = Prepared(
-    update(_leads)
-    .where(_leads.c.id == bindparam("lead_id"))
-    .values(
-        last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at),
-        email=func.coalesce(bindparam("email", type_=_leads.c.email.type), _leads.c.email),
-    )
-    .returning(_leads.c.visit_count)
-)
+#: Seen now (never moving last_seen_at back for a slow tab); the visit number back. With the e-mail
+#: when one was given: a column the statement sets has its index entry rewritten (SQLite does so even
+#: for the same value), so an answer without one leaves the e-mail index alone.
+_SEEN = update(_leads).where(_leads.c.id == bindparam("lead_id")).returning(_leads.c.visit_count)
+_SEEN = _SEEN.values(last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at))
+_TOUCH_LEAD = Prepared(_SEEN)
+_TOUCH_LEAD_WITH_EMAIL = Prepared(_SEEN.values(email=bindparam("email", type_=_leads.c.email.type)))
 #: an answer's columns: those its whole submission shares, and its own
 _SUBMISSION_COLUMNS = (
     "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
@@ -251,7 +247,8 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
     elif before.lead_id != lead_id:
         connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
 
-    visit = _TOUCH_LEAD.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
+    touch = _TOUCH_LEAD if email is None else _TOUCH_LEAD_WITH_EMAIL
+    visit = touch.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
     answer_ids = _store_answers(connection, lead_id, provenance, answers)
     # The newest answer per field (the wheel never asks two questions for one field at once, but a
     # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).

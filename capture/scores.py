@@ -81,8 +81,12 @@ def _score_writes(json_text: Any) -> tuple[Any, Any]:
     values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
     # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
     values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
-    kept = update(_leads).where(_leads.c.id == bindparam("lead_id")).values(values)
-    return kept.values(stage_changed_at=bindparam("new_stage_changed_at")), kept
+    scored = update(_leads).where(_leads.c.id == bindparam("lead_id"))
+    moved = scored.values({**values, "stage_changed_at": bindparam("new_stage_changed_at")})
+    # A lead whose stage stayed does not set it: SQLite rewrites the stage index entry of every row
+    # whose stage an UPDATE sets, even to the same value, and most scores move no stage.
+    kept = scored.values({name: value for name, value in values.items() if name != "stage"})
+    return moved, kept
 
 
 #: per dialect, (moved, kept): SQLite keeps JSON as text; PostgreSQL casts it to JSONB
