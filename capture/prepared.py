@@ -16,9 +16,9 @@ Only plain binds are supported (no ``expanding`` IN lists, no
 from __future__ import annotations
 
 from collections import namedtuple
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Insert, Table, bindparam, insert
@@ -46,6 +46,13 @@ class _Compiled:
     #: (column index, processor) for the result columns whose driver value needs processing; known
     #: after the first run, as some drivers' processors depend on the type the server reports
     readers: tuple[tuple[int, Processor], ...] | None = None
+    #: the positional driver's parameter tuple from the named values (None for named drivers)
+    pick: Callable[[Mapping[str, Any]], tuple[Any, ...]] | None = None
+
+    def __post_init__(self) -> None:
+        if self.order is not None:
+            getter = itemgetter(*self.order) if self.order else (lambda _values: ())
+            self.pick = (lambda values: (getter(values),)) if len(self.order) == 1 else getter
 
 
 @dataclass(frozen=True)
@@ -82,22 +89,20 @@ class Prepared:
         return compiled
 
     def _bound(self, compiled: _Compiled, params: Mapping[str, Any]) -> Sequence[Any] | dict[str, Any]:
-        values = {**compiled.defaults, **params}
+        values = {**compiled.defaults, **params} if compiled.defaults else dict(params)
         for name, process in compiled.binders.items():
             if name in values:
                 values[name] = process(values[name])
-        if compiled.order is None:
+        if compiled.pick is None:
             return values
-        return tuple(values[name] for name in compiled.order)
+        return compiled.pick(values)  # type: ignore[no-any-return]
 
     def rows(self, connection: Runner, params: Mapping[str, Any]) -> list[Any]:
         """Every row the statement returns, as named tuples of processed values."""
         compiled = self._compiled(connection.dialect)
         cursor = connection.connection.cursor()
         try:
-            with _as_sqlalchemy_errors(connection, compiled.sql):
-                cursor.execute(compiled.sql, self._bound(compiled, params))
-                raw = cursor.fetchall()
+            raw = execute_on_driver(connection, cursor, compiled.sql, self._bound(compiled, params), fetch=True)
             readers = compiled.readers
             if readers is None:
                 readers = compiled.readers = _readers(compiled.result_types, connection.dialect, cursor.description)
@@ -134,8 +139,7 @@ class Prepared:
         compiled = self._compiled(connection.dialect)
         cursor = connection.connection.cursor()
         try:
-            with _as_sqlalchemy_errors(connection, compiled.sql):
-                cursor.execute(compiled.sql, self._bound(compiled, params))
+            execute_on_driver(connection, cursor, compiled.sql, self._bound(compiled, params))
             return int(cursor.rowcount)
         finally:
             cursor.close()
@@ -161,11 +165,10 @@ class Prepared:
             rows = [dict(zip(names, row, strict=True)) for row in rows]
         cursor = connection.connection.cursor()
         try:
-            with _as_sqlalchemy_errors(connection, compiled.sql):
-                if len(rows) == 1:  # one row: a plain execute (psycopg's executemany costs more)
-                    cursor.execute(compiled.sql, rows[0])
-                else:
-                    cursor.executemany(compiled.sql, rows)
+            if len(rows) == 1:  # one row: a plain execute (psycopg's executemany costs more)
+                execute_on_driver(connection, cursor, compiled.sql, rows[0])
+            else:
+                execute_on_driver(connection, cursor, compiled.sql, rows, many=True)
         finally:
             cursor.close()
 
@@ -185,14 +188,23 @@ def _processed(values: list[Any], process: Processor) -> list[Any]:
     return processed
 
 
-@contextmanager
-def _as_sqlalchemy_errors(connection: Runner, sql: str) -> Iterator[None]:
-    """Driver errors as SQLAlchemy raises them (``IntegrityError`` and friends), so callers and
-    ``Database.run``'s retry of lost races treat both paths alike; a lost connection is invalidated."""
-    dialect = connection.dialect
+def execute_on_driver(
+    connection: Runner, cursor: Any, sql: str, params: Any, *, many: bool = False, fetch: bool = False
+) -> Any:
+    """Run ``sql`` on a driver cursor of ``connection`` (its rows, with ``fetch``).
+
+    Driver errors come out as SQLAlchemy raises them (``IntegrityError`` and
+    friends), so callers and ``Database.run``'s retry of lost races treat both
+    paths alike; a lost connection is invalidated. (A plain ``try``: a context
+    manager around every hot statement cost more than the happy path needs.)
+    """
     try:
-        yield
-    except dialect.loaded_dbapi.Error as exc:
+        if many:
+            return cursor.executemany(sql, params)
+        cursor.execute(sql, params)
+        return cursor.fetchall() if fetch else None
+    except connection.dialect.loaded_dbapi.Error as exc:
+        dialect = connection.dialect
         disconnected = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
         if disconnected:
             connection.invalidate(exc)

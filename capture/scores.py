@@ -25,7 +25,7 @@ from sqlalchemy.sql import ClauseElement
 from capture.handoff import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoreChange
-from capture.prepared import Prepared, _as_sqlalchemy_errors, row_insert
+from capture.prepared import Prepared, execute_on_driver, row_insert
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
 from scoring.lifecycle import Stage, next_stage
@@ -325,8 +325,7 @@ def _run_binary(connection: Connection, statement: ClauseElement, params: dict[s
     sql = _binary_sql(statement, connection.dialect)
     cursor = connection.connection.cursor()
     try:
-        with _as_sqlalchemy_errors(connection, sql):
-            cursor.execute(sql, params)
+        execute_on_driver(connection, cursor, sql, params)
     finally:
         cursor.close()
 
