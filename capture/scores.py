@@ -380,15 +380,17 @@ def score_lead(
     if fields is None:
         fields = {name: value for name, value in _READ_PROFILE.rows(connection, {"lead_id": lead_id})}
     profile = Profile(fields=fields, email=before.email)
-    if new_events is not None and before.scoring_model_id == live.id and before.score_state is not None:
+    kept = new_events is not None and before.scoring_model_id == live.id and before.score_state is not None
+    if kept:
         tally = Tally.from_state(live.model, before.score_state)
-        for event in new_events:
+        for event in new_events or ():
             tally.add(event)
     else:
         tally = live.model.new_tally()
         for event in core_events(connection.execute(_EVENTS, {"lead_id": lead_id})):
             tally.add(event)
     result = score(live.model, profile, tally, now)
-    new = standing(before, result, tally, live, now, cause)
+    # An answer adds no events: the tally the lead keeps is the one it has, and is not written again.
+    new = standing(before, result, tally, live, now, cause, keep_state=kept and not new_events)
     write_standings(connection, [new])
     return new
