@@ -209,10 +209,12 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def prepare_database(url: str, *, scoring: bool = True) -> str:
+def prepare_database(url: str, *, scoring: bool = True, leads: int = 0) -> str:
     """Migrate, create the site, publish the form (and the default scoring model); return the site key.
 
-    With a scoring model published every answer also re-scores its lead, as in production.
+    With a scoring model published every answer also re-scores its lead, as in production. ``leads``
+    other leads, each with a browser and KNOWN_FIELDS answered fields, fill the database first: a read
+    that grows with the database shows here, not first in production.
     """
     from capture.db import Database
     from capture.migrate import upgrade
@@ -229,9 +231,50 @@ def prepare_database(url: str, *, scoring: bool = True) -> str:
             publish(session, site, SLUG, load(SEQUENCE), utc_now())
             if scoring:
                 publish_model(session, default_b2b_model(), utc_now())
-            return site.public_key
+            site_key = site.public_key
+        if leads:
+            fill_with_leads(db, leads)
+        return site_key
     finally:
         db.dispose()
+
+
+def fill_with_leads(db: Any, count: int) -> None:
+    """``count`` leads, each with one browser and KNOWN_FIELDS answers in its profile (one transaction)."""
+    from sqlalchemy import insert, select
+
+    from capture.models import Answer, Form, Lead, ProfileField, Site, Visitor
+    from capture.services import utc_now
+
+    now = utc_now()
+    fields = [key for key in ANSWERS if key != "email"][:KNOWN_FIELDS]
+    with db.write() as session:
+        site_id, form_id = session.execute(select(Site.id, Form.id).join(Form, Form.site_id == Site.id)).one()
+        first = (session.scalar(select(Lead.id).order_by(Lead.id.desc()).limit(1)) or 0) + 1
+        ids = range(first, first + count)
+        session.execute(
+            insert(Lead),
+            [{"id": i, "email": f"lead{i}@example.com", "visit_count": 1, "last_seen_at": now, "created_at": now}
+             for i in ids],
+        )  # fmt: skip
+        session.execute(insert(Visitor), [{"id": f"{i:032x}", "lead_id": i, "created_at": now} for i in ids])
+        answers = [
+            {"id": i * len(fields) + n, "lead_id": i, "site_id": site_id, "form_id": form_id, "field": field,
+             "question_key": field, "value": ANSWERS[field], "locale": "en", "asked_at": now, "answered_at": now}
+            for i in ids for n, field in enumerate(fields)
+        ]  # fmt: skip
+        session.execute(insert(Answer), answers)
+        profile = [  # fmt: skip
+            {
+                "lead_id": row["lead_id"],
+                "field": row["field"],
+                "value": row["value"],
+                "answered_at": now,
+                "answer_id": row["id"],
+            }
+            for row in answers
+        ]
+        session.execute(insert(ProfileField), profile)
 
 
 class Server:
@@ -594,6 +637,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--no-scoring", action="store_true", help="publish no scoring model (answers then re-score no lead)"
     )
+    parser.add_argument(
+        "--leads", type=int, default=20_000,
+        help=f"other leads in the database, each with {KNOWN_FIELDS} known fields (default 20,000)",
+    )  # fmt: skip
     args = parser.parse_args(argv)
     if shutil.which("wrk") is None:
         print("wrk is not installed (apt-get install -y wrk)", file=sys.stderr)
@@ -607,7 +654,7 @@ def main(argv: list[str] | None = None) -> int:
     wrk = Wrk(args.wrk_threads, args.connections, timeout=10)
     try:
         url = f"sqlite:///{tmp / 'bench.db'}"
-        site_key = prepare_database(url, scoring=not args.no_scoring)
+        site_key = prepare_database(url, scoring=not args.no_scoring, leads=args.leads)
         env = {
             **os.environ,
             "SECRET_KEY": secrets.token_urlsafe(48),
