@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
+from capture.config import Config
+from capture.db import Database
 from capture.publishing import create_site, publish
 from profiling.document import load
 
@@ -121,6 +124,14 @@ class Published:
     form_id: int
     version_id: int
     origin: str = ORIGIN
+
+
+@pytest.fixture
+def db(config: Config) -> Iterator[Database]:
+    """The test's fresh database, without an app around it (some test files bring their own ``db``)."""
+    database = Database(config.database_url)
+    yield database
+    database.dispose()
 
 
 @pytest.fixture

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import bindparam, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
-from capture.config import Config
 from capture.db import Database
 from capture.models import Lead
 from capture.prepared import Prepared, row_insert
 
 _leads = Lead.__table__
 SEEN = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(config: Config) -> Iterator[Database]:
-    database = Database(config.database_url)
-    yield database
-    database.dispose()
 
 
 def _lead(connection: object, email: str) -> int:

@@ -7,13 +7,11 @@ Timings are not tests here; the query plans are.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
-from capture.config import Config
 from capture.db import Database
 from capture.prepared import Prepared
 from capture.profiles import _LEAD_BY_EMAIL, _LOCK_VISITOR, _READ_KNOWLEDGE, _READ_KNOWLEDGE_AND_STANDING
@@ -28,13 +26,6 @@ HOT_READS = {
     "profile": _READ_PROFILE,
 }
 PARAMS = {"visitor_id": "0" * 32, "form_id": 1, "email": "someone@example.com", "lead_id": 1}
-
-
-@pytest.fixture
-def db(config: Config) -> Iterator[Database]:
-    database = Database(config.database_url)
-    yield database
-    database.dispose()
 
 
 def _plan(db: Database, statement: Prepared) -> str:
