@@ -191,8 +191,12 @@ _NOW = bindparam("now", type_=_leads.c.last_seen_at.type)
 #: Seen now (never moving last_seen_at back for a slow tab); the visit number back. With the e-mail
 #: when one was given: a column the statement sets has its index entry rewritten (SQLite does so even
 #: for the same value), so an answer without one leaves the e-mail index alone.
-_SEEN = update(_leads).where(_leads.c.id == bindparam("lead_id")).returning(_leads.c.visit_count)
-_SEEN = _SEEN.values(last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at))
+_SEEN = (
+    update(_leads)
+    .where(_leads.c.id == bindparam("lead_id"))
+    .values(last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at))
+    .returning(_leads.c.visit_count)
+)
 _TOUCH_LEAD = Prepared(_SEEN)
 _TOUCH_LEAD_WITH_EMAIL = Prepared(_SEEN.values(email=bindparam("email", type_=_leads.c.email.type)))
 #: an answer's columns: those its whole submission shares, and its own
