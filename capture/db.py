@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from capture.prepared import DriverConnection
+from capture.prepared import CoreNeeded, DriverConnection, Runner, driver_error, execute_on_driver
 from capture.wal import SAFETY_PAGES, WalCheckpointer
 
 log = logging.getLogger(__name__)
@@ -246,21 +246,81 @@ class Database:
         ``work`` must be safe to repeat: everything it did in a failed attempt
         was rolled back with that attempt.
         """
-        for attempt in range(1, attempts + 1):
-            try:
-                with self.write_connection() as connection:
-                    return work(connection)
-            except DBAPIError as exc:
-                if attempt == attempts or not _retryable(exc):
-                    raise
-                log.info("write transaction lost a race (attempt %d): %s", attempt, type(exc.orig).__name__)
-                time.sleep(random.uniform(0, 0.01 * attempt))
-        raise AssertionError("unreachable")
+
+        def attempt() -> T:
+            with self.write_connection() as connection:
+                return work(connection)
+
+        return _retrying(attempt, attempts)
+
+    def run_on_driver(self, work: Callable[[Runner], T], *, attempts: int = 6) -> T:
+        """:meth:`run` for work made of prepared statements, on the pool's bare driver connection.
+
+        An answer is a handful of prepared statements; around them, a SQLAlchemy
+        ``Connection`` and its transaction (checkout, events, begin, commit, close)
+        cost about as much as two of them. Here the transaction is the driver's own:
+        ``BEGIN IMMEDIATE`` and ``COMMIT`` on SQLite, psycopg's implicit transaction
+        and ``commit()`` on PostgreSQL, with the same writer queue and the same retry
+        of lost races as :meth:`run`. Work that reaches a path needing Core (a merge,
+        a hand-off: see :func:`capture.prepared.core`) is rolled back and run again,
+        whole, by :meth:`run`.
+        """
+
+        def attempt() -> T:
+            with self._writer_turn():
+                pooled = self.engine.raw_connection()
+                try:
+                    connection = DriverConnection(self.engine.dialect, pooled)
+                    if self.is_sqlite:
+                        _execute(connection, "BEGIN IMMEDIATE")
+                    try:
+                        result = work(connection)
+                        _commit(connection)
+                    except BaseException:
+                        if pooled.is_valid:
+                            pooled.rollback()
+                        raise
+                    return result
+                finally:
+                    pooled.close()
+
+        try:
+            return _retrying(attempt, attempts)
+        except CoreNeeded:
+            return self.run(work, attempts=attempts)
 
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
         self.engine.dispose()
+
+
+def _retrying(attempt: Callable[[], T], attempts: int) -> T:
+    """``attempt()``, again after a short random pause when it lost a race, at most ``attempts`` times."""
+    for number in range(1, attempts + 1):
+        try:
+            return attempt()
+        except DBAPIError as exc:
+            if number == attempts or not _retryable(exc):
+                raise
+            log.info("write transaction lost a race (attempt %d): %s", number, type(exc.orig).__name__)
+            time.sleep(random.uniform(0, 0.01 * number))
+    raise AssertionError("unreachable")
+
+
+def _commit(connection: DriverConnection) -> None:
+    try:
+        connection.connection.commit()
+    except connection.dialect.loaded_dbapi.Error as exc:
+        raise driver_error(connection, exc, "COMMIT") from exc
+
+
+def _execute(connection: DriverConnection, sql: str) -> None:
+    cursor = connection.connection.cursor()
+    try:
+        execute_on_driver(connection, cursor, sql, ())
+    finally:
+        cursor.close()
 
 
 def _safety_net_checkpoints(dbapi_connection: Any, _record: Any) -> None:

@@ -29,7 +29,7 @@ from capture.models import (
     WebhookEndpoint,
 )
 from capture.models import Event as EventRow
-from capture.prepared import Prepared
+from capture.prepared import Prepared, Runner, core
 from capture.upserts import by_dialect, upsert
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
@@ -54,7 +54,7 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(24)
 
 
-def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -> int:
+def hand_off(runner: Runner, changes: list[tuple[int, str, datetime]]) -> int:
     """Leads reached a stage sales wants (or changed while sales has them): give each an owner, then enqueue.
 
     ``changes`` are (lead, event type, when). The endpoints are read once for
@@ -64,8 +64,12 @@ def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -
     """
     if not changes:
         return 0
-    endpoints = subscribed(connection)
+    endpoints = subscribed(runner)
     qualified = [lead_id for lead_id, event_type, _ in changes if event_type in ("lead.mql", "lead.sql")]
+    wanted = {event for _, events in endpoints for event in events}
+    if not qualified and not any(event_type in wanted for _, event_type, _ in changes):
+        return 0  # e.g. new answers from an MQL lead, and no endpoint wants lead.updated
+    connection = core(runner)  # owners and payloads are many queries of Core: a driver-level unit reruns on it
     if qualified:
         routing = live_routing(connection)
         if routing is not None:
@@ -76,7 +80,7 @@ def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -
     return queued
 
 
-def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
+def subscribed(connection: Runner) -> list[tuple[int, list[str]]]:
     """The enabled endpoints and the events each wants."""
     return [(row.id, list(row.events or [])) for row in _SUBSCRIBED.rows(connection, {})]
 

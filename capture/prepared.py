@@ -71,6 +71,27 @@ class DriverConnection:
 Runner = Connection | DriverConnection
 
 
+class CoreNeeded(Exception):
+    """Work running on a :class:`DriverConnection` reached a statement only a ``Connection`` can run.
+
+    ``Database.run_on_driver`` rolls the attempt back and runs the whole unit again
+    in an ordinary Core transaction. Raise it (through :func:`core`) before the
+    rare path writes anything worth keeping: the attempt is thrown away either way.
+    """
+
+
+def core(connection: Runner) -> Connection:
+    """``connection`` as a SQLAlchemy ``Connection``, for the rare paths that need one.
+
+    On a bare driver connection this raises :class:`CoreNeeded`, and the unit of
+    work reruns on a ``Connection``: the hot path keeps its prepared statements,
+    and a merge or a hand-off keeps all of Core.
+    """
+    if isinstance(connection, DriverConnection):
+        raise CoreNeeded
+    return connection
+
+
 class Prepared:
     """A Core statement to run many times on the hot path; see the module's docstring.
 
@@ -204,14 +225,19 @@ def execute_on_driver(
         cursor.execute(sql, params)
         return cursor.fetchall() if fetch else None
     except connection.dialect.loaded_dbapi.Error as exc:
-        dialect = connection.dialect
-        disconnected = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
-        if disconnected:
-            connection.invalidate(exc)
-        raise DBAPIError.instance(
-            sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
-            connection_invalidated=disconnected, dialect=dialect,
-        ) from exc  # fmt: skip
+        raise driver_error(connection, exc, sql) from exc
+
+
+def driver_error(connection: Runner, exc: Exception, sql: str | None) -> DBAPIError:
+    """A driver's error as SQLAlchemy raises it (the connection invalidated if it was lost)."""
+    dialect = connection.dialect
+    disconnected = dialect.is_disconnect(exc, connection.connection.dbapi_connection, None)
+    if disconnected:
+        connection.invalidate(exc)
+    return DBAPIError.instance(
+        sql, None, exc, dialect.loaded_dbapi.Error, hide_parameters=True,
+        connection_invalidated=disconnected, dialect=dialect,
+    )  # fmt: skip
 
 
 def row_insert(table: Table, names: Sequence[str], statement: Insert | None = None) -> Insert:

@@ -38,7 +38,7 @@ from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
 from capture.models import Event as EventRow
-from capture.prepared import Prepared, Runner, row_insert
+from capture.prepared import Prepared, Runner, core, row_insert
 from capture.scores import STANDING_COLUMNS
 from capture.upserts import upsert
 from profiling.sequence import Question
@@ -211,14 +211,20 @@ _INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answe
 #: a submission's answers (a visit asks a few) in one statement, by how many; see _store_answers
 _INSERT_ANSWERS: dict[int, Prepared] = {}
 MAX_ANSWERS_A_STATEMENT = 10
-_LINK_EVENTS = (
+#: a new visitor's first answer: its lead, its browser, and the events that browser sent before
+_NEW_LEAD = Prepared(row_insert(_leads, ("visit_count", "last_seen_at", "created_at")).returning(_leads.c.id))
+_NEW_VISITOR = Prepared(row_insert(_visitors, ("id", "lead_id", "created_at")))
+_LINK_EVENTS = Prepared(
     update(_events)
     .where(_events.c.visitor_id == bindparam("browser"), _events.c.lead_id.is_(None))
     .values(lead_id=bindparam("owner"))
 )
+_MOVE_VISITOR = Prepared(
+    update(_visitors).where(_visitors.c.id == bindparam("visitor_id")).values(lead_id=bindparam("lead_id"))
+)
 
 
-def record_answers(connection: Connection, provenance: Provenance, answers: Iterable[GivenAnswer]) -> LeadView:
+def record_answers(connection: Runner, provenance: Provenance, answers: Iterable[GivenAnswer]) -> LeadView:
     """Store a batch of answers for the visitor's lead (created or merged as needed).
 
     Returns what is known afterwards, so the caller can plan the next
@@ -245,17 +251,15 @@ def record_answers(connection: Connection, provenance: Provenance, answers: Iter
                 merge_leads(connection, survivor=owner, absorbed=lead_id)
             lead_id, merged = owner, True
     if lead_id is None:
-        lead_id = connection.execute(
-            insert(_leads).values(visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
-        ).scalar_one()
+        lead_id = _NEW_LEAD.one(connection, {"visit_count": 1, "last_seen_at": now, "created_at": now}).id
     regathered = merged
     if before.lead_id is None:
-        connection.execute(insert(_visitors).values(id=provenance.visitor_id, lead_id=lead_id, created_at=now))
+        _NEW_VISITOR.run(connection, {"id": provenance.visitor_id, "lead_id": lead_id, "created_at": now})
         # What this browser did before it answered anything counts for its lead from now on.
-        linked = connection.execute(_LINK_EVENTS, {"owner": lead_id, "browser": provenance.visitor_id})
-        regathered = regathered or bool(linked.rowcount)
+        linked = _LINK_EVENTS.run(connection, {"owner": lead_id, "browser": provenance.visitor_id})
+        regathered = regathered or bool(linked)
     elif before.lead_id != lead_id:
-        connection.execute(update(_visitors).where(_visitors.c.id == provenance.visitor_id).values(lead_id=lead_id))
+        _MOVE_VISITOR.run(connection, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
 
     touch = _TOUCH_LEAD if email is None else _TOUCH_LEAD_WITH_EMAIL
     visit = touch.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
@@ -324,14 +328,12 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     return int(lead_id)
 
 
-def _store_answer(connection: Connection, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
+def _store_answer(connection: Runner, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
     """Append one answer with its provenance; its id."""
     return int(_INSERT_ANSWER.one(connection, _answer_row(lead_id, provenance, given)).id)
 
 
-def _store_answers(
-    connection: Connection, lead_id: int, provenance: Provenance, answers: list[GivenAnswer]
-) -> list[int]:
+def _store_answers(connection: Runner, lead_id: int, provenance: Provenance, answers: list[GivenAnswer]) -> list[int]:
     """Append a submission's answers in one statement; their ids, in the order given.
 
     The rows come back with their question and field, and each id is matched by
@@ -414,12 +416,14 @@ def _snooze(dialect: Dialect) -> Insert:
 _REMEMBER, _SNOOZE = Prepared(_remember), Prepared(_snooze)
 
 
-def merge_leads(connection: Connection, *, survivor: int, absorbed: int) -> None:
+def merge_leads(runner: Runner, *, survivor: int, absorbed: int) -> None:
     """Fold ``absorbed`` into ``survivor``: every answer, browser and snooze moves; nothing is lost.
 
     The survivor's profile is rebuilt from the united answers, so the newest
-    value of each field wins whichever lead it came from.
+    value of each field wins whichever lead it came from. Rare and many-rowed:
+    it runs on Core (on a bare driver connection the whole unit reruns on one).
     """
+    connection = core(runner)
     connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_events).where(_events.c.lead_id == absorbed).values(lead_id=survivor))

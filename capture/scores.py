@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, DateTime, Float, Integer, String, Text, bindparam, func, insert, select, update
+from sqlalchemy import DateTime, Float, Integer, String, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
@@ -25,7 +25,7 @@ from sqlalchemy.sql import ClauseElement
 from capture.handoff import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.models import Event as EventRow
 from capture.models import Lead, ProfileField, ScoreChange
-from capture.prepared import Prepared, execute_on_driver, row_insert
+from capture.prepared import Prepared, Runner, execute_on_driver, row_insert
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
 from scoring.lifecycle import Stage, next_stage
@@ -278,7 +278,7 @@ def explanation_json(result: Score) -> str:
     )
 
 
-def write_standings(connection: Connection, standings: Sequence[Standing]) -> None:
+def write_standings(connection: Runner, standings: Sequence[Standing]) -> None:
     """Write scores and the notable changes (a few statements however many leads), and hand off
     the leads that reached a stage sales wants, in the same transaction."""
     if not standings:
@@ -296,7 +296,7 @@ def write_standings(connection: Connection, standings: Sequence[Standing]) -> No
     hand_off(connection, announced)
 
 
-def _write_batch(connection: Connection, standings: Sequence[Standing], changes: list[dict[str, Any]]) -> None:
+def _write_batch(connection: Runner, standings: Sequence[Standing], changes: list[dict[str, Any]]) -> None:
     """PostgreSQL: the batch's scores in one UPDATE, its changes in one INSERT (see ``_WRITE_BATCH``)."""
     rows = [s.values for s in standings]
     scores = {name: [row[f"new_{name}"] for row in rows] for name in _BATCH_TYPES if name != "lead_id"}
@@ -317,7 +317,7 @@ def _aware(*times: list[datetime | None]) -> None:
                 raise ValueError("naive datetime given to a UTC column")
 
 
-def _run_binary(connection: Connection, statement: ClauseElement, params: dict[str, list[Any]]) -> None:
+def _run_binary(connection: Runner, statement: ClauseElement, params: dict[str, list[Any]]) -> None:
     """Run one of this module's PostgreSQL statements on the driver's cursor, parameters in binary.
 
     Errors come out as SQLAlchemy's, as from :class:`Prepared`, so ``Database.run`` retries lost races.
@@ -354,10 +354,11 @@ def core_events(rows: Iterable[Any]) -> Iterable[Event]:
 #: the live path's reads, straight on the driver's cursor (see capture/prepared.py)
 _READ_STANDING, _READ_STANDING_LOCKED = Prepared(_STANDING), Prepared(_STANDING_LOCKED)
 _READ_PROFILE = Prepared(_PROFILE)
+_READ_EVENTS = Prepared(_EVENTS)
 
 
 def score_lead(
-    connection: Connection,
+    connection: Runner,
     live: LiveModel,
     lead_id: int,
     now: datetime,
@@ -387,7 +388,7 @@ def score_lead(
             tally.add(event)
     else:
         tally = live.model.new_tally()
-        for event in core_events(connection.execute(_EVENTS, {"lead_id": lead_id})):
+        for event in core_events(_READ_EVENTS.rows(connection, {"lead_id": lead_id})):
             tally.add(event)
     result = score(live.model, profile, tally, now)
     # An answer adds no events: the tally the lead keeps is the one it has, and is not written again.

@@ -14,11 +14,10 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Connection
-
 from capture.catalog import Catalog, PublishedForm, SiteEntry
 from capture.db import Database
 from capture.errors import invalid
+from capture.prepared import Runner
 from capture.profiles import (
     EMAIL_FIELD,
     GivenAnswer,
@@ -161,10 +160,10 @@ class Visits:
             asked_at=ticket.issued_at,
             answered_at=now,
         )
-        view = self.db.run(lambda connection: self._record(connection, provenance, given))
+        view = self.db.run_on_driver(lambda connection: self._record(connection, provenance, given))
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
 
-    def _record(self, connection: Connection, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
+    def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
         view = record_answers(connection, provenance, given)
         live = self.catalog.scoring_model()
@@ -201,7 +200,7 @@ class Visits:
             source="identify",
         )
         email = GivenAnswer(field=EMAIL_FIELD, value=validated.values[EMAIL_FIELD])
-        self.db.run(lambda connection: self._record(connection, provenance, [email]))
+        self.db.run_on_driver(lambda connection: self._record(connection, provenance, [email]))
         return self.tokens.visitor_token(visitor_id, now)
 
     def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:

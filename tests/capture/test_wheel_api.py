@@ -278,3 +278,44 @@ def test_identify_refuses_a_bad_email_a_foreign_origin_and_an_unknown_site(
     unknown = client.post("/api/v1/sites/site_nope/identify", json={"email": "ada@example.com"})
     assert unknown.status_code == 404
     assert count(app, Answer) == 0 and count(app, Lead) == 0
+
+
+def test_answers_store_on_the_driver_and_only_a_merge_reruns_on_core(
+    app: Any, client: Any, publish_form: Any, clock: Any, monkeypatch: Any
+) -> None:
+    """A new visitor's first answer and a returning visitor's answers are prepared statements on the
+    driver's own transaction; a merge needs Core, and its unit reruns there, whole, exactly once."""
+    db = app.extensions["leadwheel"].db
+    reruns: list[int] = []
+    run = db.run
+
+    def counted(work: Any, **kwargs: Any) -> Any:
+        reruns.append(1)
+        return run(work, **kwargs)
+
+    monkeypatch.setattr(db, "run", counted)
+    form = publish_form()
+    office = Browser(client, form, clock)
+    office.ask()
+    assert (
+        office.answer({"email": "grace@example.com", "first_name": "Grace", "customer_type": "b2b"}).status_code == 201
+    )
+    assert office.answer({"company_size": 40, "looking_for": ["analytics"], "consent": True}).status_code == 201
+    assert reruns == []
+
+    home = Browser(client, form, clock)
+    home.ask()
+    assert home.answer({"first_name": "Grace H.", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
+    assert reruns == []
+    response = client.post(
+        f"/api/v1/sites/{form.site_key}/identify",
+        json={"visitor": home.token, "email": "GRACE@example.com"},
+        headers={"Origin": form.origin},
+    )
+    assert response.status_code == 200, response.get_json()
+    assert reruns == [1]
+    with db.read() as session:
+        live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
+        assert [lead.email for lead in live] == ["grace@example.com"]
+        assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
+    assert len([a for a in answers(app) if not a.skipped]) == 9  # 6 + 2 answers and the identified e-mail: none lost
