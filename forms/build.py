@@ -12,8 +12,9 @@ the error remembers its code.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from threading import Lock
 from typing import Any
 
@@ -199,6 +200,10 @@ def unbound_field(question: Question, locale: str, default_locale: str) -> Unbou
     return fields.BooleanField(**options)  # checkbox and consent
 
 
+#: bound forms kept per question list for :meth:`QuestionForm.lend` (more are built under a burst)
+IDLE_FORMS = 4
+
+
 @dataclass(frozen=True)
 class QuestionForm:
     """The form for a list of questions in one locale. Call it to get a bound WTForms form."""
@@ -206,11 +211,33 @@ class QuestionForm:
     questions: tuple[Question, ...]
     locale: str
     fields: tuple[tuple[str, UnboundField], ...]
+    #: bound forms between two submissions (see lend)
+    _idle: list[BaseForm] = field(default_factory=list, compare=False, repr=False)
 
     def __call__(self, formdata: Any = None) -> BaseForm:
         form = BaseForm(self.fields)
         form.process(formdata)
         return form
+
+    @contextmanager
+    def lend(self, formdata: Any) -> Iterator[BaseForm]:
+        """A bound form processed with ``formdata``, for the caller to validate and read, then taken back.
+
+        Binding makes every field, its widget and label anew, and cost more than
+        validating a submission; a kept form is processed again instead, which
+        resets each field's data and errors (``process``, then ``validate``). One
+        form is never lent to two callers at once: ``pop`` and ``append`` are atomic.
+        """
+        try:
+            form = self._idle.pop()
+        except IndexError:
+            form = BaseForm(self.fields)
+        form.process(formdata)
+        try:
+            yield form
+        finally:
+            if len(self._idle) < IDLE_FORMS:
+                self._idle.append(form)
 
 
 _cache: dict[tuple[tuple[int, ...], str, str], QuestionForm] = {}

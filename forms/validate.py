@@ -98,17 +98,17 @@ def validate_answers(
             errors[question.key] = [FieldError(shaped.code, str(shaped))]
         else:
             posted[question.key] = shaped
-    form = form_for(questions, locale, default_locale)(posted)
-    form.validate()
     values: dict[str, Any] = {}
-    for question in questions:
-        if question.key in errors:
-            continue
-        bound = form[question.key]
-        if bound.errors:
-            errors[question.key] = [FieldError(getattr(e, "code", "invalid"), str(e)) for e in bound.errors]
-        elif posted[question.key]:
-            values[question.key] = bound.data
+    with form_for(questions, locale, default_locale).lend(posted) as form:
+        form.validate()
+        for question in questions:
+            if question.key in errors:
+                continue
+            bound = form[question.key]
+            if bound.errors:
+                errors[question.key] = [FieldError(getattr(e, "code", "invalid"), str(e)) for e in bound.errors]
+            elif posted[question.key]:
+                values[question.key] = bound.data
     if errors:
         return Validated(errors=errors)
     return Validated(values=values)

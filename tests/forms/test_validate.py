@@ -239,3 +239,19 @@ def test_valid_answers_come_back_typed_and_unchanged(answers: dict[str, Any]) ->
         assert stored == value
         if isinstance(value, float) and value.is_integer():
             assert type(stored) is int
+
+
+def test_a_form_kept_between_submissions_carries_nothing_from_one_to_the_next() -> None:
+    """Validation reuses bound forms; each submission must still see only its own values and errors."""
+    qs = questions("name", "size", "topics", "agree")
+    wrong = {"name": "A", "size": "lots", "topics": ["a", "b", "c"], "agree": False}
+    right = {"name": "Ada", "size": "1 200", "topics": ["b"], "agree": True}
+    for _ in range(3):
+        refused = validate_answers(qs, wrong, "en", "en")
+        assert codes(refused) == {"name": "too_short", "size": "number", "topics": "too_many_choices",
+                                  "agree": "consent_required"}  # fmt: skip
+        accepted = validate_answers(qs, right, "en", "en")
+        assert accepted.ok and accepted.values == {"name": "Ada", "size": 1200, "topics": ["b"], "agree": True}
+        partly = validate_answers(qs, {"agree": True}, "en", "en")
+        assert partly.ok and partly.values == {"agree": True}, "nothing left over from the last submission"
+    assert len(form_for(qs, "en", "en")._idle) == 1, "one bound form, kept and lent again"
