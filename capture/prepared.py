@@ -120,6 +120,13 @@ class Prepared:
 
     def rows(self, connection: Runner, params: Mapping[str, Any]) -> list[Any]:
         """Every row the statement returns, as named tuples of processed values."""
+        make = self._compiled(connection.dialect).row
+        assert make is not None, "rows() of a statement that returns none"
+        return [make(*values) for values in self.values(connection, params)]
+
+    def values(self, connection: Runner, params: Mapping[str, Any]) -> list[Any]:
+        """Every row's processed values, as plain sequences: for a reader of many rows that only unpacks
+        them by position, which a named tuple per row would cost more than it helps."""
         compiled = self._compiled(connection.dialect)
         cursor = connection.connection.cursor()
         try:
@@ -129,10 +136,8 @@ class Prepared:
                 readers = compiled.readers = _readers(compiled.result_types, connection.dialect, cursor.description)
         finally:
             cursor.close()
-        make = compiled.row
-        assert make is not None, "rows() of a statement that returns none"
         if not readers:
-            return [make(*row) for row in raw]
+            return list(raw)
         rows = []
         for row in raw:
             values = list(row)
@@ -140,7 +145,7 @@ class Prepared:
                 value = values[index]
                 if value is not None:  # NULL reads as None for every type here; skipping it saves a call
                     values[index] = process(value)
-            rows.append(make(*values))
+            rows.append(values)
         return rows
 
     def first(self, connection: Runner, params: Mapping[str, Any]) -> Any | None:

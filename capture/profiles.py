@@ -148,7 +148,7 @@ def load_knowledge(connection: Runner, visitor_id: str, form_id: int, *, standin
     the query itself.
     """
     read = _READ_KNOWLEDGE_AND_STANDING if standing else _READ_KNOWLEDGE
-    rows = read.rows(connection, {"visitor_id": visitor_id, "form_id": form_id})
+    rows = read.values(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
     lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
