@@ -195,10 +195,16 @@ _SEEN = (
     update(_leads)
     .where(_leads.c.id == bindparam("lead_id"))
     .values(last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at))
-    .returning(_leads.c.visit_count)
 )
-_TOUCH_LEAD = Prepared(_SEEN)
-_TOUCH_LEAD_WITH_EMAIL = Prepared(_SEEN.values(email=bindparam("email", type_=_leads.c.email.type)))
+_SEEN_WITH_EMAIL = _SEEN.values(email=bindparam("email", type_=_leads.c.email.type))
+#: by (e-mail given, visit number wanted back): the lead read with the knowledge already gave its
+#: visit number (locked since, on either database), unless the answer moved the visitor to another lead
+_TOUCH_LEAD = {
+    (False, False): Prepared(_SEEN),
+    (True, False): Prepared(_SEEN_WITH_EMAIL),
+    (False, True): Prepared(_SEEN.returning(_leads.c.visit_count)),
+    (True, True): Prepared(_SEEN_WITH_EMAIL.returning(_leads.c.visit_count)),
+}
 #: an answer's columns: those its whole submission shares, and its own
 _SUBMISSION_COLUMNS = (
     "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
@@ -261,8 +267,12 @@ def record_answers(connection: Runner, provenance: Provenance, answers: Iterable
     elif before.lead_id != lead_id:
         _MOVE_VISITOR.run(connection, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
 
-    touch = _TOUCH_LEAD if email is None else _TOUCH_LEAD_WITH_EMAIL
-    visit = touch.one(connection, {"lead_id": lead_id, "now": now, "email": email}).visit_count
+    seen = {"lead_id": lead_id, "now": now, "email": email}
+    if lead_id == before.lead_id:
+        _TOUCH_LEAD[email is not None, False].run(connection, seen)
+        visit = before.knowledge.visit
+    else:
+        visit = _TOUCH_LEAD[email is not None, True].one(connection, seen).visit_count
     answer_ids = _store_answers(connection, lead_id, provenance, answers)
     # The newest answer per field (the wheel never asks two questions for one field at once, but a
     # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
