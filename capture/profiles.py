@@ -2,8 +2,9 @@
 
 Every answer is appended to ``answers``; ``profile_fields`` keeps the newest
 value per field (by time answered, so a slow tab cannot overwrite a newer
-answer). The caller runs :func:`record_answers` inside ``Database.run`` so a
-lost race on the visitor or the e-mail address repeats the whole unit.
+answer). The caller runs :func:`record_answers` inside ``Database.run_on_driver``
+(or ``Database.run``) so a lost race on the visitor or the e-mail address repeats
+the whole unit; a merge needs Core and reruns it on ``Database.run``.
 
 Everything here is SQLAlchemy Core on one connection, with statements built
 once where they are on the hot path: ask and answer run these on every request,
