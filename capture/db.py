@@ -204,13 +204,14 @@ class Database:
             yield connection
 
     @contextmanager
-    def quick_read(self) -> Iterator[DriverConnection]:
-        """The pool's bare driver connection, for a hot read of prepared statements (capture/prepared.py).
+    def bare_connection(self) -> Iterator[DriverConnection]:
+        """The pool's bare driver connection, for prepared statements (capture/prepared.py).
 
         No SQLAlchemy ``Connection``, no BEGIN or COMMIT of our own: on SQLite
-        each statement is its own snapshot, as in :meth:`read_connection`; on
-        PostgreSQL the driver's implicit transaction ends when the pool takes
-        the connection back (it rolls back on return). Every ask starts here.
+        each statement is its own snapshot, as in :meth:`read_connection`, unless
+        the caller begins a transaction (:meth:`run_on_driver` does); on PostgreSQL
+        the driver's implicit transaction ends with the caller's commit, or when the
+        pool takes the connection back (it rolls back on return). Every ask starts here.
         """
         pooled = self.engine.raw_connection()
         try:
@@ -267,22 +268,17 @@ class Database:
         """
 
         def attempt() -> T:
-            with self._writer_turn():
-                pooled = self.engine.raw_connection()
+            with self._writer_turn(), self.bare_connection() as connection:
+                if self.is_sqlite:
+                    _execute(connection, "BEGIN IMMEDIATE")
                 try:
-                    connection = DriverConnection(self.engine.dialect, pooled)
-                    if self.is_sqlite:
-                        _execute(connection, "BEGIN IMMEDIATE")
-                    try:
-                        result = work(connection)
-                        _commit(connection)
-                    except BaseException:
-                        if pooled.is_valid:
-                            pooled.rollback()
-                        raise
-                    return result
-                finally:
-                    pooled.close()
+                    result = work(connection)
+                    _commit(connection)
+                except BaseException:
+                    if connection.connection.is_valid:
+                        connection.connection.rollback()
+                    raise
+                return result
 
         try:
             return _retrying(attempt, attempts)

@@ -97,7 +97,7 @@ class Visits:
     def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime) -> Asked:
         """Plan this visit. A bad, forged or expired token simply means a new visitor."""
         visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
-        with self.db.quick_read() as connection:
+        with self.db.bare_connection() as connection:
             view = load_knowledge(connection, visitor_id, form.form_id)
         idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
         if view.lead_id is not None and idle:
