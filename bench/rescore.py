@@ -121,8 +121,9 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
     from sqlalchemy import insert, text
 
     from capture.db import Database
+    from capture.lead_profile import entry
     from capture.migrate import upgrade
-    from capture.models import Answer, Lead, ProfileField, Visitor
+    from capture.models import Answer, Lead, Visitor
     from capture.models import Event as EventRow
     from capture.publishing import create_site, publish_model
     from scoring.document import default_b2b_model
@@ -156,18 +157,32 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
             visitor_of = [f"{n:032x}" for n in range(leads + 1)]
             emails = [""]
 
+            for n in range(1, leads + 1):
+                roll = rng.random()
+                if roll < 0.25:
+                    domain = rng.choice(["gmail.com", "hotmail.com", "yahoo.com", "outlook.com"])
+                elif roll < 0.27:
+                    domain = "student.aau.dk"
+                else:
+                    domain = f"company{rng.randrange(5000)}.example"
+                emails.append(f"lead{n}@{domain}")
+
+            answers: list[tuple[int, str, Any]] = []
+            for n in range(1, leads + 1):
+                answers.append((n, "email", None))
+                for share, name, values in PROFILE:
+                    if rng.random() < share:
+                        answers.append((n, name, rng.choice(values)))
+            # each lead's profile document: its answers but the e-mail, with their ids
+            profiles: list[dict[str, Any]] = [{} for _ in range(leads + 1)]
+            for number, (lead, name, value) in enumerate(answers, 1):
+                if name != "email":
+                    profiles[lead][name] = entry(value, created[lead - 1], number)
+
             def lead_rows() -> Iterator[dict[str, Any]]:
                 for n in range(1, leads + 1):
-                    roll = rng.random()
-                    if roll < 0.25:
-                        domain = rng.choice(["gmail.com", "hotmail.com", "yahoo.com", "outlook.com"])
-                    elif roll < 0.27:
-                        domain = "student.aau.dk"
-                    else:
-                        domain = f"company{rng.randrange(5000)}.example"
                     at = created[n - 1]
-                    emails.append(f"lead{n}@{domain}")
-                    yield {"id": n, "email": emails[n], "last_seen_at": at, "created_at": at}
+                    yield {"id": n, "email": emails[n], "last_seen_at": at, "created_at": at, "profile": profiles[n]}
 
             put(Lead.__table__, lead_rows(), leads, "leads")
             put(
@@ -176,13 +191,6 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
                 leads,
                 "visitors",
             )
-
-            answers: list[tuple[int, str, Any]] = []
-            for n in range(1, leads + 1):
-                answers.append((n, "email", None))
-                for share, name, values in PROFILE:
-                    if rng.random() < share:
-                        answers.append((n, name, rng.choice(values)))
 
             def answer_rows() -> Iterator[dict[str, Any]]:
                 for number, (lead, name, value) in enumerate(answers, 1):
@@ -193,14 +201,7 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
                         "answered_at": created[lead - 1], "source": "form",
                     }  # fmt: skip
 
-            def field_rows() -> Iterator[dict[str, Any]]:
-                for number, (lead, name, value) in enumerate(answers, 1):
-                    if name != "email":
-                        yield {"lead_id": lead, "field": name, "value": value, "answered_at": created[lead - 1],
-                               "answer_id": number}  # fmt: skip
-
             put(Answer.__table__, answer_rows(), len(answers), "answers")
-            put(ProfileField.__table__, field_rows(), len(answers) - leads, "profile fields")
 
             # Some leads only ever filled a form; of the rest a few are very busy (log-normal).
             weights = [0.0 if rng.random() < 0.15 else rng.lognormvariate(0, 1.0) for _ in range(leads)]

@@ -241,9 +241,10 @@ def prepare_database(url: str, *, scoring: bool = True, leads: int = 0) -> str:
 
 def fill_with_leads(db: Any, count: int) -> None:
     """``count`` leads, each with one browser and KNOWN_FIELDS answers in its profile (one transaction)."""
-    from sqlalchemy import insert, select
+    from sqlalchemy import bindparam, insert, select, update
 
-    from capture.models import Answer, Form, Lead, ProfileField, Site, Visitor
+    from capture.lead_profile import entry
+    from capture.models import Answer, Form, Lead, Site, Visitor
     from capture.services import utc_now
 
     now = utc_now()
@@ -264,17 +265,14 @@ def fill_with_leads(db: Any, count: int) -> None:
             for i in ids for n, field in enumerate(fields)
         ]  # fmt: skip
         session.execute(insert(Answer), answers)
-        profile = [  # fmt: skip
-            {
-                "lead_id": row["lead_id"],
-                "field": row["field"],
-                "value": row["value"],
-                "answered_at": now,
-                "answer_id": row["id"],
-            }
-            for row in answers
-        ]
-        session.execute(insert(ProfileField), profile)
+        profiles: dict[int, dict[str, Any]] = {}
+        for row in answers:
+            profiles.setdefault(row["lead_id"], {})[row["field"]] = entry(row["value"], now, row["id"])
+        leads = Lead.__table__
+        session.connection().execute(
+            update(leads).where(leads.c.id == bindparam("lead")).values(profile=bindparam("document")),
+            [{"lead": lead, "document": document} for lead, document in profiles.items()],
+        )
 
 
 class Server:

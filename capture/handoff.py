@@ -16,12 +16,12 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, insert, select, update
 
+from capture import lead_profile
 from capture.models import (
     Answer,
     Delivery,
     Form,
     Lead,
-    ProfileField,
     RoutingVersion,
     ScoringModelVersion,
     SequenceVersion,
@@ -43,7 +43,7 @@ RECENT_EVENTS = 20
 HELD_OUTCOMES = frozenset({"accepted", "opportunity", "won"})
 
 _endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
-_leads, _answers, _fields, _events = Lead.__table__, Answer.__table__, ProfileField.__table__, EventRow.__table__
+_leads, _answers, _events = Lead.__table__, Answer.__table__, EventRow.__table__
 
 #: read on every hand-off, also the live path's (an answer from an MQL lead): on the driver's cursor
 _SUBSCRIBED = Prepared(select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True)))
@@ -136,10 +136,8 @@ def assign_owners(connection: Connection, lead_ids: list[int], routing: Routing)
         return owners
     fields: dict[int, dict[str, Any]] = {lead_id: {} for lead_id in unowned}
     for chunk in _chunks(unowned):
-        for lead_id, name, value in connection.execute(
-            select(_fields.c.lead_id, _fields.c.field, _fields.c.value).where(_fields.c.lead_id.in_(chunk))
-        ):
-            fields[lead_id][name] = value
+        for lead_id, profile in connection.execute(select(_leads.c.id, _leads.c.profile).where(_leads.c.id.in_(chunk))):
+            fields[lead_id] = lead_profile.values(profile)
     chosen: dict[int, str | None] = {}
     by_team: dict[str, list[int]] = {}
     for lead_id in unowned:
@@ -250,12 +248,7 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
     The shape is documented in docs/webhooks.md and docs/webhook-payload.schema.json.
     """
     lead = connection.execute(_LEAD, {"lead_id": lead_id}).one()
-    profile = {
-        name: value
-        for name, value in connection.execute(
-            select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == lead_id).order_by(_fields.c.field)
-        )
-    }
+    profile = dict(sorted(lead_profile.values(lead.profile).items()))
     model_version = None
     if lead.scoring_model_id is not None:
         model_version = connection.execute(

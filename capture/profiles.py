@@ -1,10 +1,11 @@
 """Leads and their profiles in the database: what we know, storing answers, merging.
 
-Every answer is appended to ``answers``; ``profile_fields`` keeps the newest
-value per field (by time answered, so a slow tab cannot overwrite a newer
-answer). The caller runs :func:`record_answers` inside ``Database.run_on_driver``
-(or ``Database.run``) so a lost race on the visitor or the e-mail address repeats
-the whole unit; a merge needs Core and reruns it on ``Database.run``.
+Every answer is appended to ``answers``; the lead row keeps the newest value
+per field as one document, ``leads.profile`` (by time answered, so a slow tab
+cannot overwrite a newer answer; see capture/lead_profile.py). The caller runs
+:func:`record_answers` inside ``Database.run_on_driver`` (or ``Database.run``) so
+a lost race on the visitor or the e-mail address repeats the whole unit; a merge
+needs Core and reruns it on ``Database.run``.
 
 Everything here is SQLAlchemy Core on one connection, with statements built
 once where they are on the hot path: ask and answer run these on every request,
@@ -15,8 +16,9 @@ from __future__ import annotations
 
 from collections import namedtuple
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import product
 from typing import Any, Self
 
 from sqlalchemy import (
@@ -24,7 +26,6 @@ from sqlalchemy import (
     Insert,
     Integer,
     bindparam,
-    case,
     delete,
     insert,
     literal,
@@ -37,13 +38,15 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
-from capture.models import Answer, Lead, ProfileField, Snooze, Visitor
+from capture import lead_profile
+from capture.lead_seen import seen_values, shape
+from capture.models import Answer, Lead, Snooze, Visitor
 from capture.models import Event as EventRow
 from capture.prepared import Prepared, Runner, core, row_insert
 from capture.scores import STANDING_COLUMNS
 from capture.upserts import upsert
 from profiling.sequence import Question
-from profiling.wheel import Knowledge, Known
+from profiling.wheel import Knowledge
 from profiling.wheel import Snooze as WheelSnooze
 
 #: The profile field that identifies a lead; an answer to it may merge two leads.
@@ -95,18 +98,20 @@ class LeadView:
     regathered: bool = False
     #: the lead's score as it stands in this transaction (``capture.scores.STANDING_COLUMNS``), when read
     standing: Any = None
+    #: its profile document as read (capture/lead_profile.py), which an answer writes back with its own
+    profile: lead_profile.Document = field(default_factory=dict)
+    #: the lead's columns an answer still has to write (see record_answers' ``seen_later``)
+    seen: dict[str, Any] = field(default_factory=dict)
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
-_fields, _snoozes, _events = ProfileField.__table__, Snooze.__table__, EventRow.__table__
+_snoozes, _events = Snooze.__table__, EventRow.__table__
 
-#: The hot read of every ask, built once: the visitor's lead, its whole profile and its snoozes on
-#: this form in one round trip. The lead's own columns come once (the row with a visit count), then
-#: a row per profile field (with a value) and per snooze (with skips). The lead's row carries NULLs
-#: typed as the columns of the rows below, so every row is read by the same types. (An earlier
-#: version got those types by an outer join of the fields ON false, which SQLite runs as a scan of
-#: every profile field of every lead: 4 ms a read at 200,000 fields, growing with the database.)
-#: ``standing`` columns of the lead come along on its row: an answer scores the lead next.
+#: The hot read of every ask, built once: the visitor's lead with its whole profile (one document on
+#: its row), and its snoozes on this form, in one round trip. The lead's row comes first (the one with
+#: a visit count), then a row per snooze (with skips). The lead's row carries NULLs typed as the
+#: columns of the rows below, so every row is read by the same types. ``standing`` columns of the
+#: lead come along on its row: an answer scores the lead next.
 _LEAD = _visitors.join(_leads, _visitors.c.lead_id == _leads.c.id)
 _NO_INT = literal(None, Integer)
 
@@ -117,17 +122,12 @@ def _typed_null(column: ColumnElement[Any]) -> ColumnElement[Any]:
 
 def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect:
     none = [null() for _ in standing]
-    no_field = [_typed_null(_fields.c.field), _typed_null(_fields.c.value), _typed_null(_fields.c.answered_at)]
     return union_all(
-        select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, *no_field,
-               _NO_INT.label("skips"), _NO_INT.label("last_visit"), *standing)
+        select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _leads.c.profile,
+               _typed_null(_snoozes.c.question_key), _NO_INT.label("skips"), _NO_INT.label("last_visit"), *standing)
         .select_from(_LEAD)
         .where(_visitors.c.id == bindparam("visitor_id")),
-        select(_fields.c.lead_id, null(), null(), null(), _fields.c.field, _fields.c.value, _fields.c.answered_at,
-               null(), null(), *none)
-        .select_from(_visitors.join(_fields, _fields.c.lead_id == _visitors.c.lead_id))
-        .where(_visitors.c.id == bindparam("visitor_id")),
-        select(_snoozes.c.lead_id, null(), null(), null(), _snoozes.c.question_key, null(), null(), _snoozes.c.skips,
+        select(_snoozes.c.lead_id, null(), null(), null(), null(), _snoozes.c.question_key, _snoozes.c.skips,
                _snoozes.c.last_visit, *none)
         .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
         .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
@@ -152,21 +152,18 @@ def load_knowledge(connection: Runner, visitor_id: str, form_id: int, *, standin
     rows = read.values(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
-    fields: dict[str, Known] = {}
+    lead_id, visits, last_seen_at, email, document, lead_standing = None, 0, None, None, {}, None
     snoozes: dict[str, WheelSnooze] = {}
     for row in rows:
-        row_lead, row_visits, row_seen, row_email, name, value, answered_at, skips, last_visit = row[:9]
+        row_lead, row_visits, row_seen, row_email, row_profile, key, skips, last_visit = row[:8]
         if row_visits is not None:
-            lead_id, visits, last_seen_at, email = row_lead, row_visits, row_seen, row_email
+            lead_id, visits, last_seen_at, email, document = row_lead, row_visits, row_seen, row_email, row_profile
             if standing:
-                lead_standing = _Standing(*row[9:])
-        elif skips is not None:
-            snoozes[name] = WheelSnooze(skips=skips, last_visit=last_visit)
+                lead_standing = _Standing(*row[8:])
         else:
-            fields[name] = Known(value=value, answered_at=answered_at)
-    knowledge = Knowledge(fields=fields, snoozes=snoozes, visit=visits)
-    return LeadView(lead_id, knowledge, last_seen_at, email, standing=lead_standing)
+            snoozes[key] = WheelSnooze(skips=skips, last_visit=last_visit)
+    knowledge = Knowledge(fields=lead_profile.known(document), snoozes=snoozes, visit=visits)
+    return LeadView(lead_id, knowledge, last_seen_at, email, standing=lead_standing, profile=document or {})
 
 
 def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timedelta) -> bool:
@@ -188,24 +185,27 @@ _LOCK_VISITOR = Prepared(
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
 _LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
-_NOW = bindparam("now", type_=_leads.c.last_seen_at.type)
-#: Seen now (never moving last_seen_at back for a slow tab); the visit number back. With the e-mail
-#: when one was given: a column the statement sets has its index entry rewritten (SQLite does so even
-#: for the same value), so an answer without one leaves the e-mail index alone.
-_SEEN = (
-    update(_leads)
-    .where(_leads.c.id == bindparam("lead_id"))
-    .values(last_seen_at=case((_leads.c.last_seen_at < _NOW, _NOW), else_=_leads.c.last_seen_at))
-)
-_SEEN_WITH_EMAIL = _SEEN.values(email=bindparam("email", type_=_leads.c.email.type))
-#: by (e-mail given, visit number wanted back): the lead read with the knowledge already gave its
-#: visit number (locked since, on either database), unless the answer moved the visitor to another lead
-_TOUCH_LEAD = {
-    (False, False): Prepared(_SEEN),
-    (True, False): Prepared(_SEEN_WITH_EMAIL),
-    (False, True): Prepared(_SEEN.returning(_leads.c.visit_count)),
-    (True, True): Prepared(_SEEN_WITH_EMAIL.returning(_leads.c.visit_count)),
-}
+def _seen(email: bool, profile: bool, visit: bool) -> Prepared:
+    """The lead seen now, with its e-mail and profile if given (capture/lead_seen.py), on its own; with
+    the visit number back if wanted (the lead read with the knowledge already gave it, locked since,
+    on either database, unless the answer moved the visitor to another lead)."""
+
+    def build(dialect: Dialect) -> Any:
+        statement = (
+            update(_leads)
+            .where(_leads.c.id == bindparam("lead_id"))
+            .values(seen_values(dialect, email=email, profile=profile))
+        )
+        return statement.returning(_leads.c.visit_count) if visit else statement
+
+    return Prepared(build)
+
+
+#: by (e-mail given, profile written, visit number wanted back)
+_SEE_LEAD = {key: _seen(*key) for key in product((False, True), repeat=3)}
+#: the profile of the lead an answer moved its visitor to (SQLite's BEGIN IMMEDIATE, or on PostgreSQL
+#: the lock taken on that lead by e-mail, keeps it as read until the answer writes it back)
+_PROFILE_OF = Prepared(select(_leads.c.profile).where(_leads.c.id == bindparam("lead_id")))
 #: an answer's columns: those its whole submission shares, and its own
 _SUBMISSION_COLUMNS = (
     "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
@@ -231,11 +231,17 @@ _MOVE_VISITOR = Prepared(
 )
 
 
-def record_answers(connection: Runner, provenance: Provenance, answers: Iterable[GivenAnswer]) -> LeadView:
+def record_answers(
+    connection: Runner, provenance: Provenance, answers: Iterable[GivenAnswer], *, seen_later: bool = False
+) -> LeadView:
     """Store a batch of answers for the visitor's lead (created or merged as needed).
 
     Returns what is known afterwards, so the caller can plan the next
-    questions without reading it back.
+    questions without reading it back. ``seen_later``: the caller writes the
+    lead's row next anyway (its score) and takes the lead's seen, e-mail and
+    profile columns along (``LeadView.seen``, see capture/lead_seen.py) instead
+    of this writing the row once more; when the answer moved its visitor to
+    another lead they are written here all the same, and ``seen`` is empty.
     """
     answers = list(answers)
     now = provenance.answered_at
@@ -268,27 +274,33 @@ def record_answers(connection: Runner, provenance: Provenance, answers: Iterable
     elif before.lead_id != lead_id:
         _MOVE_VISITOR.run(connection, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
 
-    seen = {"lead_id": lead_id, "now": now, "email": email}
-    if lead_id == before.lead_id:
-        _TOUCH_LEAD[email is not None, False].run(connection, seen)
-        visit = before.knowledge.visit
-    else:
-        visit = _TOUCH_LEAD[email is not None, True].one(connection, seen).visit_count
     answer_ids = _store_answers(connection, lead_id, provenance, answers)
-    # The newest answer per field (the wheel never asks two questions for one field at once, but a
-    # batch that did must not upsert one row twice in a statement: PostgreSQL refuses that).
+    # The newest answer per field (the wheel never asks two questions for one field at once).
     latest = {
-        given.field: {
-            "lead_id": lead_id,
-            "field": given.field,
-            "value": given.value,
-            "answered_at": now,
-            "answer_id": answer_id,
-        }  # fmt: skip
+        given.field: (given.field, given.value, now, answer_id)
         for given, answer_id in zip(answers, answer_ids, strict=True)
         if not given.skipped
     }
-    _REMEMBER.run_many(connection, list(latest.values()))
+    if lead_id == before.lead_id:
+        kept = before.profile
+    elif before.lead_id is None and not merged:
+        kept = {}  # a lead made just now
+    else:
+        kept = _PROFILE_OF.one(connection, {"lead_id": lead_id}).profile or {}
+    document = lead_profile.learned(kept, latest.values()) if latest else kept
+    seen: dict[str, Any] = {"now": now}
+    if email is not None:
+        seen["email"] = email
+    if latest:
+        seen["profile"] = lead_profile.encode(document)
+    if lead_id == before.lead_id:
+        visit = before.knowledge.visit
+        if not seen_later:
+            _SEE_LEAD[shape(seen)[1:] + (False,)].run(connection, {"lead_id": lead_id, **seen})
+            seen = {}
+    else:  # the visitor moved to another lead: its visit number comes back from the update
+        visit = _SEE_LEAD[shape(seen)[1:] + (True,)].one(connection, {"lead_id": lead_id, **seen}).visit_count
+        seen = {}
     form_id = provenance.form_id
     skipped = [
         {"lead_id": lead_id, "form_id": form_id, "question_key": g.question_key, "skips": 1, "last_visit": visit}
@@ -298,9 +310,11 @@ def record_answers(connection: Runner, provenance: Provenance, answers: Iterable
     _SNOOZE.run_many(connection, skipped)
     if merged:  # the profile was rebuilt from two leads' answers: read it back
         view = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
-        return LeadView(view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True)
+        return LeadView(
+            view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True, profile=view.profile
+        )
     knowledge = before.knowledge.learn(
-        {field: row["value"] for field, row in latest.items()},
+        {name: value for name, value, _, _ in latest.values()},
         [g.question_key for g in answers if g.skipped and g.question_key],
         now,
         visit,
@@ -311,7 +325,10 @@ def record_answers(connection: Runner, provenance: Provenance, answers: Iterable
     standing = before.standing if lead_id == before.lead_id else None
     if standing is not None and email is not None:
         standing = standing._replace(email=email)
-    return LeadView(lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing)
+    return LeadView(
+        lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing,
+        profile=document, seen=seen,
+    )  # fmt: skip
 
 
 def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:
@@ -332,10 +349,8 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
         asked_at=now, answered_at=now, source="api",
     )  # fmt: skip
     answer_id = _store_answer(connection, lead_id, provenance, GivenAnswer(EMAIL_FIELD, email))
-    _REMEMBER.run_many(
-        connection,
-        [{"lead_id": lead_id, "field": EMAIL_FIELD, "value": email, "answered_at": now, "answer_id": answer_id}],
-    )
+    profile = {EMAIL_FIELD: lead_profile.entry(email, now, answer_id)}
+    connection.execute(update(_leads).where(_leads.c.id == lead_id).values(profile=profile))
     return int(lead_id)
 
 
@@ -404,17 +419,6 @@ def _own_row(given: GivenAnswer) -> dict[str, Any]:
     }
 
 
-def _remember(dialect: Dialect) -> Insert:
-    """Newest value per field wins, by time answered: a slow tab cannot overwrite a newer answer."""
-    statement = row_insert(_fields, ("lead_id", "field", "value", "answered_at", "answer_id"), upsert(dialect, _fields))
-    new = statement.excluded
-    return statement.on_conflict_do_update(  # type: ignore[no-any-return]
-        index_elements=[_fields.c.lead_id, _fields.c.field],
-        set_={"value": new.value, "answered_at": new.answered_at, "answer_id": new.answer_id},
-        where=_fields.c.answered_at <= new.answered_at,
-    )
-
-
 def _snooze(dialect: Dialect) -> Insert:
     names = ("lead_id", "form_id", "question_key", "skips", "last_visit")
     statement = row_insert(_snoozes, names, upsert(dialect, _snoozes))
@@ -424,7 +428,7 @@ def _snooze(dialect: Dialect) -> Insert:
     )
 
 
-_REMEMBER, _SNOOZE = Prepared(_remember), Prepared(_snooze)
+_SNOOZE = Prepared(_snooze)
 
 
 def merge_leads(runner: Runner, *, survivor: int, absorbed: int) -> None:
@@ -457,24 +461,25 @@ def merge_leads(runner: Runner, *, survivor: int, absorbed: int) -> None:
             ],
         )
 
-    connection.execute(delete(_fields).where(_fields.c.lead_id.in_((absorbed, survivor))))
-    latest: dict[str, dict[str, Any]] = {}
-    for answer_id, name, value, answered_at in connection.execute(
-        select(_answers.c.id, _answers.c.field, _answers.c.value, _answers.c.answered_at)
-        .where(_answers.c.lead_id == survivor, _answers.c.skipped.is_(False))
-        .order_by(_answers.c.answered_at, _answers.c.id)
-    ):
-        latest[name] = {"lead_id": survivor, "field": name, "value": value, "answered_at": answered_at,
-                        "answer_id": answer_id}  # fmt: skip
-    if latest:
-        connection.execute(insert(_fields), list(latest.values()))
-
+    profile = lead_profile.rebuilt(
+        connection.execute(
+            select(_answers.c.id, _answers.c.field, _answers.c.value, _answers.c.answered_at)
+            .where(_answers.c.lead_id == survivor, _answers.c.skipped.is_(False))
+            .order_by(_answers.c.answered_at, _answers.c.id)
+        )
+    )
     both = connection.execute(
         select(_leads.c.visit_count, _leads.c.last_seen_at).where(_leads.c.id.in_((absorbed, survivor)))
     ).all()
     connection.execute(
         update(_leads)
         .where(_leads.c.id == survivor)
-        .values(visit_count=max(row.visit_count for row in both), last_seen_at=max(row.last_seen_at for row in both))
+        .values(
+            profile=profile,
+            visit_count=max(row.visit_count for row in both),
+            last_seen_at=max(row.last_seen_at for row in both),
+        )
     )
-    connection.execute(update(_leads).where(_leads.c.id == absorbed).values(email=None, merged_into_id=survivor))
+    connection.execute(
+        update(_leads).where(_leads.c.id == absorbed).values(email=None, merged_into_id=survivor, profile={})
+    )

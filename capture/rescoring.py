@@ -20,15 +20,16 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, select, update
 
+from capture import lead_profile
 from capture.db import Database
 from capture.models import Event as EventRow
-from capture.models import Lead, ProfileField, ScoringModelVersion
+from capture.models import Lead, ScoringModelVersion
 from capture.prepared import Prepared
 from capture.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
 from scoring.engine import Tally, score
 from scoring.profile import Profile
 
-_leads, _fields, _events = Lead.__table__, ProfileField.__table__, EventRow.__table__
+_leads, _events = Lead.__table__, EventRow.__table__
 
 
 @dataclass
@@ -125,7 +126,7 @@ def count_leads(db: Database, live: LiveModel, *, from_state: bool = False) -> i
 def _lead_query(live: LiveModel, from_state: bool) -> Any:
     # the kept tally is JSON: decoded only when it is used (a refresh), not for every lead of a re-score
     columns = [c for c in STANDING_COLUMNS if from_state or c.name != "score_state"]
-    query = select(*columns).where(_leads.c.merged_into_id.is_(None))
+    query = select(*columns, _leads.c.profile).where(_leads.c.merged_into_id.is_(None))
     if from_state:
         query = query.where(_leads.c.scoring_model_id == live.id, _leads.c.score_state.is_not(None))
     return query.order_by(_leads.c.id)
@@ -145,7 +146,7 @@ def event_rows(reader: Connection) -> Any:
 
 
 def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[tuple[Any, dict[str, Any], Any]]:
-    """Each lead with its profile fields and (unless ``from_state``) its event rows, in lead order.
+    """Each lead with its profile's values and (unless ``from_state``) its event rows, in lead order.
 
     The events are the raw rows of :data:`EVENTS_BY_LEAD`, lead id first.
     """
@@ -153,23 +154,13 @@ def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[
     result = reader.execute(_lead_query(live, from_state))
     # As named tuples: a SQLAlchemy Row's attribute costs 0.3 µs, a dozen per lead (a tuple's: 0.02 µs).
     leads = map(namedtuple("LeadStanding", result.keys())._make, result)
-    fields = groupby(
-        reader.execute(select(_fields.c.lead_id, _fields.c.field, _fields.c.value).order_by(_fields.c.lead_id)),
-        key=first,
-    )
     events: Any = iter(())
     if not from_state:
         events = groupby(event_rows(reader), key=first)
-    field_group = next(fields, None)
     event_group = next(events, None)
     for lead in leads:
         lead_id = lead.id
-        while field_group is not None and field_group[0] < lead_id:
-            field_group = next(fields, None)
-        profile: dict[str, Any] = {}
-        if field_group is not None and field_group[0] == lead_id:
-            profile = {name: value for _, name, value in field_group[1]}
-            field_group = next(fields, None)
+        profile = lead_profile.values(lead.profile)
         while event_group is not None and event_group[0] < lead_id:
             event_group = next(events, None)
         lead_events: Any = ()

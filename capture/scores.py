@@ -15,6 +15,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from itertools import product
 from typing import Any
 
 from sqlalchemy import DateTime, Float, Integer, String, Text, bindparam, func, insert, select, update
@@ -22,9 +23,11 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
+from capture import lead_profile
 from capture.handoff import ANNOUNCED, HELD_OUTCOMES, hand_off
+from capture.lead_seen import seen_values, shape
 from capture.models import Event as EventRow
-from capture.models import Lead, ProfileField, ScoreChange
+from capture.models import Lead, ScoreChange
 from capture.prepared import Prepared, Runner, execute_on_driver, row_insert
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
@@ -42,7 +45,7 @@ class LiveModel:
     model: ScoringModel
 
 
-_leads, _fields, _events = Lead.__table__, ProfileField.__table__, EventRow.__table__
+_leads, _events = Lead.__table__, EventRow.__table__
 _changes = ScoreChange.__table__
 
 #: What the previous score was, to tell whether it moved.
@@ -60,7 +63,7 @@ STANDING_COLUMNS = (
 )
 _STANDING = select(*STANDING_COLUMNS).where(_leads.c.id == bindparam("lead_id"))
 _STANDING_LOCKED = _STANDING.with_for_update()
-_PROFILE = select(_fields.c.field, _fields.c.value).where(_fields.c.lead_id == bindparam("lead_id"))
+_PROFILE = select(_leads.c.profile).where(_leads.c.id == bindparam("lead_id"))
 _EVENTS = select(_events.c.type, _events.c.at, _events.c.path, _events.c.props).where(
     _events.c.lead_id == bindparam("lead_id")
 )
@@ -70,32 +73,39 @@ _SCORE_COLUMNS = (
 )  # fmt: skip
 
 
-def _score_writes(json_text: Any) -> tuple[Any, Any]:
-    """A lead's score as one UPDATE per lead: for leads whose stage moved (stamping when), for the rest.
+def _score_write(moved: bool, seen: bool, email: bool, profile: bool) -> Prepared:
+    """A lead's score as one UPDATE, for a lead whose stage moved (stamping when) or stayed; with the
+    columns an answer sets on its lead when ``seen`` (capture/lead_seen.py), so the row is written once.
 
     The two documents arrive as JSON text (see standing()): bound as text, which is what the
-    JSON type would have made of them, not through that type, which would encode them again;
-    ``json_text`` makes the column's value of such a bound text.
+    JSON type would have made of them, not through that type, which would encode them again.
     """
-    values = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
-    values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
-    # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
-    values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
-    scored = update(_leads).where(_leads.c.id == bindparam("lead_id"))
-    moved = scored.values({**values, "stage_changed_at": bindparam("new_stage_changed_at")})
-    # A lead whose stage stayed does not set it: SQLite rewrites the stage index entry of every row
-    # whose stage an UPDATE sets, even to the same value, and most scores move no stage.
-    kept = scored.values({name: value for name, value in values.items() if name != "stage"})
-    return moved, kept
+
+    def build(dialect: Dialect) -> Any:
+        def json_text(text: Any) -> Any:
+            return text.cast(JSONB) if dialect.name == "postgresql" else text  # SQLite keeps JSON as text
+
+        values = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
+        values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
+        # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
+        values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
+        if moved:
+            values["stage_changed_at"] = bindparam("new_stage_changed_at")
+        else:
+            # A lead whose stage stayed does not set it: SQLite rewrites the stage index entry of every row
+            # whose stage an UPDATE sets, even to the same value, and most scores move no stage.
+            del values["stage"]
+        if seen:
+            values.update(seen_values(dialect, email=email, profile=profile))
+        return update(_leads).where(_leads.c.id == bindparam("lead_id")).values(values)
+
+    return Prepared(build)
 
 
-#: per dialect, (moved, kept): SQLite keeps JSON as text; PostgreSQL casts it to JSONB
-_WRITES = {
-    "sqlite": _score_writes(lambda text: text),
-    "postgresql": _score_writes(lambda text: text.cast(JSONB)),
+#: by (stage moved, and which of capture/lead_seen.py's columns the row takes along: seen, e-mail, profile)
+_WRITE_SCORE = {
+    (moved, *seen): _score_write(moved, *seen) for moved in (False, True) for seen in product((False, True), repeat=3)
 }
-_WRITE_MOVED = Prepared(lambda dialect: _WRITES[dialect.name][0])
-_WRITE_KEPT = Prepared(lambda dialect: _WRITES[dialect.name][1])
 _CHANGE_COLUMNS = ("lead_id", "scoring_model_id", "at", "fit", "engagement", "score", "stage_before", "stage", "cause")
 _RECORD = Prepared(row_insert(_changes, _CHANGE_COLUMNS))
 
@@ -285,12 +295,15 @@ def write_standings(connection: Runner, standings: Sequence[Standing]) -> None:
         return
     changes = [s.change for s in standings if s.change is not None]
     if connection.dialect.name == "postgresql" and len(standings) > 1:
+        assert not any(shape(s.values)[0] for s in standings), "an answer's seen columns come with one lead"
         _write_batch(connection, standings, changes)
     else:  # SQLite, and the live path's single lead (an array costs PostgreSQL more than one row does)
-        moved = [s.values for s in standings if s.values["new_stage_changed_at"] is not None]
-        kept = [s.values for s in standings if s.values["new_stage_changed_at"] is None]
-        _WRITE_MOVED.run_many(connection, moved)
-        _WRITE_KEPT.run_many(connection, kept)
+        by_write: dict[tuple[bool, ...], list[dict[str, Any]]] = {}
+        for s in standings:
+            key = (s.values["new_stage_changed_at"] is not None, *shape(s.values))
+            by_write.setdefault(key, []).append(s.values)
+        for key, rows in by_write.items():
+            _WRITE_SCORE[key].run_many(connection, rows)
         _RECORD.run_many(connection, changes)
     announced = [(s.lead_id, event_type, s.at) for s in standings if (event_type := s.announcement()) is not None]
     hand_off(connection, announced)
@@ -367,6 +380,7 @@ def score_lead(
     new_events: Sequence[Event] | None = None,
     fields: Mapping[str, Any] | None = None,
     before: Any = None,
+    seen: Mapping[str, Any] | None = None,
 ) -> Standing:
     """Score one lead in the caller's transaction and write the result.
 
@@ -374,12 +388,14 @@ def score_lead(
     None means its events must be read again. ``fields`` is its profile and
     ``before`` its row of :data:`STANDING_COLUMNS`, when the caller already
     read them in this transaction, with the lead locked (an answer did).
+    ``seen``: the columns the answer still has to set on the lead (capture/lead_seen.py),
+    written by the score's own UPDATE.
     """
     if before is None:
         locked = connection.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
         before = (_READ_STANDING_LOCKED if locked else _READ_STANDING).one(connection, {"lead_id": lead_id})
     if fields is None:
-        fields = {name: value for name, value in _READ_PROFILE.rows(connection, {"lead_id": lead_id})}
+        fields = lead_profile.values(_READ_PROFILE.one(connection, {"lead_id": lead_id}).profile)
     profile = Profile(fields=fields, email=before.email)
     kept = new_events is not None and before.scoring_model_id == live.id and before.score_state is not None
     if kept:
@@ -393,5 +409,7 @@ def score_lead(
     result = score(live.model, profile, tally, now)
     # An answer adds no events: the tally the lead keeps is the one it has, and is not written again.
     new = standing(before, result, tally, live, now, cause, keep_state=kept and not new_events)
+    if seen:
+        new.values.update(seen)
     write_standings(connection, [new])
     return new

@@ -165,14 +165,16 @@ class Visits:
 
     def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
-        view = record_answers(connection, provenance, given)
         live = self.catalog.scoring_model()
-        if live is not None and view.lead_id is not None:
+        # with a model, the score's write of the lead row also writes what the answers set on it
+        view = record_answers(connection, provenance, given, seen_later=live is not None)
+        if live is not None:
+            assert view.lead_id is not None, "answers always end with a lead"
             fields = {name: known.value for name, known in view.knowledge.fields.items()}
             new_events = None if view.regathered else ()
             score_lead(
                 connection, live, view.lead_id, provenance.answered_at, "answer",
-                new_events=new_events, fields=fields, before=view.standing,
+                new_events=new_events, fields=fields, before=view.standing, seen=view.seen,
             )  # fmt: skip
         return view
 

@@ -14,7 +14,7 @@ from capture.models.handoff import (
     TeamTurn,
     WebhookEndpoint,
 )
-from capture.models.leads import Answer, Lead, ProfileField, Snooze, Visitor
+from capture.models.leads import Answer, Lead, Snooze, Visitor
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
 from capture.models.tokens import ApiToken
@@ -28,7 +28,6 @@ __all__ = [
     "Event",
     "Form",
     "Lead",
-    "ProfileField",
     "RoutingVersion",
     "SalesOutcome",
     "ScoreChange",

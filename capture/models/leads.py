@@ -1,8 +1,9 @@
 """Leads, the visitors (browsers) that belong to them, and what they told us.
 
 ``answers`` is append-only: every answer is kept with its provenance.
-``profile_fields`` is derived from it (the latest value per field) so asking
-the next questions costs one small read.
+``leads.profile`` is derived from it (the latest value per field, one JSON
+document: see capture/lead_profile.py) so asking the next questions costs one
+small read.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, false
+from sqlalchemy import BigInteger, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capture.models.base import Base
@@ -28,6 +29,8 @@ class Lead(Base):
     visit_count: Mapped[int] = mapped_column(Integer, server_default="1")
     last_seen_at: Mapped[datetime]
     created_at: Mapped[datetime]
+    #: the newest answer per field, derived from ``answers`` (capture/lead_profile.py)
+    profile: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'"))
 
     # The current score (see scoring/), kept on the row so reading a lead costs nothing more.
     #: subscriber, engaged, mql, sql, recycled
@@ -90,18 +93,6 @@ class Answer(Base):
     consent_version: Mapped[str | None] = mapped_column(String(64))
     #: form, identify, import...
     source: Mapped[str] = mapped_column(String(16), server_default="form")
-
-
-class ProfileField(Base):
-    """The latest known value of one field of a lead (derived from ``answers``)."""
-
-    __tablename__ = "profile_fields"
-
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), primary_key=True)
-    field: Mapped[str] = mapped_column(String(64), primary_key=True)
-    value: Mapped[Any]
-    answered_at: Mapped[datetime]
-    answer_id: Mapped[int] = mapped_column(ForeignKey("answers.id"))
 
 
 class Snooze(Base):

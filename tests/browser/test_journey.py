@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from capture.models import Answer, Lead, ProfileField, Visitor
+from capture.models import Answer, Lead, Visitor
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.snippet import B2B, B2C
@@ -78,7 +78,7 @@ def test_each_visit_asks_the_next_stage_and_never_a_known_field(live: Live, open
     assert {a.locale for a in rows} == {"en"}
     assert all(a.page_url and a.page_url.startswith(live.host + "/page") for a in rows)
     assert all(a.form_id == form.form_id and a.sequence_version_id == form.version_id for a in rows)
-    assert live.count(ProfileField) == 11
+    assert len(live.profile()) == 11
 
 
 def test_a_b2c_visitor_is_never_asked_business_questions(live: Live, open_page: Any) -> None:

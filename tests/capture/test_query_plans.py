@@ -14,7 +14,13 @@ from sqlalchemy import text
 
 from capture.db import Database
 from capture.prepared import Prepared
-from capture.profiles import _LEAD_BY_EMAIL, _LOCK_VISITOR, _READ_KNOWLEDGE, _READ_KNOWLEDGE_AND_STANDING
+from capture.profiles import (
+    _LEAD_BY_EMAIL,
+    _LOCK_VISITOR,
+    _PROFILE_OF,
+    _READ_KNOWLEDGE,
+    _READ_KNOWLEDGE_AND_STANDING,
+)
 from capture.scores import _READ_PROFILE, _READ_STANDING
 
 HOT_READS = {
@@ -24,6 +30,7 @@ HOT_READS = {
     "lead by e-mail": _LEAD_BY_EMAIL,
     "standing": _READ_STANDING,
     "profile": _READ_PROFILE,
+    "profile of a lead moved to": _PROFILE_OF,
 }
 PARAMS = {"visitor_id": "0" * 32, "form_id": 1, "email": "someone@example.com", "lead_id": 1}
 

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
-from capture.models import Answer, Lead, ProfileField, Visitor
+from capture.models import Answer, Lead, Visitor
 from tests.capture.conftest import Browser
 
 
@@ -18,6 +19,12 @@ def count(app: Any, model: Any) -> int:
 def answers(app: Any) -> list[Answer]:
     with app.extensions["leadwheel"].db.read() as session:
         return list(session.scalars(select(Answer).order_by(Answer.id)))
+
+
+def profile_of(session: Any) -> dict[str, Any]:
+    """Every live lead's profile entries, as {field: entry} (these tests have one live lead at a time)."""
+    documents = session.scalars(select(Lead.profile).where(Lead.merged_into_id.is_(None))).all()
+    return {name: kept for document in documents for name, kept in document.items()}
 
 
 def test_first_visit_asks_email_first_then_the_basics(browser: Browser) -> None:
@@ -70,7 +77,7 @@ def test_wheel_moves_on_each_visit_and_never_asks_a_known_field(app: Any, browse
     with app.extensions["leadwheel"].db.read() as session:
         lead = session.scalar(select(Lead))
         assert lead is not None and lead.email == "ada@example.com"
-        profile = dict(session.execute(select(ProfileField.field, ProfileField.value)).all())
+        profile = {name: kept["value"] for name, kept in profile_of(session).items()}
     assert profile["company_size"] == 120 and profile["looking_for"] == ["reports"]
     assert profile["marketing_consent"] is True and profile["decides"] is True
 
@@ -112,11 +119,12 @@ def test_each_profile_value_points_at_the_answer_that_gave_it(app: Any, browser:
     by_id = {a.id: a for a in answers(app)}
     assert len(by_id) == 6 and len({a.lead_id for a in by_id.values()}) == 1
     with app.extensions["leadwheel"].db.read() as session:
-        fields = list(session.scalars(select(ProfileField)))
-    assert {f.field for f in fields} == {"email", "first_name", "customer_type", "company_size", "looking_for"}
-    for field in fields:
-        given = by_id[field.answer_id]
-        assert (given.field, given.value, given.skipped) == (field.field, field.value, False)
+        fields = profile_of(session)
+    assert set(fields) == {"email", "first_name", "customer_type", "company_size", "looking_for"}
+    for name, kept in fields.items():
+        given = by_id[kept["answer_id"]]
+        assert (given.field, given.value, given.skipped) == (name, kept["value"], False)
+        assert datetime.fromisoformat(kept["answered_at"]) == given.answered_at
     (skip,) = [a for a in by_id.values() if a.skipped]
     assert skip.question_key == "consent" and skip.value is None
 
@@ -205,7 +213,7 @@ def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any,
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
         assert len(live) == 1 and live[0].email == "ada@example.com"
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
-        profile = dict(session.execute(select(ProfileField.field, ProfileField.value)).all())
+        profile = {name: kept["value"] for name, kept in profile_of(session).items()}
     assert profile["first_name"] == "Ada L."  # the newest value wins
     assert profile["company_size"] == 10  # nothing from the office browser is lost
     stored = answers(app)
