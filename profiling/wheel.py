@@ -10,14 +10,18 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple
 
 from profiling.sequence import Question, QuestionType, Sequence, Stage
 
 
-@dataclass(frozen=True)
-class Known:
-    """The latest value of one profile field and when it was given."""
+class Known(NamedTuple):
+    """The latest value of one profile field and when it was given.
+
+    A named tuple rather than a frozen dataclass: every ask and answer makes one
+    per known field, and a frozen dataclass's ``__init__`` costs several times
+    a tuple's.
+    """
 
     value: Any
     answered_at: datetime

@@ -65,7 +65,7 @@ def upgrade() -> None:
     batch = []
     for lead_id, group in groupby(rows.all(), key=lambda row: row[0]):
         document = {
-            field: {'value': value, 'answered_at': _moment(at), 'answer_id': answer_id}
+            field: [value, _moment(at), answer_id]  # [value, time answered, answer id]
             for _, field, value, at, answer_id in group
         }
         batch.append({'lead': lead_id, 'document': document})
@@ -93,10 +93,10 @@ def downgrade() -> None:
     leads, fields = _leads(), _fields()
     batch = []
     for lead_id, document in connection.execute(sa.select(leads.c.id, leads.c.profile)).all():
-        for field, kept in (document or {}).items():
+        for field, (value, answered_at, answer_id) in (document or {}).items():
             batch.append({
-                'lead_id': lead_id, 'field': field, 'value': kept['value'],
-                'answered_at': datetime.fromisoformat(kept['answered_at']), 'answer_id': kept['answer_id'],
+                'lead_id': lead_id, 'field': field, 'value': value,
+                'answered_at': datetime.fromisoformat(answered_at), 'answer_id': answer_id,
             })
         if len(batch) >= _BATCH:
             connection.execute(sa.insert(fields), batch)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from capture import lead_profile
 from capture.models import Answer, Lead, Visitor
 from tests.capture.conftest import Browser
 
@@ -77,7 +77,7 @@ def test_wheel_moves_on_each_visit_and_never_asks_a_known_field(app: Any, browse
     with app.extensions["leadwheel"].db.read() as session:
         lead = session.scalar(select(Lead))
         assert lead is not None and lead.email == "ada@example.com"
-        profile = {name: kept["value"] for name, kept in profile_of(session).items()}
+        profile = lead_profile.values(profile_of(session))
     assert profile["company_size"] == 120 and profile["looking_for"] == ["reports"]
     assert profile["marketing_consent"] is True and profile["decides"] is True
 
@@ -122,9 +122,9 @@ def test_each_profile_value_points_at_the_answer_that_gave_it(app: Any, browser:
         fields = profile_of(session)
     assert set(fields) == {"email", "first_name", "customer_type", "company_size", "looking_for"}
     for name, kept in fields.items():
-        given = by_id[kept["answer_id"]]
-        assert (given.field, given.value, given.skipped) == (name, kept["value"], False)
-        assert datetime.fromisoformat(kept["answered_at"]) == given.answered_at
+        given = by_id[lead_profile.answer_id(kept)]
+        assert (given.field, given.value, given.skipped) == (name, lead_profile.value(kept), False)
+        assert lead_profile.answered_at(kept) == given.answered_at
     (skip,) = [a for a in by_id.values() if a.skipped]
     assert skip.question_key == "consent" and skip.value is None
 
@@ -213,7 +213,7 @@ def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any,
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
         assert len(live) == 1 and live[0].email == "ada@example.com"
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
-        profile = {name: kept["value"] for name, kept in profile_of(session).items()}
+        profile = lead_profile.values(profile_of(session))
     assert profile["first_name"] == "Ada L."  # the newest value wins
     assert profile["company_size"] == 10  # nothing from the office browser is lost
     stored = answers(app)
