@@ -12,6 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from capture.config import Config
 from capture.errors import Refused
+from capture.json_text import JSONProvider
 from capture.services import Services, utc_now
 
 log = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
     """Build the service. Migrations are *not* run here: see ``leadwheel db upgrade``."""
     config = config or Config.from_env()
     app = Flask(__name__, static_folder=None)
+    app.json = JSONProvider(app)
     app.config.update(
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         SECRET_KEY=config.secret_keys[-1],

@@ -21,11 +21,11 @@ answered later: a slow tab must not undo a newer answer.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
+from capture import json_text
 from profiling.wheel import Known
 
 #: one field's entry: its value, when it was answered (see moment()), and the answer that gave it
@@ -87,5 +87,6 @@ def values(document: Mapping[str, Entry] | None) -> dict[str, Any]:
 
 
 def encode(document: Mapping[str, Entry]) -> str:
-    """The document as the JSON text written to the row (what the JSON column type would have written)."""
-    return json.dumps(document)
+    """The document as the JSON text written to the row (what the JSON column type would have written,
+    without its spaces: see capture/json_text.py)."""
+    return json_text.dumps(document)
