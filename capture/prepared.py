@@ -179,6 +179,9 @@ class Prepared:
         """
         if not many:
             return
+        if len(many) == 1:  # the live path's one row (a score, a change): bound as run() binds, no columns
+            self.run(connection, many[0])
+            return
         compiled = self._compiled(connection.dialect)
         names = compiled.order if compiled.order is not None else tuple(compiled.binds_in_order)
         columns = []
@@ -191,10 +194,7 @@ class Prepared:
             rows = [dict(zip(names, row, strict=True)) for row in rows]
         cursor = connection.connection.cursor()
         try:
-            if len(rows) == 1:  # one row: a plain execute (psycopg's executemany costs more)
-                execute_on_driver(connection, cursor, compiled.sql, rows[0])
-            else:
-                execute_on_driver(connection, cursor, compiled.sql, rows, many=True)
+            execute_on_driver(connection, cursor, compiled.sql, rows, many=True)
         finally:
             cursor.close()
 
