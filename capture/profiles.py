@@ -39,7 +39,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture import lead_profile
-from capture.lead_seen import seen_values, shape
+from capture.lead_seen import seen_values
 from capture.models import Answer, Lead, Snooze, Visitor
 from capture.models import Event as EventRow
 from capture.prepared import Prepared, Runner, core, row_insert
@@ -288,18 +288,20 @@ def record_answers(
     else:
         kept = _PROFILE_OF.one(connection, {"lead_id": lead_id}).profile or {}
     document = lead_profile.learned(kept, latest.values()) if latest else kept
-    seen: dict[str, Any] = {"now": now}
+    seen: dict[str, Any] = {"now": now}  # capture/lead_seen.py's parameters
     if email is not None:
         seen["email"] = email
     if latest:
         seen["profile"] = lead_profile.encode(document)
+    with_email, with_profile = email is not None, bool(latest)
     if lead_id == before.lead_id:
         visit = before.knowledge.visit
         if not seen_later:
-            _SEE_LEAD[shape(seen)[1:] + (False,)].run(connection, {"lead_id": lead_id, **seen})
+            _SEE_LEAD[with_email, with_profile, False].run(connection, {"lead_id": lead_id, **seen})
             seen = {}
     else:  # the visitor moved to another lead: its visit number comes back from the update
-        visit = _SEE_LEAD[shape(seen)[1:] + (True,)].one(connection, {"lead_id": lead_id, **seen}).visit_count
+        see = _SEE_LEAD[with_email, with_profile, True]
+        visit = see.one(connection, {"lead_id": lead_id, **seen}).visit_count
         seen = {}
     form_id = provenance.form_id
     skipped = [

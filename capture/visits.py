@@ -170,11 +170,10 @@ class Visits:
         view = record_answers(connection, provenance, given, seen_later=live is not None)
         if live is not None:
             assert view.lead_id is not None, "answers always end with a lead"
-            fields = {name: known.value for name, known in view.knowledge.fields.items()}
             new_events = None if view.regathered else ()
             score_lead(
                 connection, live, view.lead_id, provenance.answered_at, "answer",
-                new_events=new_events, fields=fields, before=view.standing, seen=view.seen,
+                new_events=new_events, fields=view.knowledge.values(), before=view.standing, seen=view.seen,
             )  # fmt: skip
         return view
 
