@@ -68,7 +68,9 @@ _TESTS = ("equals", "in", "min", "max", "mentions", "known")
 _CRITERION_KEYS = frozenset({"field", "email_domain", *_TESTS})
 _FIT_KEYS = frozenset({"id", "label", "points"}) | _CRITERION_KEYS
 _DISQUALIFIER_KEYS = frozenset({"id", "label"}) | _CRITERION_KEYS
-_ENGAGEMENT_KEYS = frozenset({"id", "label", "event", "path", "props", "points", "cap", "half_life_days", "window"})
+_ENGAGEMENT_KEYS = frozenset(
+    {"id", "label", "event", "path", "props", "points", "cap", "half_life_days", "window", "high_intent"}
+)
 
 
 class ModelError(ValueError):
@@ -441,6 +443,9 @@ def _engagement_rule(reader: _Reader, raw: Any, path: str, ids: dict[str, str]) 
                 f"{path}.half_life_days",
                 "a window rule does not decay (the window is its recency): remove half_life_days or the window",
             )
+    high_intent = doc.get("high_intent", False)
+    if not isinstance(high_intent, bool):
+        reader.problem(f"{path}.high_intent", "must be true or false")
     reader.unknown(doc, _ENGAGEMENT_KEYS, path, "engagement rule setting")
     if len(reader.problems) > before:
         return None
@@ -454,6 +459,7 @@ def _engagement_rule(reader: _Reader, raw: Any, path: str, ids: dict[str, str]) 
         cap=cap,
         half_life_days=half_life,
         window=window,
+        high_intent=high_intent,
     )
 
 
@@ -553,6 +559,8 @@ def _engagement_document(rule: EngagementRule) -> dict[str, Any]:
         doc["half_life_days"] = _num(rule.half_life_days)
     if rule.window is not None:
         doc["window"] = {"count": rule.window.count, "days": _num(rule.window.days)}
+    if rule.high_intent:
+        doc["high_intent"] = True
     return doc
 
 

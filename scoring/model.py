@@ -291,6 +291,9 @@ class EngagementRule:
     cap: float | None = None
     half_life_days: float | None = None
     window: Window | None = None
+    #: an event it counts is high-intent (a demo request, the pricing page, a sales brochure): when a lead
+    #: sales already has does it, sales hears of it (capture/behaviour.py sends a ``lead.updated``)
+    high_intent: bool = False
     _path_match: Callable[[str], re.Match[str] | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -459,6 +462,10 @@ class ScoringModel:
             routes.clear()
         routes[path] = entries
         return entries
+
+    def is_high_intent(self, event: Event) -> bool:
+        """Whether ``event`` counts for a rule marked ``high_intent``: news sales wants even on a lead it has."""
+        return any(rule.high_intent and rule.matches(event) for rule in self.engagement)
 
     def with_version(self, version: int | None) -> ScoringModel:
         """The same model stamped with the version number it was published as."""
