@@ -183,9 +183,13 @@ def store_events(
     *,
     now: datetime,
     source: str,
-    live: LiveModel | None,
+    models: Callable[[int | None], LiveModel | None],
 ) -> Stored:
-    """Store a checked batch and score every lead it touched, in the caller's transaction."""
+    """Store a checked batch and score every lead it touched, in the caller's transaction.
+
+    ``models`` gives the model that scores a lead of a site (``Catalog.scoring_model``): each lead is
+    scored by its own site's, whichever site the events came in on.
+    """
     leads: dict[str, int | None] = {}
     for event in events:
         if event.email is not None and event.email not in leads:
@@ -210,19 +214,25 @@ def store_events(
         for event in events
     ]
     touched = sorted({row["lead_id"] for row in rows if row["lead_id"] is not None})
-    if live is not None and touched and connection.dialect.name == "postgresql":
-        # Lock the leads before the insert takes its foreign-key share locks on them: two batches for
-        # one lead would otherwise both hold a share lock and deadlock when scoring wants the row.
-        connection.execute(select(Lead.id).where(Lead.id.in_(touched)).order_by(Lead.id).with_for_update())
+    sites: dict[int, int | None] = {}
+    if touched:
+        # PostgreSQL: lock the leads before the insert takes its foreign-key share locks on them: two batches
+        # for one lead would otherwise both hold a share lock and deadlock when scoring wants the row.
+        query = select(Lead.id, Lead.site_id).where(Lead.id.in_(touched)).order_by(Lead.id)
+        if connection.dialect.name == "postgresql":
+            query = query.with_for_update()
+        sites = {lead_id: lead_site for lead_id, lead_site in connection.execute(query)}
     # executemany (insertmanyvalues): one statement compiled once, however many rows
     inserted = connection.execute(_insert_new(connection), rows).all()
-    if live is not None:
-        by_lead: dict[int, list[Event]] = defaultdict(list)
-        for lead_id, kind, at, path, props in inserted:
-            if lead_id is not None:
-                by_lead[lead_id].append(Event(type=kind, at=at, path=path, props=props))
-        for lead_id in sorted(by_lead):  # a fixed order, so two batches lock leads in the same order
-            score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
+    by_lead: dict[int, list[Event]] = defaultdict(list)
+    for lead_id, kind, at, path, props in inserted:
+        if lead_id is not None:
+            by_lead[lead_id].append(Event(type=kind, at=at, path=path, props=props))
+    for lead_id in sorted(by_lead):  # a fixed order, so two batches lock leads in the same order
+        live = models(sites.get(lead_id))
+        if live is None:
+            continue
+        score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
     return Stored(accepted=len(events), duplicates=len(events) - len(inserted))
 
 
@@ -241,7 +251,8 @@ class Behaviour:
         def who(_index: int, _raw: Mapping[str, Any], _problems: dict[str, str]) -> tuple[str | None, str | None]:
             return visitor_id, None
 
-        events = read_batch(body, now=now, known_types=self.catalog.event_types(), who=who, browser=True)
+        known = self.catalog.event_types(site.id)
+        events = read_batch(body, now=now, known_types=known, who=who, browser=True)
         stored = self._store(site.id, events, now, "browser")
         return stored, self.tokens.visitor_token(visitor_id, now)
 
@@ -262,11 +273,12 @@ class Behaviour:
                 problems[f"{where}.visitor"] = "Not a valid visitor token (or it has expired)."
             return visitor, email
 
-        events = read_batch(body, now=now, known_types=self.catalog.event_types(), who=who, browser=False)
+        known = self.catalog.event_types(caller.site_id)
+        events = read_batch(body, now=now, known_types=known, who=who, browser=False)
         return self._store(caller.site_id, events, now, "api")
 
     def _store(self, site_id: int, events: list[IncomingEvent], now: datetime, source: str) -> Stored:
-        live = self.catalog.scoring_model()
+        models = self.catalog.scoring_model
         return self.db.run(
-            lambda connection: store_events(connection, site_id, events, now=now, source=source, live=live)
+            lambda connection: store_events(connection, site_id, events, now=now, source=source, models=models)
         )

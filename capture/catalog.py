@@ -12,8 +12,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from capture.behaviour_types import STANDARD_TYPES
 from capture.db import Database
@@ -42,6 +43,21 @@ class PublishedForm:
     sequence: Sequence
 
 
+def live_model_query(site_id: int | None) -> Any:
+    """The id and version of the model that applies to leads of ``site_id``: the site's newest, else the
+    newest installation-wide one (a site's own version sorts first)."""
+    applies = ScoringModelVersion.site_id.is_(None)
+    if site_id is not None:
+        applies = or_(applies, ScoringModelVersion.site_id == site_id)
+    own_first = ScoringModelVersion.site_id.is_(None).asc()  # false (a site's own) before true
+    return (
+        select(ScoringModelVersion.id, ScoringModelVersion.version)
+        .where(applies)
+        .order_by(own_first, ScoringModelVersion.version.desc())
+        .limit(1)
+    )
+
+
 class Catalog:
     def __init__(self, db: Database, ttl_seconds: float, monotonic: Callable[[], float] = time.monotonic):
         self._db = db
@@ -51,14 +67,15 @@ class Catalog:
         self._sites: dict[str, tuple[float, SiteEntry | None]] = {}
         self._forms: dict[tuple[str, str], tuple[float, PublishedForm | None]] = {}
         self._sequences: dict[int, Sequence] = {}
-        self._live: tuple[float, LiveModel | None] | None = None
+        #: by site (None: the installation default's lookup)
+        self._live: dict[int | None, tuple[float, LiveModel | None]] = {}
         self._models: dict[int, LiveModel] = {}
 
     def clear(self) -> None:
         with self._lock:
             self._sites.clear()
             self._forms.clear()
-            self._live = None
+            self._live.clear()
 
     def site(self, public_key: str) -> SiteEntry:
         """The site with this key, or a 404 refusal."""
@@ -102,18 +119,15 @@ class Catalog:
                 self._sequences[version_id] = sequence
         return sequence
 
-    def scoring_model(self) -> LiveModel | None:
-        """The live (newest published) scoring model, or None before one is published."""
+    def scoring_model(self, site_id: int | None = None) -> LiveModel | None:
+        """The model that scores a lead of ``site_id``: the site's own live (newest) version, else the
+        installation default (the newest published without a site); None before any is published."""
         now = self._monotonic()
-        cached = self._live
+        cached = self._live.get(site_id)
         if cached is not None and cached[0] >= now:
             return cached[1]
         with self._db.read() as session:
-            row = session.execute(
-                select(ScoringModelVersion.id, ScoringModelVersion.version)
-                .order_by(ScoringModelVersion.version.desc())
-                .limit(1)
-            ).first()
+            row = session.execute(live_model_query(site_id)).first()
             live = None
             if row is not None:
                 live = self._models.get(row.id)
@@ -126,12 +140,12 @@ class Catalog:
         with self._lock:
             if live is not None:
                 self._models[live.id] = live
-            self._live = (now + self._ttl, live)
+            self._live[site_id] = (now + self._ttl, live)
         return live
 
-    def event_types(self) -> frozenset[str]:
-        """Event types accepted now: the catalogue's and any the live model names."""
-        live = self.scoring_model()
+    def event_types(self, site_id: int | None = None) -> frozenset[str]:
+        """Event types accepted now on a site: the catalogue's and any its live model names."""
+        live = self.scoring_model(site_id)
         return STANDARD_TYPES | live.model.event_types if live is not None else STANDARD_TYPES
 
     def _load_site(self, public_key: str) -> SiteEntry | None:

@@ -232,10 +232,11 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
 
 
 from capture.cli_reports import report  # noqa: E402
-from capture.cli_scoring import lead, model, routing, token  # noqa: E402  (they join the group defined above)
+from capture.cli_scoring import accounts, lead, model, routing, token  # noqa: E402  (they join the group defined above)
 from capture.cli_webhooks import webhook, worker  # noqa: E402
 
 main.add_command(model)
+main.add_command(accounts)
 main.add_command(token)
 main.add_command(lead)
 main.add_command(report)

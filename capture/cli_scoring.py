@@ -34,55 +34,84 @@ def model_validate(file: Path) -> None:
     click.echo(f"{file}: valid, event types: {', '.join(sorted(parsed.event_types)) or 'none'}")
 
 
+_SITE_OPTION = click.option(
+    "--site",
+    "site_key",
+    default=None,
+    help="A site's public key: the model scores only that site's leads (default: every lead whose site has none).",
+)
+
+
 @model.command("publish")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False), required=False)
 @click.option("--default", "default", is_flag=True, help="Publish the built-in B2B model (from the seed articles).")
+@_SITE_OPTION
 @click.option("--dry-run", is_flag=True, help="Only report how many leads would change stage.")
 @click.option("--no-rescore", is_flag=True, help="Publish now, re-score later with `leadwheel model rescore`.")
-def model_publish(file: Path | None, default: bool, dry_run: bool, no_rescore: bool) -> None:
-    """Publish FILE as the next scoring model version, then re-score every lead with it."""
-    from capture.publishing import publish_model
+def model_publish(file: Path | None, default: bool, site_key: str | None, dry_run: bool, no_rescore: bool) -> None:
+    """Publish FILE as the next scoring model version (for one site with --site), then re-score the leads it
+    applies to."""
+    parsed = _read_model(file, default)
+    publish_and_rescore(parsed, site_key, dry_run=dry_run, no_rescore=no_rescore)
+
+
+def publish_and_rescore(parsed: Any, site_key: str | None, *, dry_run: bool = False, no_rescore: bool = False) -> None:
+    """Publish a model for a site (or the installation) and re-score the leads it applies to, or with
+    ``dry_run`` only count the leads it would move."""
+    from capture.publishing import find_site, publish_model
+    from capture.rescoring import scope_of
     from capture.scores import LiveModel
     from capture.services import utc_now
 
-    parsed = _read_model(file, default)
-    if dry_run:
-        _rescore(LiveModel(id=0, version=0, model=parsed), dry_run=True)
-        return
     with session_for(database_url()) as session:
-        published = publish_model(session, parsed, utc_now())
-        live = LiveModel(id=published.version.id, version=published.version.version, model=parsed)
+        site = find_site(session, site_key) if site_key is not None else None
+        scope = scope_of(session, site.id if site is not None else None)
+        if dry_run:
+            live = LiveModel(id=0, version=0, model=parsed)
+        else:
+            published = publish_model(session, parsed, utc_now(), site)
+            live = LiveModel(id=published.version.id, version=published.version.version, model=parsed)
+    if dry_run:
+        _rescore(live, scope, dry_run=True)
+        return
     if not published.created:
         click.echo(f"scoring model version {live.version} already has this content; nothing published")
         return
-    click.echo(f"published scoring model version {live.version}")
+    whose = f" for site {site_key}" if site_key is not None else ""
+    click.echo(f"published scoring model version {live.version}{whose}")
     if not no_rescore:
-        _rescore(live)
+        _rescore(live, scope)
 
 
 @model.command("rescore")
 def model_rescore() -> None:
-    """Re-score every lead with the live model (after --no-rescore, or to finish an interrupted run)."""
-    _rescore(_live())
+    """Re-score every lead with its live model (after --no-rescore, or to finish an interrupted run)."""
+    for scope, live in _live_models():
+        _rescore(live, scope)
 
 
 @model.command("refresh")
 def model_refresh() -> None:
     """Let time work: re-evaluate kept scores as of now, so decay moves stages back. Run it hourly."""
-    _rescore(_live(), from_state=True)
+    for scope, live in _live_models():
+        _rescore(live, scope, from_state=True)
 
 
 @model.command("export")
 @click.option("--version", "number", type=int, default=None, help="A published version (default: the live one).")
 @click.option("--format", "fmt", type=click.Choice(["yaml", "json"]), default="yaml")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), default=None)
-def model_export(number: int | None, fmt: str, output: Path | None) -> None:
-    """Print (or write) a published scoring model version as YAML or JSON."""
-    from capture.publishing import published_model
+@_SITE_OPTION
+def model_export(number: int | None, fmt: str, output: Path | None, site_key: str | None) -> None:
+    """Print (or write) a published scoring model version as YAML or JSON (default: the live one, of a site
+    with --site)."""
+    from capture.publishing import find_site, published_model
     from scoring.document import dump_model, parse_model
 
     with session_for(database_url()) as session:
-        text = dump_model(parse_model(published_model(session, number).document), fmt)  # type: ignore[arg-type]
+        site = find_site(session, site_key) if site_key is not None else None
+        document = published_model(session, number, site).document
+        text = dump_model(parse_model(document), fmt)  # type: ignore[arg-type]
     if output is None:
         click.echo(text, nl=False)
     else:
@@ -90,34 +119,82 @@ def model_export(number: int | None, fmt: str, output: Path | None) -> None:
         click.echo(f"wrote {output}", err=True)
 
 
-def _live() -> Any:
-    from capture.publishing import published_model
-    from capture.scores import LiveModel
-    from scoring.document import parse_model
+def _live_models() -> Any:
+    from capture.publishing import PublishingError
+    from capture.rescoring import live_models
 
     with session_for(database_url()) as session:
-        row = published_model(session)
-        return LiveModel(id=row.id, version=row.version, model=parse_model(row.document))
+        models = live_models(session)
+    if not models:
+        raise PublishingError(
+            "no scoring model is published yet: `leadwheel model publish --default` publishes the built-in B2B one"
+        )
+    return models
 
 
-def _rescore(live: Any, *, dry_run: bool = False, from_state: bool = False) -> None:
+def _rescore(live: Any, scope: Any, *, dry_run: bool = False, from_state: bool = False) -> None:
     from capture.db import Database
     from capture.rescoring import count_leads, rescore
     from capture.services import utc_now
 
     db = Database(database_url())
     try:
-        total = count_leads(db, live, from_state=from_state)
+        total = count_leads(db, live, from_state=from_state, scope=scope)
         label = "checking" if dry_run else "re-scoring"
         bar: Any
         with click.progressbar(length=total, label=f"{label} {total} leads", file=sys.stderr) as bar:
-            report = rescore(db, live, utc_now(), dry_run=dry_run, from_state=from_state, progress=bar.update)
+            report = rescore(
+                db, live, utc_now(), scope=scope, dry_run=dry_run, from_state=from_state, progress=bar.update
+            )
     finally:
         db.dispose()
     verb = "would change" if dry_run else "changed"
-    click.echo(f"{report.leads} leads scored; {report.moved} {verb} stage")
+    whose = f" ({scope.describe()})" if scope.condition() is not None else ""
+    click.echo(f"{report.leads} leads scored{whose}; {report.moved} {verb} stage")
     for (before, after), leads in sorted(report.moves.items(), key=lambda item: -item[1]):
         click.echo(f"  {before or 'unscored':>10} → {after:<10} {leads}")
+
+
+@click.group()
+def accounts() -> None:
+    """Target accounts: the companies sales wants, as a domain list of the scoring model."""
+
+
+@accounts.command("import")
+@click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
+@_SITE_OPTION
+@click.option("--list", "list_name", default="target_accounts", show_default=True, help="The model's domain list.")
+@click.option("--dry-run", is_flag=True, help="Only report the domains and how many leads would change stage.")
+def accounts_import(file: Path, site_key: str | None, list_name: str, dry_run: bool) -> None:
+    """Replace a domain list of the live model with the domains in FILE.csv (a `domain` column, or one domain,
+    e-mail address or URL per line), publish that as a new version and re-score the leads it applies to.
+
+    With --site the new version is that site's own model (built on the one that scores its leads now)."""
+    from capture.accounts import lists_read, read_accounts, with_domain_list
+    from capture.publishing import find_site, published_model
+    from scoring.document import ModelError, parse_model
+
+    try:
+        text = file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {file}: {exc}") from None
+    found = read_accounts(text)
+    for line, problem in found.problems:
+        click.echo(f"{file}:{line}: {problem}" if line else f"{file}: {problem}", err=True)
+    if not found.domains:
+        raise click.ClickException(f"{file} names no domain: nothing imported")
+    with session_for(database_url()) as session:
+        site = find_site(session, site_key) if site_key is not None else None
+        live = parse_model(published_model(session, site=site).document)
+    try:
+        updated = with_domain_list(live, list_name, found.domains)
+    except (ModelError, ValueError) as exc:
+        raise click.ClickException(str(exc)) from None
+    skipped = f", {len(found.problems)} rows skipped" if found.problems else ""
+    click.echo(f"{len(found.domains)} domains for the list {list_name}{skipped}")
+    if list_name not in lists_read(updated):
+        click.echo(f"warning: no rule of the model reads the list {list_name}: no score changes", err=True)
+    publish_and_rescore(updated, site_key, dry_run=dry_run)
 
 
 @click.group()

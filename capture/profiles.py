@@ -219,7 +219,9 @@ _INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answe
 _INSERT_ANSWERS: dict[int, Prepared] = {}
 MAX_ANSWERS_A_STATEMENT = 10
 #: a new visitor's first answer: its lead, its browser, and the events that browser sent before
-_NEW_LEAD = Prepared(row_insert(_leads, ("visit_count", "last_seen_at", "created_at")).returning(_leads.c.id))
+_NEW_LEAD = Prepared(
+    row_insert(_leads, ("site_id", "visit_count", "last_seen_at", "created_at")).returning(_leads.c.id)
+)
 _NEW_VISITOR = Prepared(row_insert(_visitors, ("id", "lead_id", "created_at")))
 _LINK_EVENTS = Prepared(
     update(_events)
@@ -264,7 +266,9 @@ def record_answers(
                 merge_leads(connection, survivor=owner, absorbed=lead_id)
             lead_id, merged = owner, True
     if lead_id is None:
-        lead_id = _NEW_LEAD.one(connection, {"visit_count": 1, "last_seen_at": now, "created_at": now}).id
+        lead_id = _NEW_LEAD.one(
+            connection, {"site_id": provenance.site_id, "visit_count": 1, "last_seen_at": now, "created_at": now}
+        ).id
     regathered = merged
     if before.lead_id is None:
         _NEW_VISITOR.run(connection, {"id": provenance.visitor_id, "lead_id": lead_id, "created_at": now})
@@ -344,7 +348,9 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     if found is not None:
         return int(found.id)
     lead_id = connection.execute(
-        insert(_leads).values(email=email, visit_count=1, last_seen_at=now, created_at=now).returning(_leads.c.id)
+        insert(_leads)
+        .values(email=email, site_id=site_id, visit_count=1, last_seen_at=now, created_at=now)
+        .returning(_leads.c.id)
     ).scalar_one()
     provenance = Provenance(
         visitor_id=None, site_id=site_id, form_id=None, sequence_version_id=None, page_url=None, locale="und",

@@ -7,11 +7,13 @@ import json
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from capture.catalog import live_model_query
 from capture.models import Form, ScoringModelVersion, SequenceVersion, Site
 from profiling.document import KEY_PATTERN, dump, load
 from profiling.sequence import Sequence
@@ -133,20 +135,28 @@ class PublishedModel:
     created: bool
 
 
-def publish_model(session: Session, model: ScoringModel, now: datetime) -> PublishedModel:
-    """Publish ``model`` as the next immutable scoring model version (a no-op if it equals the live one).
+def publish_model(session: Session, model: ScoringModel, now: datetime, site: Site | None = None) -> PublishedModel:
+    """Publish ``model`` as the next immutable scoring model version, for ``site`` or (None) as the
+    installation default; a no-op if it equals the live version of that scope.
 
-    Re-scoring the leads is the caller's next step (see capture.rescoring).
+    Version numbers run across the installation, so a version names one model whichever site it is for.
+    Re-scoring the leads it applies to is the caller's next step (see capture.rescoring).
     """
     document = model_document(model)
     digest = model_checksum(document)
-    live = session.scalar(
+    site_id = site.id if site is not None else None
+    # the newest version of all: its row lock serialises two publishers (SQLite: BEGIN IMMEDIATE does)
+    newest = session.scalar(
         select(ScoringModelVersion).order_by(ScoringModelVersion.version.desc()).limit(1).with_for_update()
+    )
+    live = session.scalar(
+        select(ScoringModelVersion).where(_of_scope(site_id)).order_by(ScoringModelVersion.version.desc()).limit(1)
     )
     if live is not None and live.checksum == digest:
         return PublishedModel(version=live, created=False)
     version = ScoringModelVersion(
-        version=(live.version if live is not None else 0) + 1,
+        version=(newest.version if newest is not None else 0) + 1,
+        site_id=site_id,
         document=document,
         checksum=digest,
         published_at=now,
@@ -157,12 +167,22 @@ def publish_model(session: Session, model: ScoringModel, now: datetime) -> Publi
     return PublishedModel(version=version, created=True)
 
 
-def published_model(session: Session, version: int | None = None) -> ScoringModelVersion:
-    """A published scoring model version (the live one unless ``version`` is given)."""
+def _of_scope(site_id: int | None) -> Any:
+    """Versions published for exactly this site (None: the installation default's)."""
+    column = ScoringModelVersion.site_id
+    return column.is_(None) if site_id is None else column == site_id
+
+
+def published_model(session: Session, version: int | None = None, site: Site | None = None) -> ScoringModelVersion:
+    """A published scoring model version: ``version``, or the one that scores ``site``'s leads (its own
+    live version, else the installation default), or with neither the installation default."""
     query = select(ScoringModelVersion)
     if version is not None:
         query = query.where(ScoringModelVersion.version == version)
-    found = session.scalar(query.order_by(ScoringModelVersion.version.desc()).limit(1))
+        found = session.scalar(query)
+    else:
+        row = session.execute(live_model_query(site.id if site is not None else None)).first()
+        found = session.get(ScoringModelVersion, row.id) if row is not None else None
     if found is None:
         raise PublishingError(
             f"no scoring model version {version} is published"

@@ -5,6 +5,11 @@ ordered by lead and joined in Python, so memory holds one batch of leads, not
 the whole table. Writes go in batches, each its own short transaction, so the
 service keeps answering while this runs. A lead the live path scored with this
 model after the run began is left alone: its score is already newer.
+
+A model scores the leads it applies to (:class:`Scope`): a site's own model its
+site's leads, the installation default every lead whose site has none.
+:func:`live_models` names each live model with its leads, so re-scoring
+"every lead" means each lead with its own model.
 """
 
 from __future__ import annotations
@@ -18,7 +23,8 @@ from itertools import groupby
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, update
+from sqlalchemy import Connection, bindparam, func, or_, select, update
+from sqlalchemy.orm import Session
 
 from capture import lead_profile
 from capture.db import Database
@@ -26,6 +32,7 @@ from capture.models import Event as EventRow
 from capture.models import Lead, ScoringModelVersion
 from capture.prepared import Prepared
 from capture.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
+from scoring.document import parse_model
 from scoring.engine import Tally, score
 from scoring.profile import Profile
 
@@ -47,17 +54,70 @@ class Report:
 Progress = Callable[[int], None]
 
 
+@dataclass(frozen=True)
+class Scope:
+    """The leads one model scores: those of ``site_id``; or (None) the installation default's, every
+    lead whose site is not among ``own_models``, the sites with a model of their own."""
+
+    site_id: int | None = None
+    own_models: frozenset[int] = frozenset()
+
+    def condition(self) -> Any:
+        """The leads' WHERE clause, or None for every lead."""
+        site = _leads.c.site_id
+        if self.site_id is not None:
+            return site == self.site_id
+        if not self.own_models:
+            return None
+        return or_(site.is_(None), site.not_in(sorted(self.own_models)))
+
+    def describe(self) -> str:
+        if self.site_id is not None:
+            return "the site's leads"
+        return "every lead whose site has no model of its own" if self.own_models else "every lead"
+
+
+#: every lead (an installation where no site has a model of its own)
+EVERY_LEAD = Scope()
+
+
+def scope_of(connection: Connection | Session, site_id: int | None) -> Scope:
+    """The leads a model published for ``site_id`` (None: the installation default) scores."""
+    if site_id is not None:
+        return Scope(site_id=site_id)
+    owners = connection.execute(
+        select(ScoringModelVersion.site_id).where(ScoringModelVersion.site_id.is_not(None)).distinct()
+    )
+    return Scope(own_models=frozenset(row[0] for row in owners))
+
+
+def live_models(session: Session) -> list[tuple[Scope, LiveModel]]:
+    """Every live model with the leads it scores: the installation default first, then each site's."""
+    newest: dict[int | None, ScoringModelVersion] = {}
+    for row in session.scalars(select(ScoringModelVersion).order_by(ScoringModelVersion.version)):
+        newest[row.site_id] = row
+    own = frozenset(site_id for site_id in newest if site_id is not None)
+    return [
+        (
+            Scope(site_id=site_id, own_models=frozenset() if site_id is not None else own),
+            LiveModel(id=row.id, version=row.version, model=parse_model(row.document)),
+        )
+        for site_id, row in sorted(newest.items(), key=lambda item: (item[0] is not None, item[0] or 0))
+    ]
+
+
 def rescore(
     db: Database,
     live: LiveModel,
     now: datetime,
     *,
+    scope: Scope = EVERY_LEAD,
     from_state: bool = False,
     dry_run: bool = False,
     batch: int = 2000,
     progress: Progress | None = None,
 ) -> Report:
-    """Score every lead with ``live`` as of ``now``.
+    """Score every lead of ``scope`` with ``live`` as of ``now``.
 
     ``from_state`` re-reads no events: it re-evaluates each lead's kept tally
     (only for leads already scored with this model), which is what a periodic
@@ -80,7 +140,7 @@ def rescore(
     model = live.model
     cause = "refresh" if from_state else "rescore"
     with stream_reader(db, batch) as reader:
-        for before, fields, events in _streams(reader, live, from_state):
+        for before, fields, events in _streams(reader, live, from_state, scope):
             if from_state:
                 state = before.score_state
                 tally = Tally.from_state(model, state)
@@ -116,17 +176,19 @@ def stream_reader(db: Database, batch: int) -> Iterator[Connection]:
         yield reader.execution_options(stream_results=True, yield_per=batch)
 
 
-def count_leads(db: Database, live: LiveModel, *, from_state: bool = False) -> int:
+def count_leads(db: Database, live: LiveModel, *, from_state: bool = False, scope: Scope = EVERY_LEAD) -> int:
     with db.read_connection() as connection:
-        return int(
-            connection.execute(select(func.count()).select_from(_lead_query(live, from_state).subquery())).scalar_one()
-        )
+        query = _lead_query(live, from_state, scope)
+        return int(connection.execute(select(func.count()).select_from(query.subquery())).scalar_one())
 
 
-def _lead_query(live: LiveModel, from_state: bool) -> Any:
+def _lead_query(live: LiveModel, from_state: bool, scope: Scope = EVERY_LEAD) -> Any:
     # the kept tally is JSON: decoded only when it is used (a refresh), not for every lead of a re-score
     columns = [c for c in STANDING_COLUMNS if from_state or c.name != "score_state"]
     query = select(*columns, _leads.c.profile).where(_leads.c.merged_into_id.is_(None))
+    applies = scope.condition()
+    if applies is not None:
+        query = query.where(applies)
     if from_state:
         query = query.where(_leads.c.scoring_model_id == live.id, _leads.c.score_state.is_not(None))
     return query.order_by(_leads.c.id)
@@ -140,23 +202,28 @@ EVENTS_BY_LEAD = (
 )
 
 
-def event_rows(reader: Connection) -> Any:
+def event_rows(reader: Connection, scope: Scope = EVERY_LEAD) -> Any:
     """The event stream a re-score folds (also what bench/rescore.py times as "only reading")."""
-    return reader.execute(EVENTS_BY_LEAD)
+    applies = scope.condition()
+    if applies is None:
+        return reader.execute(EVENTS_BY_LEAD)
+    return reader.execute(EVENTS_BY_LEAD.where(_events.c.lead_id.in_(select(_leads.c.id).where(applies))))
 
 
-def _streams(reader: Connection, live: LiveModel, from_state: bool) -> Iterator[tuple[Any, dict[str, Any], Any]]:
+def _streams(
+    reader: Connection, live: LiveModel, from_state: bool, scope: Scope
+) -> Iterator[tuple[Any, dict[str, Any], Any]]:
     """Each lead with its profile's values and (unless ``from_state``) its event rows, in lead order.
 
     The events are the raw rows of :data:`EVENTS_BY_LEAD`, lead id first.
     """
     first = itemgetter(0)
-    result = reader.execute(_lead_query(live, from_state))
+    result = reader.execute(_lead_query(live, from_state, scope))
     # As named tuples: a SQLAlchemy Row's attribute costs 0.3 µs, a dozen per lead (a tuple's: 0.02 µs).
     leads = map(namedtuple("LeadStanding", result.keys())._make, result)
     events: Any = iter(())
     if not from_state:
-        events = groupby(event_rows(reader), key=first)
+        events = groupby(event_rows(reader, scope), key=first)
     event_group = next(events, None)
     for lead in leads:
         lead_id = lead.id

@@ -165,7 +165,7 @@ class Visits:
 
     def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
-        live = self.catalog.scoring_model()
+        live = self.catalog.scoring_model(provenance.site_id)
         # with a model, the score's write of the lead row also writes what the answers set on it
         view = record_answers(connection, provenance, given, seen_later=live is not None)
         if live is not None:

@@ -51,6 +51,9 @@ class Delivery(Base):
     #: lead.mql, lead.sql, lead.updated, lead.recycled
     event_type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
+    #: the lead's hand-off number (1, 2, 3 … per lead; every endpoint's copy of one hand-off shares it), also
+    #: in the payload, so a receiver can put a lead's messages in order whatever retries did to them
+    sequence: Mapped[int | None] = mapped_column(Integer)
     #: pending, delivered, dead
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
     attempts: Mapped[int] = mapped_column(Integer, server_default="0")

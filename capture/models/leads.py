@@ -23,6 +23,8 @@ class Lead(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     #: lower-cased; unique so two tabs can never create two leads for one address
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
+    #: the site the lead first answered or was named on: its site's scoring model scores it (if it has one)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     #: set when this lead was merged into another; its answers moved there
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     #: visits counted across all the lead's browsers; drives snooze timing

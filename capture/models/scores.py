@@ -12,12 +12,19 @@ from capture.models.base import Base
 
 
 class ScoringModelVersion(Base):
-    """An immutable, published scoring model. The newest version is the live one."""
+    """An immutable, published scoring model.
+
+    Versions are numbered across the installation. A site's live model is its newest version; the
+    newest version published without a site is the installation default, which scores every lead
+    whose site has no model of its own.
+    """
 
     __tablename__ = "scoring_models"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     version: Mapped[int] = mapped_column(Integer, unique=True)
+    #: the site it scores the leads of; None for the installation default
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
     document: Mapped[dict[str, Any]]
     #: sha256 of the canonical document, so re-importing the same file publishes nothing new
     checksum: Mapped[str] = mapped_column(String(64))
