@@ -24,6 +24,7 @@ from capture.api_tokens import Caller
 from capture.catalog import Catalog, SiteEntry
 from capture.db import Database
 from capture.errors import Refused, invalid
+from capture.handoff import ANNOUNCED, announce_high_intent
 from capture.models import Event as EventRow
 from capture.models import Lead, Visitor
 from capture.prepared import Prepared
@@ -188,7 +189,8 @@ def store_events(
     """Store a checked batch and score every lead it touched, in the caller's transaction.
 
     ``models`` gives the model that scores a lead of a site (``Catalog.scoring_model``): each lead is
-    scored by its own site's, whichever site the events came in on.
+    scored by its own site's, whichever site the events came in on. A lead sales already has that did
+    something high-intent is announced to sales (:func:`capture.handoff.announce_high_intent`).
     """
     leads: dict[str, int | None] = {}
     for event in events:
@@ -232,7 +234,11 @@ def store_events(
         live = models(sites.get(lead_id))
         if live is None:
             continue
-        score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
+        new = score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
+        if new.stage == new.stage_before and new.stage in ANNOUNCED:
+            high_intent = [event for event in by_lead[lead_id] if live.model.is_high_intent(event)]
+            if high_intent:
+                announce_high_intent(connection, lead_id, high_intent, now)
     return Stored(accepted=len(events), duplicates=len(events) - len(inserted))
 
 

@@ -5,16 +5,23 @@ delivery rows exist exactly when the change does (a transactional outbox).
 The payload is a snapshot taken there and then: what the lead looked like when
 it crossed the threshold, whatever happens to it before the worker sends it.
 The worker (capture/worker.py) signs and delivers them.
+
+Every hand-off of a lead carries the lead's next ``sequence`` number (its copies
+to several endpoints share it), so a receiver can order a lead's messages
+whatever retries did to their arrival. High-intent behaviour of a lead sales
+already has is announced as a ``lead.updated`` (:func:`announce_high_intent`),
+at most one per lead and endpoint per :data:`UPDATE_WINDOW`: what happens
+while one waits joins it.
 """
 
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
-from datetime import datetime
+from collections.abc import Iterator, Sequence
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from capture import lead_profile
 from capture.models import (
@@ -31,6 +38,7 @@ from capture.models import (
 from capture.models import Event as EventRow
 from capture.prepared import Prepared, Runner, core
 from capture.upserts import by_dialect, upsert
+from scoring.events import Event
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
 
@@ -41,6 +49,10 @@ ANNOUNCED = {"mql": "lead.mql", "sql": "lead.sql"}
 RECENT_EVENTS = 20
 #: outcomes after which sales owns the lead's stage: decay does not take it back
 HELD_OUTCOMES = frozenset({"accepted", "opportunity", "won"})
+#: at most one high-intent ``lead.updated`` per lead and endpoint in this time: a burst is one message
+UPDATE_WINDOW = timedelta(minutes=5)
+#: the most high-intent events one ``lead.updated`` lists (the oldest give way)
+MAX_HIGH_INTENT = 50
 
 _endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
 _leads, _answers, _events = Lead.__table__, Answer.__table__, EventRow.__table__
@@ -184,25 +196,131 @@ def enqueue(
     wanted = [endpoint_id for endpoint_id, events in endpoints if event_type in events]
     if not wanted:
         return 0
-    payload = {"type": event_type, "timestamp": now.isoformat(), "data": lead_story(connection, lead_id)}
+    sequence = next_sequence(connection, lead_id)
+    payload = _payload(event_type, now, sequence, lead_story(connection, lead_id))
     connection.execute(
-        insert(_deliveries),
-        [
-            {
-                "message_id": new_message_id(),
-                "endpoint_id": endpoint_id,
-                "lead_id": lead_id,
-                "event_type": event_type,
-                "payload": payload,
-                "status": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
-            for endpoint_id in wanted
-        ],
+        insert(_deliveries), [_delivery(endpoint_id, lead_id, payload, now, now) for endpoint_id in wanted]
     )
     return len(wanted)
+
+
+def _payload(event_type: str, now: datetime, sequence: int, story: dict[str, Any]) -> dict[str, Any]:
+    return {"type": event_type, "timestamp": now.isoformat(), "sequence": sequence, "data": story}
+
+
+def _delivery(endpoint_id: int, lead_id: int, payload: dict[str, Any], now: datetime, due: datetime) -> dict[str, Any]:
+    """A new delivery row of ``payload`` to one endpoint, first sent at ``due``."""
+    return {
+        "message_id": new_message_id(),
+        "endpoint_id": endpoint_id,
+        "lead_id": lead_id,
+        "event_type": payload["type"],
+        "payload": payload,
+        "sequence": payload["sequence"],
+        "status": "pending",
+        "attempts": 0,
+        "next_attempt_at": due,
+        "created_at": now,
+    }
+
+
+_LOCK_LEAD = select(_leads.c.id).where(_leads.c.id == bindparam("lead_id")).with_for_update()
+_LAST_SEQUENCE = select(func.max(_deliveries.c.sequence)).where(_deliveries.c.lead_id == bindparam("lead_id"))
+
+
+def next_sequence(connection: Connection, lead_id: int) -> int:
+    """The lead's next hand-off number: one more than its last (1 for its first).
+
+    The lead's row lock (PostgreSQL; the caller usually holds it already, having just
+    scored the lead) keeps two transactions from numbering two hand-offs alike.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.execute(_LOCK_LEAD, {"lead_id": lead_id})
+    return int(connection.execute(_LAST_SEQUENCE, {"lead_id": lead_id}).scalar() or 0) + 1
+
+
+def event_json(event: Event) -> dict[str, Any]:
+    """A behaviour event as hand-offs show it."""
+    return {"type": event.type, "at": _iso(event.at), "path": event.path, "props": dict(event.props or {})}
+
+
+def announce_high_intent(connection: Connection, lead_id: int, events: Sequence[Event], now: datetime) -> int:
+    """Tell sales that a lead it has (MQL or SQL) did something high-intent: a ``lead.updated`` whose
+    ``data.high_intent`` lists those events, per endpoint that wants ``lead.updated``; how many were
+    queued or refreshed.
+
+    Debounced per lead and endpoint: a ``lead.updated`` of the lead that no worker has tried yet
+    (and that is the newest message of the lead to that endpoint, so no order changes) absorbs the
+    events, its snapshot taken again; otherwise a new one is queued, due no sooner than
+    :data:`UPDATE_WINDOW` after the endpoint's previous ``lead.updated`` of the lead.
+    """
+    wanted = [endpoint_id for endpoint_id, kinds in subscribed(connection) if "lead.updated" in kinds]
+    if not wanted or not events:
+        return 0
+    new = [event_json(event) for event in events]
+    story = lead_story(connection, lead_id)
+    fresh: list[int] = []
+    for endpoint_id in wanted:
+        if not _absorb(connection, lead_id, endpoint_id, story, new, now):
+            fresh.append(endpoint_id)
+    if fresh:
+        payload = _payload("lead.updated", now, next_sequence(connection, lead_id), {**story, "high_intent": new})
+        rows = [_delivery(e, lead_id, payload, now, _update_due(connection, lead_id, e, now)) for e in fresh]
+        connection.execute(insert(_deliveries), rows)
+    return len(wanted)
+
+
+_NEWEST_TO_ENDPOINT = (
+    select(_deliveries.c.id, _deliveries.c.event_type, _deliveries.c.payload)
+    .where(
+        _deliveries.c.lead_id == bindparam("lead_id"),
+        _deliveries.c.endpoint_id == bindparam("endpoint_id"),
+    )
+    .order_by(_deliveries.c.id.desc())
+    .limit(1)
+)
+
+
+def _absorb(
+    connection: Connection,
+    lead_id: int,
+    endpoint_id: int,
+    story: dict[str, Any],
+    new: list[dict[str, Any]],
+    now: datetime,
+) -> bool:
+    """Fold ``new`` events into the endpoint's waiting high-intent ``lead.updated`` of the lead, if it has one."""
+    newest = connection.execute(_NEWEST_TO_ENDPOINT, {"lead_id": lead_id, "endpoint_id": endpoint_id}).first()
+    if newest is None or newest.event_type != "lead.updated" or "high_intent" not in newest.payload.get("data", {}):
+        return False
+    listed = [*newest.payload["data"]["high_intent"], *new][-MAX_HIGH_INTENT:]
+    payload = {**newest.payload, "timestamp": now.isoformat(), "data": {**story, "high_intent": listed}}
+    # Only while no worker holds it nor has tried it: a claim taken meanwhile leaves this UPDATE nothing to do.
+    changed = connection.execute(
+        update(_deliveries)
+        .where(
+            _deliveries.c.id == newest.id,
+            _deliveries.c.status == "pending",
+            _deliveries.c.attempts == 0,
+            or_(_deliveries.c.claimed_until.is_(None), _deliveries.c.claimed_until < now),
+        )
+        .values(payload=payload)
+    )
+    return changed.rowcount == 1
+
+
+#: when the endpoint's latest lead.updated of the lead went (or is due to go)
+_LAST_UPDATE = select(func.max(func.coalesce(_deliveries.c.delivered_at, _deliveries.c.next_attempt_at))).where(
+    _deliveries.c.lead_id == bindparam("lead_id"),
+    _deliveries.c.endpoint_id == bindparam("endpoint_id"),
+    _deliveries.c.event_type == "lead.updated",
+)
+
+
+def _update_due(connection: Connection, lead_id: int, endpoint_id: int, now: datetime) -> datetime:
+    """When a new ``lead.updated`` to this endpoint may go: now, or a window after the previous one."""
+    last = connection.execute(_LAST_UPDATE, {"lead_id": lead_id, "endpoint_id": endpoint_id}).scalar()
+    return now if last is None else max(now, last + UPDATE_WINDOW)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -1,7 +1,9 @@
 """The delivery worker: claim due deliveries, send them, record every attempt.
 
 A claim is a lease (``claimed_until``), written in a short transaction before
-anything is sent, so no transaction stays open across the network. A worker
+anything is sent, so no transaction stays open across the network. A lead's
+message to an endpoint is not sent while an earlier one of that lead to that
+endpoint is failing and waiting for its retry, so retries keep a lead's order. A worker
 killed mid-send leaves its lease to run out and the delivery is sent again
 with the same webhook-id (at-least-once; receivers de-duplicate on it). On
 PostgreSQL the claim skips rows another worker has locked, so several
@@ -32,6 +34,23 @@ _endpoints, _deliveries, _attempts = WebhookEndpoint.__table__, Delivery.__table
 BATCH = 20
 
 
+_earlier = _deliveries.alias("earlier")
+#: an earlier message of the same lead to the same endpoint is failing and waits for its retry: a later
+#: one waits behind it, so a retry never lets a lead's newer news overtake older (the payload's
+#: ``sequence`` tells the receiver the order in any case, e.g. after a message went dead)
+_RETRYING_BEFORE = (
+    select(_earlier.c.id)
+    .where(
+        _earlier.c.lead_id == _deliveries.c.lead_id,
+        _earlier.c.endpoint_id == _deliveries.c.endpoint_id,
+        _earlier.c.status == "pending",
+        _earlier.c.attempts > 0,
+        _earlier.c.id < _deliveries.c.id,
+    )
+    .exists()
+)
+
+
 @dataclass(frozen=True)
 class Claimed:
     """A delivery this worker holds, with what it takes to send it."""
@@ -39,6 +58,7 @@ class Claimed:
     id: int
     message_id: str
     endpoint_id: int
+    lead_id: int
     url: str
     payload: Any
     attempts: int
@@ -56,6 +76,7 @@ def claim(
                 _deliveries.c.id,
                 _deliveries.c.message_id,
                 _deliveries.c.endpoint_id,
+                _deliveries.c.lead_id,
                 _deliveries.c.payload,
                 _deliveries.c.attempts,
                 _endpoints.c.url,
@@ -69,6 +90,7 @@ def claim(
                 _deliveries.c.next_attempt_at <= now,
                 or_(_deliveries.c.claimed_until.is_(None), _deliveries.c.claimed_until < now),
                 _endpoints.c.enabled.is_(True),
+                ~_RETRYING_BEFORE,
             )
             .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
             .limit(limit)
@@ -90,6 +112,7 @@ def claim(
                 row.id,
                 row.message_id,
                 row.endpoint_id,
+                row.lead_id,
                 row.url,
                 row.payload,
                 row.attempts,
@@ -205,6 +228,8 @@ def run_once(
     lease_end = now + config.webhook_lease
     batch = claim(db, now, config, limit=batch_size(config), skip=frozenset(skip or ()))
     disabled: set[int] = set()
+    #: (lead, endpoint) whose earlier message of this batch failed: the lead's later ones wait behind it
+    waiting: set[tuple[int, int]] = set()
     unsent: list[int] = []
     made = 0
     for index, claimed in enumerate(batch):
@@ -212,12 +237,14 @@ def run_once(
         if index and at + config.webhook_timeout >= lease_end:
             unsent.extend(rest.id for rest in batch[index:])  # too little lease left to send them safely
             break
-        if claimed.endpoint_id in disabled:
+        if claimed.endpoint_id in disabled or (claimed.lead_id, claimed.endpoint_id) in waiting:
             unsent.append(claimed.id)
             continue
         response = attempt(claimed, config, at)
         decision, disabled_now = record(db, claimed, response, at, config, clock())
         made += 1
+        if decision.status == "pending":
+            waiting.add((claimed.lead_id, claimed.endpoint_id))
         if disabled_now:
             disabled.add(claimed.endpoint_id)
         if skip is not None:
