@@ -6,6 +6,7 @@ import dataclasses
 import json
 import secrets
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -58,6 +59,59 @@ def test_the_demo_scores_its_visitors_and_a_second_run_publishes_nothing_new(tmp
         db.dispose()
 
 
+# --- a visitor walks the demo form ---------------------------------------------------------------
+
+
+def value_for(question: dict[str, Any], chosen: dict[str, Any]) -> Any:
+    """What a visitor would pick for a question as the API shows it: ``chosen`` or a plausible answer."""
+    if question["key"] in chosen:
+        return chosen[question["key"]]
+    kind = question["type"]
+    values = [option["value"] for option in question.get("options", [])]
+    plain = {"email": "ada@example.com", "number": 40, "checkbox": True, "consent": True, "multi-select": values[:1]}
+    return plain.get(kind, values[0] if values else "Ada")
+
+
+def walk_the_demo(demo: Demo, locale: str, chosen: dict[str, Any]) -> tuple[list[list[str]], dict[str, Any]]:
+    """Answer every question the demo form asks, one visit an hour, until it has nothing left to ask."""
+    clock = Clock(now=utc_now() - timedelta(days=1))
+    browser = demo.visitor(clock)
+    browser.locale = locale
+    visits: list[list[str]] = []
+    for _ in range(12):
+        asked = browser.ask()
+        if not asked["questions"]:
+            return visits, asked
+        visits.append(browser.asked_keys())
+        answers = {q["key"]: value_for(q, chosen) for q in asked["questions"]}
+        assert browser.answer(answers).status_code == 201, browser.last
+        clock.advance(hours=1)
+    raise AssertionError(f"the demo form kept asking: {visits}")
+
+
+def test_a_business_visitor_walks_the_b2b_path_a_few_questions_a_visit(demo: Demo) -> None:
+    visits, last = walk_the_demo(demo, "da", {"customer_type": "b2b", "buying_timeline": "3m", "demo_request": True})
+    asked = [key for visit in visits for key in visit]
+    assert visits[0] == ["email", "first_name", "customer_type"]
+    assert all(len(visit) <= 3 for visit in visits)
+    assert {"company_name", "job_title", "company_size", "challenges", "switching_supplier"} <= set(asked)
+    assert {"budget_range", "buying_timeline", "decision_role", "demo_request"} <= set(asked)
+    assert not {"existing_customer", "bought_before", "looking_for", "purchase_timeline", "offer_request"} & set(asked)
+    assert last["status"] == "complete" and last["thank_you"].startswith("Tak!")
+    [(email, _, scored_by)] = demo.leads()
+    assert email == "ada@example.com" and scored_by == demo.live_model().id, "scored by the shipped model"
+
+
+def test_a_household_visitor_walks_the_b2c_path(demo: Demo) -> None:
+    visits, last = walk_the_demo(demo, "ro", {"customer_type": "b2c", "existing_customer": "no"})
+    asked = [key for visit in visits for key in visit]
+    assert {"existing_customer", "bought_before", "looking_for", "purchase_timeline", "offer_request"} <= set(asked)
+    assert not {"company_name", "job_title", "company_size", "budget_range", "decision_role", "demo_request"} & set(
+        asked
+    )
+    assert last["status"] == "complete" and last["thank_you"].startswith("Mulțumim!")
+
+
 # --- restarting keeps what the marketer published -----------------------------------------------
 
 
@@ -87,12 +141,14 @@ class Demo:
         return Browser(create_app(config, clock=clock).test_client(), form, clock, origin=SITE)
 
     def make_b2b_lead(self, email: str) -> None:
-        """A business visitor who says who they are and looks at the pricing page twice."""
-        clock = Clock(now=utc_now())
+        """A business visitor who says who they are on two visits and looks at the pricing page twice."""
+        clock = Clock(now=utc_now() - timedelta(hours=2))
         browser = self.visitor(clock)
         browser.ask()
         assert browser.answer({"email": email, "first_name": "Ada", "customer_type": "b2b"}).status_code == 201
+        clock.advance(hours=1)  # the next visit: the wheel asks a few questions per visit
         browser.ask()
+        assert browser.asked_keys() == ["company_name", "job_title", "company_size"]
         answers = {"company_name": "Acme", "job_title": "CEO", "company_size": 200}
         assert browser.answer(answers).status_code == 201
         events = [
