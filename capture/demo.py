@@ -174,7 +174,9 @@ def prepare_demo(
         if republished is not None:
             # After the commit: re-scoring writes in batches of its own, as `leadwheel model publish` does.
             report = rescore(db, republished, utc_now())
-            say(f"re-scored {report.leads} leads with it; {report.moved} changed stage")
+            if report.leads:
+                leads = "1 lead" if report.leads == 1 else f"{report.leads} leads"
+                say(f"re-scored {leads} with it; {report.moved} changed stage")
     finally:
         db.dispose()
     if shipping.note != noted:

@@ -235,7 +235,7 @@ def test_a_new_shipped_model_replaces_the_demos_own_and_every_lead_is_rescored(
     assert newer.version == first.version + 1 and newer.document["thresholds"] == {"mql": 60, "sql": 95}
     assert [lead[2] for lead in demo.leads()] == [newer.id], "the lead was re-scored with the new model"
     assert demo.moves_under_live_model() == 0
-    assert any("re-scored 1 leads" in line for line in demo.said)
+    assert any("re-scored 1 lead with it" in line for line in demo.said)
     assert json.loads((demo.data / SHIPPED_NOTE).read_text(encoding="utf-8"))["model"] == newer.checksum
 
 
