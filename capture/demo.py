@@ -1,33 +1,146 @@
-"""``leadwheel demo``: a site, a bilingual-and-then-some B2B/B2C form, and a server, on SQLite.
+"""``leadwheel demo``: a site, the B2B/B2C example form, the shipped scoring model, and a server, on SQLite.
 
 Everything lives in one folder (default ``.leadwheel-demo/``): the database,
-a random secret key made on first run, and the demo site's key, so a second
-run keeps the same visitors and answers.
+a random secret key made on first run, the demo site's key, and a note of the
+documents the demo itself published (``shipped.json``), so a second run keeps
+the same visitors, answers and whatever the marketer published since.
+
+On every start the demo publishes the shipped sequence (``docs/examples/demo.yaml``)
+and the shipped default scoring model only where that changes nothing a person chose:
+
+- when the form or the installation has nothing live yet, or
+- when the live version is still the one the demo published last and the shipped
+  document has changed since (a newer release), so an untouched demo follows the release.
+
+A version the marketer published (``leadwheel sequence import``, ``leadwheel model
+publish``) is never replaced. Whenever the demo publishes a scoring model it
+re-scores every lead with it, as ``leadwheel model publish`` does, so no lead is
+left on a stage the live model would not give it.
 """
 
 from __future__ import annotations
 
+import json
 import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from capture.config import Config
 from capture.db import Database
 from capture.migrate import upgrade
-from capture.models import Site
-from capture.publishing import create_site, publish, publish_model
+from capture.models import Form, ScoringModelVersion, SequenceVersion, Site
+from capture.publishing import checksum, create_site, publish, publish_model
+from capture.rescoring import rescore
+from capture.scores import LiveModel
 from capture.services import utc_now
 from profiling.document import loads
-from scoring.document import load_model
+from profiling.sequence import Sequence
+from scoring.document import default_b2b_model, model_checksum
+from scoring.model import ScoringModel
 
 DEMO_SEQUENCE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo.yaml"
-DEMO_SCORING = DEMO_SEQUENCE.parent / "scoring" / "demo.yaml"
 DEMO_FORM = "wheel"
+#: In the data folder: checksums of the sequence and the model the demo published last.
+SHIPPED_NOTE = "shipped.json"
 
 
-def prepare_demo(data: Path, host: str, site_port: int) -> tuple[Config, str]:
-    """Create (or reuse) the demo database, key and site; publish the demo sequence. Returns (config, site key)."""
+def shipped_sequence() -> Sequence:
+    """The demo's form: the example that walks both the B2B and the B2C path."""
+    return loads(DEMO_SEQUENCE.read_text(encoding="utf-8"), DEMO_SEQUENCE.name)
+
+
+def shipped_model() -> ScoringModel:
+    """The demo's scoring model: the one the package ships as the installation default."""
+    return default_b2b_model()
+
+
+@dataclass(frozen=True)
+class Live:
+    """What is live now: its checksum and version number."""
+
+    checksum: str
+    version: int
+
+
+def ships_over(live: Live | None, shipped: str, last_shipped: str | None) -> bool:
+    """Whether the demo may publish the shipped document (checksum ``shipped``) over ``live``.
+
+    Yes when nothing is live, or when the live version is the one the demo
+    published last (``last_shipped``) and the shipped document differs from it.
+    A demo folder made before the note existed has no ``last_shipped``: its
+    version 1 was the demo's own (a marketer's first publish makes version 2).
+    """
+    if live is None:
+        return True
+    if live.checksum == shipped:
+        return False
+    if last_shipped is None:
+        return live.version == 1
+    return live.checksum == last_shipped
+
+
+def _live_sequence(session: Session, site: Site) -> Live | None:
+    row = session.execute(
+        select(SequenceVersion.checksum, SequenceVersion.version)
+        .join(Form, Form.id == SequenceVersion.form_id)
+        .where(Form.site_id == site.id, Form.slug == DEMO_FORM)
+        .order_by(SequenceVersion.version.desc())
+        .limit(1)
+    ).first()
+    return Live(row.checksum, row.version) if row is not None else None
+
+
+def _live_model(session: Session) -> Live | None:
+    row = session.execute(
+        select(ScoringModelVersion.checksum, ScoringModelVersion.version)
+        .order_by(ScoringModelVersion.version.desc())
+        .limit(1)
+    ).first()
+    return Live(row.checksum, row.version) if row is not None else None
+
+
+def _read_note(data: Path) -> dict[str, str]:
+    try:
+        note = json.loads((data / SHIPPED_NOTE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {key: value for key, value in note.items() if isinstance(value, str)} if isinstance(note, dict) else {}
+
+
+def _write_note(data: Path, note: dict[str, str]) -> None:
+    (data / SHIPPED_NOTE).write_text(json.dumps(note, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+@dataclass
+class _Shipping:
+    """One start's decisions: what the demo publishes, and its note of what it published last."""
+
+    note: dict[str, str]
+    say: Callable[[str], None]
+
+    def may_publish(self, kind: str, what: str, live: Live | None, shipped: str) -> bool:
+        """Whether to publish the shipped ``kind``; tells why a marketer's version stays live."""
+        if ships_over(live, shipped, self.note.get(kind)):
+            self.note[kind] = shipped
+            return True
+        if live is not None and live.checksum == shipped:
+            self.note[kind] = shipped  # the shipped content is live, whoever published it
+        elif live is not None:
+            self.say(f"kept {what} version {live.version}: it was published after the demo's own")
+        return False
+
+
+def prepare_demo(
+    data: Path, host: str, site_port: int, say: Callable[[str], None] = lambda _: None
+) -> tuple[Config, str]:
+    """Create (or reuse) the demo database, key and site; publish what the demo ships where it may.
+
+    Returns (config, site key). ``say`` hears, in words, what was published or kept.
+    """
     data.mkdir(parents=True, exist_ok=True)
     key_file = data / "secret-key"
     if not key_file.exists():
@@ -37,6 +150,10 @@ def prepare_demo(data: Path, host: str, site_port: int) -> tuple[Config, str]:
     config = Config(database_url=url, secret_keys=(key_file.read_text(encoding="utf-8").strip(),))
     upgrade(url)
     origins = sorted({f"http://{host}:{site_port}", f"http://localhost:{site_port}", f"http://127.0.0.1:{site_port}"})
+    noted = _read_note(data)
+    shipping = _Shipping(note=dict(noted), say=say)
+    sequence, model = shipped_sequence(), shipped_model()
+    republished: LiveModel | None = None
     db = Database(url)
     try:
         with db.write() as session:
@@ -45,11 +162,25 @@ def prepare_demo(data: Path, host: str, site_port: int) -> tuple[Config, str]:
                 site = create_site(session, "Northwind demo", origins, utc_now())
             else:
                 site.allowed_origins = sorted(set(site.allowed_origins) | set(origins))
-            publish(session, site, DEMO_FORM, loads(DEMO_SEQUENCE.read_text(encoding="utf-8")), utc_now())
-            publish_model(session, load_model(DEMO_SCORING.read_text(encoding="utf-8")), utc_now())
             site_key = site.public_key
+            form = f"form '{DEMO_FORM}'"
+            if shipping.may_publish("sequence", form, _live_sequence(session, site), checksum(sequence)):
+                version = publish(session, site, DEMO_FORM, sequence, utc_now()).version.version
+                say(f"published the example sequence as {form} version {version}")
+            if shipping.may_publish("model", "scoring model", _live_model(session), model_checksum(model)):
+                row = publish_model(session, model, utc_now()).version
+                republished = LiveModel(id=row.id, version=row.version, model=model)
+                say(f"published the shipped scoring model as version {row.version}")
+        if republished is not None:
+            # After the commit: re-scoring writes in batches of its own, as `leadwheel model publish` does.
+            report = rescore(db, republished, utc_now())
+            if report.leads:
+                leads = "1 lead" if report.leads == 1 else f"{report.leads} leads"
+                say(f"re-scored {leads} with it; {report.moved} changed stage")
     finally:
         db.dispose()
+    if shipping.note != noted:
+        _write_note(data, shipping.note)
     return config, site_key
 
 
@@ -59,7 +190,7 @@ def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
     from capture.demo_site import snippet
     from capture.serving import ByPort, serve_app
 
-    config, site_key = prepare_demo(data, host, site_port)
+    config, site_key = prepare_demo(data, host, site_port, say=lambda line: print(line, flush=True))
     forms_host = f"http://{host}:{port}"
     api = f"{forms_host}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"
 
@@ -81,8 +212,11 @@ The snippet, ready to paste into a page of an allowed origin:
 Or talk to the API yourself (as a Danish visitor):
   curl -s -X POST {api}/ask -H 'Content-Type: text/plain' -d '{{"locale": "da"}}'
 
-Each page view is scored with docs/examples/scoring/demo.yaml. Once you have given an e-mail,
-see your stage, score and why (in another terminal):
+The form is docs/examples/demo.yaml and leads are scored with the shipped default model until
+you publish your own (a restart keeps what you published):
+  DATABASE_URL={config.database_url} leadwheel sequence import FILE --form {DEMO_FORM} --site {site_key}
+  DATABASE_URL={config.database_url} leadwheel model publish FILE
+Once you have given an e-mail, see your stage, score and why (in another terminal):
   DATABASE_URL={config.database_url} leadwheel lead show YOUR@EMAIL
 """,
         flush=True,

@@ -23,6 +23,17 @@ def find_lead(session: Session, who: str) -> Lead:
     return lead
 
 
+#: The word for where a lead stood before its first score: it had no stage yet.
+BEFORE_FIRST_STAGE = "new"
+
+
+def stage_move(before: str | None, after: str) -> str:
+    """``mql → engaged`` for a move, ``engaged`` for a change that kept the stage, ``new → engaged`` for the first."""
+    if before == after:
+        return after
+    return f"{before or BEFORE_FIRST_STAGE} → {after}"
+
+
 def describe_lead(session: Session, who: str, changes: int = 10) -> str:
     lead = find_lead(session, who)
     lines = [f"lead {lead.id} {lead.email or '(no e-mail yet)'}"]
@@ -51,6 +62,6 @@ def describe_lead(session: Session, who: str, changes: int = 10) -> str:
     if history:
         lines.append("  recent changes:")
         for change in history:
-            stage = f"{change.stage_before} → {change.stage}" if change.stage_before != change.stage else change.stage
+            stage = stage_move(change.stage_before, change.stage)
             lines.append(f"    {change.at:%Y-%m-%d %H:%M}  {change.score:5.1f}  {stage:<22} ({change.cause})")
     return "\n".join(lines) + "\n"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -103,3 +104,19 @@ def test_stats_report_skip_rates(run: Any, browser: Any) -> None:
     assert result.exit_code == 0
     line = next(line for line in result.output.splitlines() if line.startswith("first_name"))
     assert line.split()[1:] == ["0", "1", "100%"]
+
+
+def test_lead_show_names_the_first_stage_change_in_words(run: Any, app: Any, browser: Any, tmp_path: Path) -> None:
+    from tests.capture.test_scoring_service import MODEL, become_lead
+
+    model = tmp_path / "model.yaml"
+    model.write_text(yaml.safe_dump(MODEL, allow_unicode=True), encoding="utf-8")
+    assert run("model", "publish", str(model)).exit_code == 0
+    app.extensions["leadwheel"].catalog.clear()
+    become_lead(browser)
+
+    shown = run("lead", "show", "ada@example.com")
+    assert shown.exit_code == 0, shown.output
+    first_change = shown.stdout.splitlines()[-1]
+    assert "None" not in shown.stdout
+    assert re.search(r"\bnew → (subscriber|engaged)\s+\(answer\)$", first_change), first_change

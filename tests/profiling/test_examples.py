@@ -102,11 +102,54 @@ def test_examples_round_trip_through_dump(path: Path, fmt: str) -> None:
 # --- demo ---------------------------------------------------------------------------------------
 
 
-def test_demo_uses_every_question_type_and_the_bant_stages() -> None:
+#: Contract B: the demo form's fields and option values, which the shipped default scoring model scores.
+BOTH_PATHS: dict[str, tuple[str, ...] | QuestionType] = {
+    "email": QuestionType.EMAIL,
+    "first_name": QuestionType.TEXT,
+    "customer_type": ("b2b", "b2c"),
+    "buying_timeline": ("3m", "6m", "12m", "later"),
+    "marketing_consent": QuestionType.CONSENT,
+}
+B2C_PATH: dict[str, tuple[str, ...] | QuestionType] = {
+    "existing_customer": ("yes", "no"),
+    "bought_before": ("yes", "no"),
+    "looking_for": QuestionType.MULTI_SELECT,
+    "offer_request": QuestionType.CHECKBOX,
+}
+B2B_PATH: dict[str, tuple[str, ...] | QuestionType] = {
+    "company_name": QuestionType.TEXT,
+    "job_title": QuestionType.TEXT,
+    "company_size": QuestionType.NUMBER,
+    "challenges": QuestionType.MULTI_SELECT,
+    "switching_supplier": ("yes", "no"),
+    "budget_range": ("lt_5k", "5k_20k", "20k_50k", "gt_50k", "unknown"),
+    "decision_role": ("decision_maker", "influencer", "user", "other"),
+    "demo_request": QuestionType.CHECKBOX,
+}
+
+
+def test_demo_asks_exactly_the_fields_and_options_the_default_model_scores() -> None:
     demo = example("demo.yaml")
-    assert {q.type for _, q in demo.questions()} == set(QuestionType)
-    assert [stage.key for stage in demo.stages] == BANT
+    expected = {**BOTH_PATHS, **B2C_PATH, **B2B_PATH}
+    by_field: dict[str, list[Question]] = {}
+    for _, question in demo.questions():
+        by_field.setdefault(question.field, []).append(question)
+    assert set(by_field) == set(expected)
+    for name, kind in expected.items():
+        for question in by_field[name]:
+            if isinstance(kind, QuestionType):
+                assert question.type is kind, name
+            else:
+                assert question.option_values == kind, name
+    email = demo.question("email")
+    assert email is not None and email.rules.required and not email.skippable
+
+
+def test_demo_walks_the_knowledge_wheel_a_few_questions_per_visit() -> None:
+    demo = example("demo.yaml")
+    assert [stage.key for stage in demo.stages] == ["basics", "need", "budget_timeline", "authority", "next_step"]
     assert demo.settings.questions_per_visit == 3
+    assert set(demo.thank_you) >= set(CORE_LOCALES)
 
 
 def test_demo_asks_who_the_visitor_buys_for_in_the_basics() -> None:
@@ -116,12 +159,19 @@ def test_demo_asks_who_the_visitor_buys_for_in_the_basics() -> None:
     assert customer_type.type is QuestionType.RADIO
     assert customer_type.option_values == ("b2b", "b2c")
     assert not customer_type.conditions
-    found = conditions(demo)
-    assert ("customer_type", Operator.EQUALS, "b2b") in found
-    assert ("customer_type", Operator.EQUALS, "b2c") in found
-    assert ("company_size", Operator.GTE, 50) in found
     consent = next(q for _, q in demo.questions() if q.type is QuestionType.CONSENT)
-    assert consent.consent is not None and consent.consent.version
+    assert consent.consent is not None and consent.consent.version and consent.skippable
+
+
+def test_every_path_question_names_its_path() -> None:
+    """A question of one path carries that path's condition, so it can never reach the other path."""
+    demo = example("demo.yaml")
+    for path, fields in (("b2b", B2B_PATH), ("b2c", B2C_PATH)):
+        for _, question in demo.questions():
+            if question.field in fields:
+                assert ("customer_type", Operator.EQUALS, path) in [
+                    (c.field, c.operator, c.value) for c in question.conditions
+                ], question.key
 
 
 def answer(question: Question, chosen: Mapping[str, Any]) -> Any:
@@ -171,30 +221,44 @@ def test_demo_first_visit_asks_email_name_and_customer_type() -> None:
     assert plan.current_stage == 0
 
 
-def test_demo_takes_a_different_path_for_b2b_and_b2c() -> None:
+def fields_asked(plans: list[Plan]) -> set[str]:
+    return {q.field for plan in plans for q in plan.questions}
+
+
+def test_demo_asks_a_business_visitor_the_b2b_path_and_nothing_of_the_b2c_path() -> None:
     demo = example("demo.yaml")
-    b2b_plans, b2b = walk(demo, {"customer_type": "b2b", "company_size": 120})
-    b2c_plans, b2c = walk(demo, {"customer_type": "b2c"})
-    b2b_keys, b2c_keys = asked(b2b_plans), asked(b2c_plans)
-
-    assert b2b_plans[0].questions == b2c_plans[0].questions  # both start with the basics
-    assert [q.key for q in b2b_plans[1].questions] != [q.key for q in b2c_plans[1].questions]
-    assert {"company_name", "company_size", "company_budget", "procurement", "decision_role"} <= set(b2b_keys)
-    assert not {"household_size", "home_budget", "decides_alone"} & set(b2b_keys)
-    assert {"household_size", "home_budget", "decides_alone"} <= set(b2c_keys)
-    assert not {"company_name", "company_size", "company_budget", "procurement", "decision_role"} & set(b2c_keys)
-    for keys in (b2b_keys, b2c_keys):
-        assert len(keys) == len(set(keys)), "no question is asked twice"
-        assert {"email", "looking_for", "buying_timeline", "phone", "marketing_consent"} <= set(keys)
-    assert b2b["budget"].value == "lt_2k" and b2c["budget"].value == "lt_300"
+    plans, known = walk(demo, {"customer_type": "b2b", "company_size": 120, "buying_timeline": "3m"})
+    assert fields_asked(plans) == set(BOTH_PATHS) | set(B2B_PATH)
+    assert len(asked(plans)) == len(set(asked(plans))), "no question is asked twice"
+    assert "buying_timeline" in asked(plans) and "purchase_timeline" not in asked(plans)
+    assert known["buying_timeline"].value == "3m"
+    assert len(plans) >= 5, "a few questions per visit, not all at once"
 
 
-def test_demo_asks_about_procurement_only_from_50_employees() -> None:
+def test_demo_asks_a_household_visitor_the_b2c_path_and_nothing_of_the_b2b_path() -> None:
     demo = example("demo.yaml")
-    small, _ = walk(demo, {"customer_type": "b2b", "company_size": 49})
-    large, _ = walk(demo, {"customer_type": "b2b", "company_size": 50})
-    assert "procurement" not in asked(small)
-    assert "procurement" in asked(large)
+    plans, known = walk(demo, {"customer_type": "b2c", "existing_customer": "no", "looking_for": ["machine"]})
+    assert fields_asked(plans) == set(BOTH_PATHS) | set(B2C_PATH)
+    assert len(asked(plans)) == len(set(asked(plans))), "no question is asked twice"
+    assert "purchase_timeline" in asked(plans) and "buying_timeline" not in asked(plans)
+    assert known["buying_timeline"].value == "3m"  # the B2C question fills the same field
+
+
+def test_demo_both_paths_start_with_the_same_basics_and_then_part() -> None:
+    demo = example("demo.yaml")
+    b2b_plans, _ = walk(demo, {"customer_type": "b2b"})
+    b2c_plans, _ = walk(demo, {"customer_type": "b2c"})
+    assert b2b_plans[0].questions == b2c_plans[0].questions
+    assert [q.key for q in b2b_plans[0].questions] == ["email", "first_name", "customer_type"]
+    assert not {q.key for q in b2b_plans[1].questions} & {q.key for q in b2c_plans[1].questions}
+
+
+def test_demo_asks_whether_they_bought_before_only_when_not_a_customer_now() -> None:
+    demo = example("demo.yaml")
+    customer, _ = walk(demo, {"customer_type": "b2c", "existing_customer": "yes"})
+    newcomer, _ = walk(demo, {"customer_type": "b2c", "existing_customer": "no"})
+    assert "bought_before" not in asked(customer)
+    assert "bought_before" in asked(newcomer)
 
 
 def test_demo_holds_back_path_questions_until_the_customer_type_is_known() -> None:
