@@ -29,12 +29,13 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from capture.catalog import live_model_query
 from capture.config import Config
 from capture.db import Database
 from capture.migrate import upgrade
 from capture.models import Form, ScoringModelVersion, SequenceVersion, Site
 from capture.publishing import checksum, create_site, publish, publish_model
-from capture.rescoring import rescore
+from capture.rescoring import EVERY_LEAD, rescore, scope_of
 from capture.scores import LiveModel
 from capture.services import utc_now
 from profiling.document import loads
@@ -94,13 +95,13 @@ def _live_sequence(session: Session, site: Site) -> Live | None:
     return Live(row.checksum, row.version) if row is not None else None
 
 
-def _live_model(session: Session) -> Live | None:
-    row = session.execute(
-        select(ScoringModelVersion.checksum, ScoringModelVersion.version)
-        .order_by(ScoringModelVersion.version.desc())
-        .limit(1)
-    ).first()
-    return Live(row.checksum, row.version) if row is not None else None
+def _live_model(session: Session, site: Site) -> Live | None:
+    """The model that scores the demo site's leads: a model a marketer published for the site, else the default."""
+    applies = session.execute(live_model_query(site.id)).first()
+    if applies is None:
+        return None
+    row = session.get_one(ScoringModelVersion, applies.id)
+    return Live(row.checksum, row.version)
 
 
 def _read_note(data: Path) -> dict[str, str]:
@@ -154,6 +155,7 @@ def prepare_demo(
     shipping = _Shipping(note=dict(noted), say=say)
     sequence, model = shipped_sequence(), shipped_model()
     republished: LiveModel | None = None
+    scope = EVERY_LEAD
     db = Database(url)
     try:
         with db.write() as session:
@@ -167,13 +169,14 @@ def prepare_demo(
             if shipping.may_publish("sequence", form, _live_sequence(session, site), checksum(sequence)):
                 version = publish(session, site, DEMO_FORM, sequence, utc_now()).version.version
                 say(f"published the example sequence as {form} version {version}")
-            if shipping.may_publish("model", "scoring model", _live_model(session), model_checksum(model)):
+            if shipping.may_publish("model", "scoring model", _live_model(session, site), model_checksum(model)):
                 row = publish_model(session, model, utc_now()).version
+                scope = scope_of(session, None)
                 republished = LiveModel(id=row.id, version=row.version, model=model)
                 say(f"published the shipped scoring model as version {row.version}")
         if republished is not None:
             # After the commit: re-scoring writes in batches of its own, as `leadwheel model publish` does.
-            report = rescore(db, republished, utc_now())
+            report = rescore(db, republished, utc_now(), scope=scope)
             if report.leads:
                 leads = "1 lead" if report.leads == 1 else f"{report.leads} leads"
                 say(f"re-scored {leads} with it; {report.moved} changed stage")
