@@ -66,7 +66,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
     sequence = asked.form.sequence
     locale = asked.locale
     plan = asked.plan
-    current = plan.current_stage
+    current = plan.stages[plan.current_stage]
     body: dict[str, Any] = {
         "visitor": asked.visitor_token,
         "locale": locale,
@@ -75,10 +75,11 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "questions": [question_json(q, sequence, locale) for q in plan.questions],
         "ticket": asked.ticket,
         "min_fill_ms": asked.min_fill_ms,
+        "more": plan.more,
         "progress": {
-            "step": current + 1,
-            "steps": len(plan.stages),
-            "stage": plan.stages[current].stage.key,
+            "step": plan.step,
+            "steps": len(plan.steps),
+            "stage": current.stage.key,
             "stages": [
                 {
                     "key": p.stage.key,
@@ -88,10 +89,11 @@ def asked_json(asked: Asked) -> dict[str, Any]:
                     "total": p.total,
                     "done": p.done,
                 }
-                for p in plan.stages
+                for p in plan.steps
             ],
         },
     }
-    if plan.status is Status.COMPLETE:
+    if plan.status is not Status.ASKING:
+        # the visit is over for now (paused, waiting) or for good (complete): thank the visitor either way
         body["thank_you"] = localised(sequence.thank_you, locale, sequence.default_locale) or None
     return body
