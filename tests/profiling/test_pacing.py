@@ -85,7 +85,8 @@ def test_after_the_visit_gap_the_next_batch_comes(sequence: Sequence, data: st.D
     if plans[-1].status is not Status.PAUSED:
         return  # the first visit asked everything there was
     # The shell counts a new visit after the gap; nothing shown on the last one counts against it.
-    later = replace(first, visit=first.visit + 1, shown=frozenset())
+    later = first.learn({}, [], NOW + timedelta(hours=2), first.visit + 1)
+    assert later.shown == frozenset()
     plan = next_questions(sequence, later, NOW + timedelta(hours=2))
     if plan.status is not Status.WAITING:  # everything open may be snoozed for a visit or two
         assert plan.status is Status.ASKING and 0 < len(plan.questions) <= sequence.settings.questions_per_visit
