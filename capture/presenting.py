@@ -63,10 +63,13 @@ def _question_json(question: Question, stage_key: str, sequence: Sequence, local
 
 
 def asked_json(asked: Asked) -> dict[str, Any]:
+    """The plan as ask and answer return it: the questions on screen and their ticket, or, when nothing is
+    asked (paused, waiting, complete), the thank-you text and whether the visitor may ask for ``more`` now."""
     sequence = asked.form.sequence
     locale = asked.locale
     plan = asked.plan
     current = plan.stages[plan.current_stage]
+    steps = plan.steps
     body: dict[str, Any] = {
         "visitor": asked.visitor_token,
         "locale": locale,
@@ -78,7 +81,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "more": plan.more,
         "progress": {
             "step": plan.step,
-            "steps": len(plan.steps),
+            "steps": len(steps),
             "stage": current.stage.key,
             "stages": [
                 {
@@ -89,7 +92,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
                     "total": p.total,
                     "done": p.done,
                 }
-                for p in plan.steps
+                for p in steps
             ],
         },
     }

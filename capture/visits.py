@@ -140,7 +140,10 @@ class Visits:
     def answer(self, form: PublishedForm, body: Mapping[str, Any], now: datetime) -> tuple[int, Asked]:
         """Check and store one submission; return how many answers were stored and the next plan.
 
-        Nothing is stored unless the whole submission is valid.
+        Nothing is stored unless the whole submission is valid. Every question the
+        ticket showed now counts against the visit's quota, so the next plan is
+        usually ``paused``; after a batch asked for on request too: each further
+        batch is the visitor's own choice (an ask with ``more``), never automatic.
         """
         honeypot = body.get("hp")
         if honeypot not in (None, ""):
