@@ -10,8 +10,9 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import event, select
 
+import capture.prepared
 from capture.models import Answer
 from tests.capture.conftest import SMALL_WHEEL, Browser
 
@@ -209,3 +210,31 @@ def test_steps_count_only_the_stages_that_apply(client: Any, publish_form: Any, 
     progress = body["progress"]
     assert (progress["step"], progress["steps"], progress["stage"]) == (2, 5, "need")
     assert [stage["key"] for stage in progress["stages"]] == ["basics", "need", "budget", "timeline", "authority"]
+
+
+def test_an_ask_inside_a_visit_is_still_one_read(app: Any, browser: Browser, monkeypatch: Any) -> None:
+    """The quota is read with the profile: a reload costs the one statement it cost before."""
+    browser.ask()
+    browser.answer(FIRST_BATCH)
+    statements: list[str] = []
+    run_on_driver = capture.prepared.execute_on_driver
+
+    def counting(connection: Any, cursor: Any, sql: str, params: Any, **options: Any) -> Any:
+        statements.append(sql)
+        return run_on_driver(connection, cursor, sql, params, **options)
+
+    def core(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    engine = app.extensions["leadwheel"].db.engine
+    monkeypatch.setattr(capture.prepared, "execute_on_driver", counting)
+    event.listen(engine, "before_cursor_execute", core)
+    try:
+        browser.clock.advance(minutes=5)
+        assert_paused(browser.ask())
+    finally:
+        event.remove(engine, "before_cursor_execute", core)
+    # the catalog (sites, forms, published versions) is cached per process; the tests' cache expires at once
+    catalog = ("FROM sites", "FROM forms", "FROM sequence_versions", "FROM scoring_models")
+    lead_statements = [s for s in statements if not any(table in s for table in catalog)]
+    assert len(lead_statements) == 1 and lead_statements[0].lstrip().upper().startswith(("SELECT", "(")), statements
