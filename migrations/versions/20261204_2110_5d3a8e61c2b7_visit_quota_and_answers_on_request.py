@@ -5,7 +5,7 @@ which questions the current visit has shown, so every ask reads it with the
 profile. An answer given after the visitor asked for more carries that fact.
 
 Revision ID: 5d3a8e61c2b7
-Revises: 7b1d2e9c4f10
+Revises: 3e8a5c1d7b20
 Create Date: 2026-12-04 21:00:00.000000
 """
 
@@ -16,7 +16,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = '5d3a8e61c2b7'
-down_revision: str | None = '7b1d2e9c4f10'
+down_revision: str | None = '3e8a5c1d7b20'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
