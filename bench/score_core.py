@@ -89,7 +89,7 @@ def fold_events(rows: list[Row], per_lead: int) -> None:
 
 def rescore(rows: list[Row], per_lead: int) -> None:
     model = default_model()
-    fields = {"company_size": 120, "job_title": "Head of Sales", "buying_timeline": "6m"}
+    fields = {"customer_type": "b2b", "company_size": 120, "job_title": "Head of Sales", "buying_timeline": "6m"}
     profile = Profile(fields=fields, email="ann@northwind.example")
     now = datetime(2026, 11, 27, tzinfo=UTC)
     for lead in range(0, len(rows), per_lead):

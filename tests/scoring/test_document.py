@@ -365,17 +365,24 @@ def test_the_format_reference_examples_are_valid() -> None:
     whole = [block for block in blocks if block.startswith("format: leadwheel/scoring@1")]
     assert len(whole) == 1
     model = load_model(whole[0])
-    assert model.thresholds.mql == 25 and len(model.engagement) == 4
+    assert model.thresholds.mql == 25 and len(model.engagement) == 4 and len(model.intent) == 3
     checked = 0
     for block in blocks:
         raw = yaml.safe_load(block)
-        if isinstance(raw, dict) and set(raw) <= {"fit", "engagement", "disqualifiers", "domains", "sql_gate"}:
+        if isinstance(raw, dict) and set(raw) <= {
+            "fit", "intent", "engagement", "disqualifiers", "domains", "mql_gate", "sql_gate"
+        }:  # fmt: skip
             document = {"name": "Doc", **copy.deepcopy(MINIMAL), **raw}
             document.setdefault("domains", {}).update({"competitors": ["rival.example"]})
             if "sql_gate" in raw:
                 document["fit"] = [
                     {"id": f"f_{name}", "label": name, "field": name, "known": True, "points": 10}
                     for name in raw["sql_gate"]["any_known"]
+                ] or MINIMAL["fit"]
+                document["intent"] = [
+                    {"id": name, "label": name, "field": name, "equals": True, "points": 10}
+                    for name in raw["sql_gate"]["hand_raises"]
+                    if name not in {rule["id"] for rule in MINIMAL["engagement"]}
                 ]
             parse_model(document)
             checked += 1
