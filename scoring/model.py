@@ -266,13 +266,6 @@ class Segment:
     def __post_init__(self) -> None:
         object.__setattr__(self, "holds", _segment_test(self.conditions))
 
-    def describe(self) -> str:
-        """The segment in a few words, e.g. ``customer_type equals b2c``."""
-        return " and ".join(
-            f"{c.field} {c.operator.value}" + ("" if c.value is None else f" {show_value(c.value)}")
-            for c in self.conditions
-        )
-
 
 def _segment_test(conditions: tuple[Condition, ...]) -> SegmentTest:
     """One closure for all conditions; the common single ``equals`` on a text is a dict look-up."""
