@@ -163,14 +163,14 @@ def prepare(url: str, secret: str, visitors: int) -> Prepared:
     from capture.models import Visitor
     from capture.publishing import create_site, publish_model
     from capture.services import Services, utc_now
-    from scoring.document import default_b2b_model
+    from scoring.document import default_model
 
     upgrade(url)
     services = Services.build(Config.from_env({"DATABASE_URL": url, "SECRET_KEY": secret}))
     try:
         with services.db.write() as session:
             site = create_site(session, "Bench", [ORIGIN], utc_now())
-            publish_model(session, default_b2b_model(), utc_now())
+            publish_model(session, default_model(), utc_now())
             site_key, site_id = site.public_key, site.id
         entry = services.catalog.site(site_key)
         tokens = []

@@ -126,7 +126,7 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
     from capture.models import Answer, Lead, Visitor
     from capture.models import Event as EventRow
     from capture.publishing import create_site, publish_model
-    from scoring.document import default_b2b_model
+    from scoring.document import default_model
 
     upgrade(url)
     db = Database(url)
@@ -136,7 +136,7 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
     try:
         with db.write() as session:
             site_id = create_site(session, "Bench", ["https://www.example.com"], start).id
-            publish_model(session, default_b2b_model(), start)
+            publish_model(session, default_model(), start)
         with db.write_connection() as connection:
             if db.is_sqlite:
                 connection.exec_driver_sql("PRAGMA cache_size=-262144")  # 256 MB for building the indexes

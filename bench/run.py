@@ -223,7 +223,7 @@ def prepare_database(url: str, *, scoring: bool = True, leads: int = 0) -> str:
     from capture.publishing import create_site, publish, publish_model
     from capture.services import utc_now
     from profiling.document import load
-    from scoring.document import default_b2b_model
+    from scoring.document import default_model
 
     upgrade(url)
     db = Database(url)
@@ -232,7 +232,7 @@ def prepare_database(url: str, *, scoring: bool = True, leads: int = 0) -> str:
             site = create_site(session, "Bench", [ORIGIN], utc_now())
             publish(session, site, SLUG, load(SEQUENCE), utc_now())
             if scoring:
-                publish_model(session, default_b2b_model(), utc_now())
+                publish_model(session, default_model(), utc_now())
             site_key = site.public_key
         if leads:
             fill_with_leads(db, leads)

@@ -26,7 +26,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from scoring.document import default_b2b_model
+from scoring.document import default_model
 from scoring.engine import score
 from scoring.events import Event
 from scoring.profile import Profile
@@ -71,7 +71,7 @@ def baseline(rows: list[Row], per_lead: int) -> None:
 
 
 def fold_rows(rows: list[Row], per_lead: int) -> None:
-    model = default_b2b_model()
+    model = default_model()
     for lead in range(0, len(rows), per_lead):
         tally = model.new_tally()
         add = tally.add_row
@@ -80,7 +80,7 @@ def fold_rows(rows: list[Row], per_lead: int) -> None:
 
 
 def fold_events(rows: list[Row], per_lead: int) -> None:
-    model = default_b2b_model()
+    model = default_model()
     for lead in range(0, len(rows), per_lead):
         tally = model.new_tally()
         for kind, at, path, props in rows[lead : lead + per_lead]:
@@ -88,8 +88,8 @@ def fold_events(rows: list[Row], per_lead: int) -> None:
 
 
 def rescore(rows: list[Row], per_lead: int) -> None:
-    model = default_b2b_model()
-    fields = {"company_size": 120, "job_title": "Head of Sales", "buying_timeline": "6m"}
+    model = default_model()
+    fields = {"customer_type": "b2b", "company_size": 120, "job_title": "Head of Sales", "buying_timeline": "6m"}
     profile = Profile(fields=fields, email="ann@northwind.example")
     now = datetime(2026, 11, 27, tzinfo=UTC)
     for lead in range(0, len(rows), per_lead):
@@ -116,7 +116,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     rows = synthetic_rows(args.events)
-    default_b2b_model()  # parse once, outside the timings
+    default_model()  # parse once, outside the timings
     leads = -(-len(rows) // args.per_lead)
     print(f"{len(rows):,} events, {leads:,} leads ({args.per_lead} events each), best of {args.rounds}")
     base = best_of(args.rounds, baseline, rows, args.per_lead)

@@ -17,12 +17,12 @@ def model() -> None:
 
 
 def _read_model(path: Path | None, default: bool) -> Any:
-    from scoring.document import ModelError, default_b2b_model, load_model
+    from scoring.document import ModelError, default_model, load_model
 
     if default == (path is not None):
         raise click.UsageError("give a FILE or --default (the built-in B2B model), not both or neither")
     if path is None:
-        return default_b2b_model()
+        return default_model()
     return read_document(path, load_model, ModelError, "scoring model")
 
 

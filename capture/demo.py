@@ -40,7 +40,7 @@ from capture.scores import LiveModel
 from capture.services import utc_now
 from profiling.document import loads
 from profiling.sequence import Sequence
-from scoring.document import default_b2b_model, model_checksum
+from scoring.document import default_model, model_checksum
 from scoring.model import ScoringModel
 
 DEMO_SEQUENCE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "demo.yaml"
@@ -56,7 +56,7 @@ def shipped_sequence() -> Sequence:
 
 def shipped_model() -> ScoringModel:
     """The demo's scoring model: the one the package ships as the installation default."""
-    return default_b2b_model()
+    return default_model()
 
 
 @dataclass(frozen=True)

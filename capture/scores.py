@@ -166,13 +166,20 @@ class Standing:
         return int(self.values["lead_id"])
 
     def announcement(self) -> str | None:
-        """The hand-off this change makes, if any: reaching MQL or SQL (again, after falling back),
-        or new answers from a lead sales already has."""
-        if self.stage != self.stage_before and self.stage in ANNOUNCED:
+        """The hand-off this change makes, if any: reaching MQL or SQL from below (again, after falling
+        back or being recycled and re-armed), or new answers from a lead sales already has.
+
+        ``lead.mql`` means "reached MQL": an SQL that falls back to MQL announces nothing.
+        """
+        if self.stage in ANNOUNCED and _RANK[self.stage] > _RANK.get(self.stage_before or "", 0):
             return ANNOUNCED[self.stage]
         if self.cause == "answer" and self.stage == self.stage_before and self.stage in ANNOUNCED:
             return "lead.updated"
         return None
+
+
+#: how far along the way to sales a stage is, for announcements (a recycled lead is back at the start)
+_RANK = {Stage.MQL.value: 1, Stage.SQL.value: 2}
 
 
 def standing(
@@ -231,9 +238,14 @@ def standing(
 
 
 def explanation(result: Score) -> dict[str, Any]:
-    """The score's reasons as stored and shown: every contributing rule with its points."""
+    """The score's reasons as stored and shown: every contributing rule with its points and group.
+
+    The lead row keeps fit, engagement and the total in columns; the intent group (what the lead
+    told us) is kept here, beside the contributions whose group is ``intent``.
+    """
     return {
         "completeness": result.completeness,
+        "intent": result.intent,
         "disqualified": list(result.disqualified),
         "contributions": [
             {
@@ -279,12 +291,13 @@ def explanation_json(result: Score) -> str:
             )
         capped = "true" if c.capped is True else "false" if c.capped is False else json.dumps(c.capped)
         parts.append(f'{head}{points!r}, "count": {count}, "capped": {capped}, "detail": {_json_string(c.detail)}}}')
-    completeness = result.completeness
-    if type(completeness) is not float or not math.isfinite(completeness):
+    completeness, intent = result.completeness, result.intent
+    if type(completeness) is not float or not math.isfinite(completeness) or type(intent) is not float:
         return json.dumps(explanation(result))
     disqualified = ", ".join(map(_json_string, result.disqualified))
     return (
-        f'{{"completeness": {completeness!r}, "disqualified": [{disqualified}], "contributions": [{", ".join(parts)}]}}'
+        f'{{"completeness": {completeness!r}, "intent": {intent!r}, "disqualified": [{disqualified}], '
+        f'"contributions": [{", ".join(parts)}]}}'
     )
 
 

@@ -23,15 +23,19 @@ from typing import Any, Literal
 import yaml
 
 from profiling.document import KEY_PATTERN
+from profiling.sequence import Condition, Operator
 from scoring.model import (
     BUILT_IN_LISTS,
+    HAND_RAISE_EVENTS,
     Check,
     Criterion,
     Disqualifier,
     DomainList,
     EngagementRule,
     FitRule,
+    MqlGate,
     ScoringModel,
+    Segment,
     SqlGate,
     Thresholds,
     Weights,
@@ -61,16 +65,19 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 _TOP_KEYS = (
-    "format", "name", "description", "thresholds", "hysteresis", "weights", "sql_gate", "domains",
-    "fit", "engagement", "disqualifiers",
+    "format", "name", "description", "thresholds", "hysteresis", "weights", "mql_gate", "sql_gate", "domains",
+    "fit", "intent", "engagement", "disqualifiers",
 )  # fmt: skip
 _TESTS = ("equals", "in", "min", "max", "mentions", "known")
-_CRITERION_KEYS = frozenset({"field", "email_domain", *_TESTS})
+_CRITERION_KEYS = frozenset({"field", "email_domain", "when", *_TESTS})
 _FIT_KEYS = frozenset({"id", "label", "points"}) | _CRITERION_KEYS
 _DISQUALIFIER_KEYS = frozenset({"id", "label"}) | _CRITERION_KEYS
 _ENGAGEMENT_KEYS = frozenset(
-    {"id", "label", "event", "path", "props", "points", "cap", "half_life_days", "window", "high_intent"}
+    {"id", "label", "event", "path", "props", "points", "cap", "half_life_days", "window", "high_intent", "when"}
 )
+_SQL_GATE_KEYS = ("min_fit", "any_known", "min_intent", "min_engagement", "hand_raises")
+#: At most this many conditions in one segment.
+MAX_CONDITIONS = 10
 
 
 class ModelError(ValueError):
@@ -194,6 +201,8 @@ def parse_model(document: Mapping[str, Any]) -> ScoringModel:
     ids: dict[str, str] = {}
     fit_items = enumerate(_rule_items(reader, doc, "fit"))
     fit = tuple(filter(None, (_fit_rule(reader, raw, f"fit[{i}]", lists, ids) for i, raw in fit_items)))
+    intent_items = enumerate(_rule_items(reader, doc, "intent"))
+    intent = tuple(filter(None, (_fit_rule(reader, raw, f"intent[{i}]", lists, ids) for i, raw in intent_items)))
     engagement_items = enumerate(_rule_items(reader, doc, "engagement"))
     engagement = tuple(
         filter(None, (_engagement_rule(reader, raw, f"engagement[{i}]", ids) for i, raw in engagement_items))
@@ -202,10 +211,13 @@ def parse_model(document: Mapping[str, Any]) -> ScoringModel:
     disqualifiers = tuple(
         filter(None, (_disqualifier(reader, raw, f"disqualifiers[{i}]", lists, ids) for i, raw in disqualifier_items))
     )
-    if not fit and not engagement and not any(p.startswith(("fit", "engagement")) for p in reader.problems):
-        reader.problem("", "a model needs at least one fit or engagement rule")
-    fit_fields = {rule.criterion.field for rule in fit if rule.criterion.field is not None}
-    sql_gate = _sql_gate(reader, doc.get("sql_gate", {}), fit_fields)
+    if not (fit or intent or engagement) and not any(
+        p.startswith(("fit", "intent", "engagement")) for p in reader.problems
+    ):
+        reader.problem("", "a model needs at least one fit, intent or engagement rule")
+    profile_fields = {rule.criterion.field for rule in (*fit, *intent) if rule.criterion.field is not None}
+    mql_gate = _mql_gate(reader, doc.get("mql_gate", {}))
+    sql_gate = _sql_gate(reader, doc.get("sql_gate", {}), profile_fields, intent, engagement)
     if reader.problems:
         raise ModelError(reader.problems)
     return ScoringModel(
@@ -214,9 +226,11 @@ def parse_model(document: Mapping[str, Any]) -> ScoringModel:
         thresholds=thresholds,
         hysteresis=hysteresis,
         weights=weights,
+        mql_gate=mql_gate,
         sql_gate=sql_gate,
         domains=domains,
         fit=fit,
+        intent=intent,
         engagement=engagement,
         disqualifiers=disqualifiers,
     )
@@ -241,12 +255,17 @@ def _thresholds(reader: _Reader, raw: Any) -> Thresholds:
 
 def _weights(reader: _Reader, raw: Any) -> Weights:
     doc = reader.mapping(raw, "weights")
-    reader.unknown(doc, ("fit", "engagement"), "weights", "weight (fit, engagement)")
+    reader.unknown(doc, ("fit", "intent", "engagement"), "weights", "weight (fit, intent, engagement)")
     fit = reader.number(doc.get("fit", 1), "weights.fit", low=0, high=MAX_WEIGHT)
+    intent = reader.number(doc.get("intent", 1), "weights.intent", low=0, high=MAX_WEIGHT)
     engagement = reader.number(doc.get("engagement", 1), "weights.engagement", low=0, high=MAX_WEIGHT)
-    if fit == 0 and engagement == 0:
-        reader.problem("weights", "fit and engagement cannot both weigh 0: every total would be 0")
-    return Weights(fit=1.0 if fit is None else fit, engagement=1.0 if engagement is None else engagement)
+    if fit == 0 and intent == 0 and engagement == 0:
+        reader.problem("weights", "fit, intent and engagement cannot all weigh 0: every total would be 0")
+    return Weights(
+        fit=1.0 if fit is None else fit,
+        engagement=1.0 if engagement is None else engagement,
+        intent=1.0 if intent is None else intent,
+    )
 
 
 def _domains(reader: _Reader, raw: Any) -> tuple[DomainList, ...]:
@@ -293,21 +312,24 @@ def _points(reader: _Reader, doc: Mapping[str, Any], path: str) -> float:
 def _fit_rule(
     reader: _Reader, raw: Any, path: str, lists: Mapping[str, tuple[str, ...]], ids: dict[str, str]
 ) -> FitRule | None:
+    """A fit rule, or an intent rule (the same shape): ``path`` starts with its group's name."""
+    group = "an intent" if path.startswith("intent") else "a fit"
     doc = reader.mapping(raw, path)
     if not doc:
         if isinstance(raw, Mapping):
-            reader.problem(path, "is empty: a fit rule needs an id, a label, a test and points")
+            reader.problem(path, f"is empty: {group} rule needs an id, a label, a test and points")
         return None
     rule_id = _rule_id(reader, doc, path, ids)
     label = reader.text(doc.get("label"), f"{path}.label")
     points = _points(reader, doc, path)
     criterion = _criterion(reader, doc, path, lists)
+    when = _segment(reader, doc.get("when"), f"{path}.when")
     if "cap" in doc:
-        reader.problem(f"{path}.cap", "a fit rule awards its points once, so it has no cap; lower its points")
-    reader.unknown(doc, _FIT_KEYS | {"cap"}, path, "fit rule setting")
+        reader.problem(f"{path}.cap", f"{group} rule awards its points once, so it has no cap; lower its points")
+    reader.unknown(doc, _FIT_KEYS | {"cap"}, path, f"{group.split()[1]} rule setting")
     if criterion is None:
         return None
-    return FitRule(id=rule_id, label=label, points=points, criterion=criterion)
+    return FitRule(id=rule_id, label=label, points=points, criterion=criterion, when=when)
 
 
 def _disqualifier(
@@ -321,12 +343,13 @@ def _disqualifier(
     rule_id = _rule_id(reader, doc, path, ids)
     label = reader.text(doc.get("label"), f"{path}.label")
     criterion = _criterion(reader, doc, path, lists)
+    when = _segment(reader, doc.get("when"), f"{path}.when")
     if "points" in doc:
         reader.problem(f"{path}.points", "a disqualifier blocks MQL and SQL; for points, write a fit rule")
     reader.unknown(doc, _DISQUALIFIER_KEYS | {"points"}, path, "disqualifier setting")
     if criterion is None:
         return None
-    return Disqualifier(id=rule_id, label=label, criterion=criterion)
+    return Disqualifier(id=rule_id, label=label, criterion=criterion, when=when)
 
 
 def _criterion(
@@ -435,6 +458,7 @@ def _engagement_rule(reader: _Reader, raw: Any, path: str, ids: dict[str, str]) 
         reader.problem(
             f"{path}.cap", "is required for negative points, so they can never bury a lead that engages again"
         )
+    when = _segment(reader, doc.get("when"), f"{path}.when")
     window = None
     if "window" in doc:
         window = _window(reader, doc["window"], f"{path}.window")
@@ -460,7 +484,63 @@ def _engagement_rule(reader: _Reader, raw: Any, path: str, ids: dict[str, str]) 
         half_life_days=half_life,
         window=window,
         high_intent=high_intent,
+        when=when,
     )
+
+
+def _segment(reader: _Reader, raw: Any, path: str) -> Segment | None:
+    """``when``: one condition, or a list that must all hold, in the sequence format's words."""
+    if raw is None:
+        return None
+    items = [raw] if isinstance(raw, Mapping) else reader.items(raw, path, MAX_CONDITIONS)
+    if isinstance(raw, list) and not raw:
+        reader.problem(path, "must name at least one condition")
+    tests = ", ".join(op.value for op in Operator)
+    conditions: list[Condition] = []
+    for i, item in enumerate(items):
+        cpath = path if isinstance(raw, Mapping) else f"{path}[{i}]"
+        doc = reader.mapping(item, cpath)
+        if not doc:
+            continue
+        field_name = reader.key(doc.get("field"), f"{cpath}.field")
+        named = [key for key in doc if key != "field"]
+        if len(named) != 1:
+            reader.problem(cpath, f"needs a field and exactly one test: {tests}")
+            continue
+        try:
+            operator = Operator(named[0])
+        except ValueError:
+            reader.problem(f"{cpath}.{named[0]}", f"is not a test: {tests}")
+            continue
+        value = _condition_value(reader, operator, doc[named[0]], f"{cpath}.{operator.value}")
+        if value is not _BAD:
+            conditions.append(Condition(field=field_name, operator=operator, value=value))
+    if len(conditions) != len(items) or not conditions:
+        return None
+    return Segment(tuple(conditions))
+
+
+#: a condition value that was refused (a problem is noted)
+_BAD = object()
+
+
+def _condition_value(reader: _Reader, operator: Operator, raw: Any, path: str) -> Any:
+    if operator is Operator.KNOWN:
+        if raw is not True:
+            reader.problem(path, "must be true")
+            return _BAD
+        return None
+    if operator in (Operator.IN, Operator.NOT_IN):
+        if not isinstance(raw, list) or not raw or len(raw) > MAX_VALUES:
+            reader.problem(path, f"must be a list of 1 to {MAX_VALUES} values")
+            return _BAD
+        values = [reader.scalar(value, f"{path}[{i}]") for i, value in enumerate(raw)]
+        return _BAD if any(value is None for value in values) else tuple(values)
+    if operator in (Operator.GT, Operator.GTE, Operator.LT, Operator.LTE):
+        number = reader.number(raw, path, low=-1e15, high=1e15)
+        return _BAD if number is None else number
+    value = reader.scalar(raw, path)
+    return _BAD if value is None else value
 
 
 def _window(reader: _Reader, raw: Any, path: str) -> Window | None:
@@ -484,20 +564,55 @@ def _window(reader: _Reader, raw: Any, path: str) -> Window | None:
     return Window(count=int(count), days=days)
 
 
-def _sql_gate(reader: _Reader, raw: Any, fit_fields: set[str]) -> SqlGate:
+def _mql_gate(reader: _Reader, raw: Any) -> MqlGate:
+    doc = reader.mapping(raw, "mql_gate")
+    reader.unknown(doc, ("min_interest",), "mql_gate", "MQL gate setting (min_interest)")
+    min_interest = reader.number(
+        doc.get("min_interest", 5), "mql_gate.min_interest", low=0, high=100, low_open=True
+    )  # above 0: who a lead is must never make it an MQL by itself
+    return MqlGate(min_interest=5.0 if min_interest is None else min_interest)
+
+
+def _sql_gate(
+    reader: _Reader,
+    raw: Any,
+    profile_fields: set[str],
+    intent: tuple[FitRule, ...],
+    engagement: tuple[EngagementRule, ...],
+) -> SqlGate:
     doc = reader.mapping(raw, "sql_gate")
-    reader.unknown(doc, ("min_fit", "any_known"), "sql_gate", "SQL gate setting (min_fit, any_known)")
+    reader.unknown(doc, _SQL_GATE_KEYS, "sql_gate", f"SQL gate setting ({', '.join(_SQL_GATE_KEYS)})")
     min_fit = reader.number(doc.get("min_fit", 10), "sql_gate.min_fit", low=0, high=100)
     names: list[str] = []
     for i, raw_name in enumerate(reader.items(doc.get("any_known", []), "sql_gate.any_known", MAX_VALUES)):
         name = reader.key(raw_name, f"sql_gate.any_known[{i}]")
-        if name not in fit_fields and KEY_PATTERN.match(name):
-            reader.problem(f"sql_gate.any_known[{i}]", f"'{name}' is not read by any fit rule")
+        if name not in profile_fields and KEY_PATTERN.match(name):
+            reader.problem(f"sql_gate.any_known[{i}]", f"'{name}' is not read by any fit or intent rule")
         elif name not in names:
             names.append(name)
     if min_fit == 0 and not doc.get("any_known"):
         reader.problem("sql_gate", "needs min_fit above 0 or a field in any_known: clicks alone must never make SQL")
-    return SqlGate(min_fit=10.0 if min_fit is None else min_fit, any_known=tuple(names))
+    # above 0: an SQL needs evidence of buying intent, whatever its total
+    min_intent = reader.number(doc.get("min_intent", 10), "sql_gate.min_intent", low=0, high=100, low_open=True)
+    min_engagement = reader.number(doc.get("min_engagement", 0), "sql_gate.min_engagement", low=0, high=100)
+    if "hand_raises" in doc:
+        rules = {rule.id for rule in intent} | {rule.id for rule in engagement}
+        raises: list[str] = []
+        for i, raw_id in enumerate(reader.items(doc["hand_raises"], "sql_gate.hand_raises", MAX_VALUES)):
+            rule_id = reader.key(raw_id, f"sql_gate.hand_raises[{i}]")
+            if rule_id not in rules and KEY_PATTERN.match(rule_id):
+                reader.problem(f"sql_gate.hand_raises[{i}]", f"'{rule_id}' is not an intent or engagement rule")
+            elif rule_id not in raises:
+                raises.append(rule_id)
+    else:  # undeclared: the model's rules on the standard hand-raise events
+        raises = [rule.id for rule in engagement if rule.event in HAND_RAISE_EVENTS and rule.points > 0]
+    return SqlGate(
+        min_fit=10.0 if min_fit is None else min_fit,
+        any_known=tuple(names),
+        min_intent=10.0 if min_intent is None else min_intent,
+        min_engagement=0.0 if min_engagement is None else min_engagement,
+        hand_raises=tuple(raises),
+    )
 
 
 # --- writing ------------------------------------------------------------------------------------
@@ -510,19 +625,53 @@ def model_document(model: ScoringModel) -> dict[str, Any]:
         doc["description"] = model.description
     doc["thresholds"] = {"mql": _num(model.thresholds.mql), "sql": _num(model.thresholds.sql)}
     doc["hysteresis"] = _num(model.hysteresis)
-    doc["weights"] = {"fit": _num(model.weights.fit), "engagement": _num(model.weights.engagement)}
-    doc["sql_gate"] = {"min_fit": _num(model.sql_gate.min_fit), "any_known": list(model.sql_gate.any_known)}
+    weights = model.weights
+    doc["weights"] = {"fit": _num(weights.fit), "intent": _num(weights.intent), "engagement": _num(weights.engagement)}
+    doc["mql_gate"] = {"min_interest": _num(model.mql_gate.min_interest)}
+    gate = model.sql_gate
+    doc["sql_gate"] = {
+        "min_fit": _num(gate.min_fit),
+        "any_known": list(gate.any_known),
+        "min_intent": _num(gate.min_intent),
+        "min_engagement": _num(gate.min_engagement),
+        "hand_raises": list(gate.hand_raises),
+    }
     if model.domains:
         doc["domains"] = {entry.name: list(entry.domains) for entry in model.domains}
-    doc["fit"] = [
-        {"id": rule.id, "label": rule.label, **_criterion_document(rule.criterion), "points": _num(rule.points)}
-        for rule in model.fit
-    ]
+    doc["fit"] = [_profile_rule_document(rule) for rule in model.fit]
+    doc["intent"] = [_profile_rule_document(rule) for rule in model.intent]
     doc["engagement"] = [_engagement_document(rule) for rule in model.engagement]
     doc["disqualifiers"] = [
-        {"id": rule.id, "label": rule.label, **_criterion_document(rule.criterion)} for rule in model.disqualifiers
+        {"id": rule.id, "label": rule.label, **_criterion_document(rule.criterion), **_segment_document(rule.when)}
+        for rule in model.disqualifiers
     ]
     return doc
+
+
+def _profile_rule_document(rule: FitRule) -> dict[str, Any]:
+    criterion = _criterion_document(rule.criterion)
+    return {
+        "id": rule.id,
+        "label": rule.label,
+        **criterion,
+        "points": _num(rule.points),
+        **_segment_document(rule.when),
+    }
+
+
+def _segment_document(segment: Segment | None) -> dict[str, Any]:
+    if segment is None:
+        return {}
+    conditions = [{"field": c.field, c.operator.value: _condition_document(c.value)} for c in segment.conditions]
+    return {"when": conditions[0] if len(conditions) == 1 else conditions}
+
+
+def _condition_document(value: Any) -> Any:
+    if value is None:
+        return True  # known: true
+    if isinstance(value, tuple):
+        return [_value(item) for item in value]
+    return _value(value)
 
 
 def _criterion_document(criterion: Criterion) -> dict[str, Any]:
@@ -561,6 +710,7 @@ def _engagement_document(rule: EngagementRule) -> dict[str, Any]:
         doc["window"] = {"count": rule.window.count, "days": _num(rule.window.days)}
     if rule.high_intent:
         doc["high_intent"] = True
+    doc.update(_segment_document(rule.when))
     return doc
 
 
@@ -620,7 +770,8 @@ def model_checksum(model: ScoringModel) -> str:
 
 
 @cache
-def default_b2b_model() -> ScoringModel:
-    """The shipped B2B model (``scoring/defaults/b2b.yaml``); parsed once per process, it is immutable."""
-    text = resources.files("scoring").joinpath("defaults/b2b.yaml").read_text(encoding="utf-8")
+def default_model() -> ScoringModel:
+    """The shipped model (``scoring/defaults/default.yaml``), for both paths of the example sequence:
+    B2B and B2C leads, each scored by its own segment's rules. Parsed once per process; it is immutable."""
+    text = resources.files("scoring").joinpath("defaults/default.yaml").read_text(encoding="utf-8")
     return load_model(text)

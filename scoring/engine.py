@@ -43,8 +43,8 @@ from scoring.model import (
 )
 from scoring.profile import Profile
 
-Group = Literal["fit", "engagement", "disqualifier"]
-_GROUP_ORDER = {"disqualifier": 0, "fit": 1, "engagement": 2}
+Group = Literal["fit", "intent", "engagement", "disqualifier"]
+_GROUP_ORDER = {"disqualifier": 0, "fit": 1, "intent": 2, "engagement": 3}
 _NEVER = -math.inf
 
 
@@ -308,11 +308,11 @@ class Contribution:
 class Score:
     """A lead's score at one moment, with its reasons."""
 
-    #: clamp(sum of fit contributions, 0, 100)
+    #: clamp(sum of fit contributions, 0, 100): who the lead is
     fit: float
-    #: clamp(sum of engagement contributions, 0, 100)
+    #: clamp(sum of engagement contributions, 0, 100): what the lead does
     engagement: float
-    #: clamp(fit weight × fit + engagement weight × engagement, 0, 100)
+    #: clamp(fit weight × fit + intent weight × intent + engagement weight × engagement, 0, 100)
     total: float
     #: the share of fit criteria whose input is known, weighted by each rule's points (0..1)
     completeness: float
@@ -323,6 +323,9 @@ class Score:
     #: the profile fields with a value, other than ``email`` (the SQL gate and the
     #: subscriber/engaged distinction read it)
     known_fields: frozenset[str] = frozenset()
+    #: clamp(sum of intent contributions, 0, 100): what the lead told us about need, budget,
+    #: timeline and authority, and hand-raises it answered
+    intent: float = 0.0
 
 
 _new_object = object.__new__
@@ -330,7 +333,10 @@ _set = object.__setattr__
 
 
 def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) -> Score:
-    """Score a lead at ``now``: its profile against the fit rules, its tally against the engagement rules.
+    """Score a lead at ``now``: its profile against the fit and intent rules, its tally against the engagement rules.
+
+    A rule with a segment (``when``) counts only for leads in it; a rule outside the lead's
+    segment is left out of completeness too (it is not a question for this lead).
 
     ``now`` should not be earlier than the lead's events; a rule whose latest event is
     later than ``now`` (clock skew) is scored as of that event, so no event ever counts
@@ -346,9 +352,12 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
 
     fit_sum = 0.0
     weight_all = weight_known = 0.0
-    known_rules = 0
-    for fit_rule, weight, name, holds in model.fit_plan:
+    applying_rules = known_rules = 0
+    for fit_rule, weight, name, holds, segment in model.fit_plan:
+        if segment is not None and not segment(fields):
+            continue  # not for this lead's segment: no points, and not part of its completeness
         weight_all += weight
+        applying_rules += 1
         if (domain if name is None else fields.get(name)) is None:
             continue  # unknown: no points, and it lowers completeness
         weight_known += weight
@@ -362,11 +371,20 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
     if weight_all > 0:
         completeness = weight_known / weight_all
     else:
-        completeness = known_rules / len(model.fit) if model.fit else 1.0
+        completeness = known_rules / applying_rules if applying_rules else 0.0 if model.fit else 1.0
+
+    intent_sum = 0.0
+    for told, _, _, holds, segment in model.intent_plan:
+        if (segment is None or segment(fields)) and holds(fields, domain):
+            intent_sum += told.points
+            points = round(told.points, 1) + 0.0
+            if points:
+                detail = told.criterion.describe(fields, domain)
+                contributions.append(_contribution(told.id, told.label, "intent", points, 1, False, detail))
 
     for disqualifier in model.disqualifiers:
         criterion = disqualifier.criterion
-        if criterion.holds(fields, domain):
+        if (disqualifier.when is None or disqualifier.when.holds(fields)) and criterion.holds(fields, domain):
             reasons.append(disqualifier.label)
             detail = criterion.describe(fields, domain)
             reason = _contribution(disqualifier.id, disqualifier.label, "disqualifier", 0.0, 1, False, detail)
@@ -378,7 +396,9 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
     for index, count in enumerate(tally._counts):
         if not count:
             continue
-        rule, kind, rate, window_seconds, window_count, before, after, capped_words = plans[index]
+        rule, kind, rate, window_seconds, window_count, before, after, capped_words, segment = plans[index]
+        if segment is not None and not segment(fields):
+            continue
         latest = latests[index]
         if kind == WINDOW:
             heap = heaps[index]
@@ -402,8 +422,10 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
             contributions.append(_contribution(rule.id, rule.label, "engagement", points, count, capped, detail))
 
     fit = _clamp(fit_sum)
+    intent = _clamp(intent_sum)
     engagement = _clamp(engagement_sum)
-    total = _clamp(model.weights.fit * fit + model.weights.engagement * engagement)
+    weights = model.weights
+    total = _clamp(weights.fit * fit + weights.intent * intent + weights.engagement * engagement)
     contributions.sort(key=_order)
     known_fields = frozenset(name for name, value in fields.items() if value is not None and name != "email")
     made = _new_object(Score)
@@ -418,6 +440,7 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
             "disqualified": tuple(reasons),
             "contributions": tuple(contributions),
             "known_fields": known_fields,
+            "intent": intent,
         },
     )
     return made
@@ -446,7 +469,7 @@ def _contribution(
 
 
 def _order(contribution: Contribution) -> tuple[bool, float, int, str]:
-    """Disqualifiers first, then by |points| (largest first), fit before engagement, then by rule id."""
+    """Disqualifiers first, then by |points| (largest first), fit before intent before engagement, then by id."""
     group = _GROUP_ORDER[contribution.group]
     return (group > 0, -abs(contribution.points), group, contribution.rule)
 

@@ -1,4 +1,4 @@
-"""The scoring model as data: fit rules, engagement rules, disqualifiers, thresholds.
+"""The scoring model as data: fit, intent and engagement rules, disqualifiers, segments, gates, thresholds.
 
 A model is built only by :func:`scoring.document.parse_model`, which validates
 every value, so nothing here re-checks its input. Everything is immutable: a
@@ -20,6 +20,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+from profiling.sequence import Condition
 from scoring.profile import Profile
 
 if TYPE_CHECKING:
@@ -244,14 +245,63 @@ class Criterion:
         return self.describe(profile.fields, domain) if self.holds(profile.fields, domain) else None
 
 
+#: a compiled segment test: profile fields -> whether the lead is in the segment
+SegmentTest = Callable[[Mapping[str, Any]], bool]
+
+
+@dataclass(frozen=True)
+class Segment:
+    """The leads a rule applies to: every condition holds on the profile (``when:`` in the document).
+
+    The conditions are the sequence format's (equals, not_equals, in, not_in, gte, gt, lte, lt,
+    contains, known). A lead whose segment field is unknown is in no segment: a rule for B2C
+    leads only does not apply to a lead that has not said whether it buys privately, and
+    neither does a rule for everyone but B2C (``not_equals: b2c``).
+    """
+
+    conditions: tuple[Condition, ...]
+    #: the test, compiled once per model: scoring calls it for every rule of every lead
+    holds: SegmentTest = dataclasses.field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "holds", _segment_test(self.conditions))
+
+
+def _segment_test(conditions: tuple[Condition, ...]) -> SegmentTest:
+    """One closure for all conditions; the common single ``equals`` on a text is a dict look-up."""
+    if len(conditions) == 1 and conditions[0].operator.value == "equals" and isinstance(conditions[0].value, str):
+        name, wanted = conditions[0].field, conditions[0].value
+        return lambda fields: fields.get(name) == wanted
+
+    def holds(fields: Mapping[str, Any]) -> bool:
+        for condition in conditions:
+            if fields.get(condition.field) is None or not condition.holds(fields):
+                return False
+        return True
+
+    return holds
+
+
 @dataclass(frozen=True)
 class FitRule:
-    """Points for who the lead is: awarded once when the criterion holds (fit never decays)."""
+    """Points for what the profile says: awarded once when the criterion holds (never decays).
+
+    The same shape serves two groups: **fit** (who the lead is: company size, title, target
+    account) and **intent** (what the lead told us about its need, budget, timeline and
+    authority, or a hand-raise such as ticking "I would like a demo"). Fit alone never
+    qualifies a lead; intent is the interest an MQL needs and the evidence an SQL needs.
+    """
 
     id: str
     label: str
     points: float
     criterion: Criterion
+    #: the leads the rule applies to (None: every lead)
+    when: Segment | None = None
+
+
+#: An intent rule is a fit rule in the ``intent`` group: the same test, another meaning.
+IntentRule = FitRule
 
 
 @dataclass(frozen=True)
@@ -261,6 +311,8 @@ class Disqualifier:
     id: str
     label: str
     criterion: Criterion
+    #: the leads the disqualifier applies to (None: every lead)
+    when: Segment | None = None
 
 
 @dataclass(frozen=True)
@@ -294,6 +346,9 @@ class EngagementRule:
     #: an event it counts is high-intent (a demo request, the pricing page, a sales brochure): when a lead
     #: sales already has does it, sales hears of it (capture/behaviour.py sends a ``lead.updated``)
     high_intent: bool = False
+    #: the leads whose events the rule scores (None: every lead); events are folded either way,
+    #: so a lead that enters the segment is scored on its whole history
+    when: Segment | None = None
     _path_match: Callable[[str], re.Match[str] | None] | None = field(
         default=None, init=False, repr=False, compare=False
     )
@@ -343,22 +398,46 @@ class Thresholds:
 
 @dataclass(frozen=True)
 class Weights:
-    """total = clamp(fit × fit weight + engagement × engagement weight, 0, 100)."""
+    """total = clamp(fit × fit weight + intent × intent weight + engagement × engagement weight, 0, 100)."""
 
     fit: float = 1.0
     engagement: float = 1.0
+    intent: float = 1.0
+
+
+#: Engagement rules on these event types are hand-raises when a model does not name its own.
+HAND_RAISE_EVENTS = frozenset({"demo_request", "offer_request"})
+
+
+@dataclass(frozen=True)
+class MqlGate:
+    """What MQL needs besides the total: shown interest, so who a lead is never qualifies it alone.
+
+    Interest is intent + engagement: something the lead did, or something it told us about its
+    need, budget, timeline or authority. A lead keeps MQL while it has any interest at all.
+    """
+
+    min_interest: float = 5.0
 
 
 @dataclass(frozen=True)
 class SqlGate:
-    """What SQL needs besides the total: enough fit, and at least one of some answers known.
+    """What SQL needs besides the total: fit, evidence of buying intent, and engagement if asked.
 
-    It keeps a lead that only clicks a lot from reaching sales: engagement alone never makes SQL.
+    Evidence of buying intent is intent points of at least ``min_intent`` (BANT answers) or a
+    hand-raise (a rule in ``hand_raises`` that counted: a demo request, an offer request). A
+    hand-raise also stands in for ``min_engagement``: asking for a demo is behaviour. So neither
+    clicks alone nor who the lead is alone ever make SQL, and with ``min_engagement`` neither do
+    answers alone.
     """
 
     min_fit: float = 10.0
     #: at least one of these profile fields must be known (empty: no such requirement)
     any_known: tuple[str, ...] = ()
+    min_intent: float = 10.0
+    min_engagement: float = 0.0
+    #: ids of intent or engagement rules that are a hand-raise
+    hand_raises: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -409,14 +488,19 @@ class ScoringModel:
     hysteresis: float = 10.0
     weights: Weights = Weights()
     sql_gate: SqlGate = SqlGate()
+    #: points for what the lead told us about its need, budget, timeline, authority, or a hand-raise
+    intent: tuple[IntentRule, ...] = ()
+    mql_gate: MqlGate = MqlGate()
     domains: tuple[DomainList, ...] = ()
     description: str = ""
     #: set by the publisher (see :meth:`with_version`); not part of the document
     version: int | None = field(default=None, compare=False)
     #: every event type the model's rules name
     event_types: frozenset[str] = field(init=False, repr=False, compare=False)
-    #: every profile field the model reads (fit rules and disqualifiers)
+    #: every profile field the model reads (fit, intent, disqualifiers and segments)
     fields: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: the ids of the rules in ``sql_gate.hand_raises``, for the lifecycle's look-up
+    hand_raise_ids: frozenset[str] = field(init=False, repr=False, compare=False)
     #: identifies what a tally's state depends on (see :meth:`scoring.engine.Tally.state`)
     tally_key: str = field(init=False, repr=False, compare=False)
     #: event type -> the candidates for it, in rule order
@@ -424,22 +508,26 @@ class ScoringModel:
     #: event type -> {path -> the rule entries an event of that type and path may count for}: a cache
     #: filled by :meth:`route`, so a site's few hundred distinct paths are matched against globs once
     routes: dict[str, dict[str | None, tuple[Entry, ...]]] = field(init=False, repr=False, compare=False)
-    #: per fit rule, what scoring reads of it: (rule, weight, field or None for the e-mail domain, test)
-    fit_plan: tuple[tuple[FitRule, float, str | None, Callable[[Mapping[str, Any], str | None], bool]], ...] = field(
-        init=False, repr=False, compare=False
-    )
+    #: per fit rule, what scoring reads of it (see ProfilePlan)
+    fit_plan: tuple[ProfilePlan, ...] = field(init=False, repr=False, compare=False)
+    #: per intent rule, what scoring reads of it
+    intent_plan: tuple[ProfilePlan, ...] = field(init=False, repr=False, compare=False)
     #: per engagement rule, what scoring reads of it (see _engagement_plan)
     engagement_plan: tuple[EngagementPlan, ...] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        criteria = [rule.criterion for rule in self.fit] + [rule.criterion for rule in self.disqualifiers]
+        profile_rules: tuple[FitRule | Disqualifier, ...] = (*self.fit, *self.intent, *self.disqualifiers)
+        read = {rule.criterion.field for rule in profile_rules if rule.criterion.field is not None}
+        every_rule: tuple[FitRule | Disqualifier | EngagementRule, ...] = (*profile_rules, *self.engagement)
+        read.update(c.field for rule in every_rule if rule.when is not None for c in rule.when.conditions)
         object.__setattr__(self, "event_types", frozenset(rule.event for rule in self.engagement))
-        object.__setattr__(self, "fields", frozenset(c.field for c in criteria if c.field is not None))
+        object.__setattr__(self, "fields", frozenset(read))
+        object.__setattr__(self, "hand_raise_ids", frozenset(self.sql_gate.hand_raises))
         object.__setattr__(self, "tally_key", _tally_key(self.engagement))
         object.__setattr__(self, "candidates", _candidates(self.engagement))
         object.__setattr__(self, "routes", {event: {} for event in self.candidates})
-        fit_plan = tuple((rule, abs(rule.points), rule.criterion.field, rule.criterion.holds) for rule in self.fit)
-        object.__setattr__(self, "fit_plan", fit_plan)
+        object.__setattr__(self, "fit_plan", tuple(map(_profile_plan, self.fit)))
+        object.__setattr__(self, "intent_plan", tuple(map(_profile_plan, self.intent)))
         engagement_plan = tuple(_engagement_plan(rule) for rule in self.engagement)
         object.__setattr__(self, "engagement_plan", engagement_plan)
 
@@ -482,8 +570,28 @@ class ScoringModel:
         return tuple(rule for rule in self.engagement if rule.matches(event))
 
     def rule(self, rule_id: str) -> FitRule | EngagementRule | Disqualifier | None:
-        rules: tuple[FitRule | EngagementRule | Disqualifier, ...] = (*self.fit, *self.engagement, *self.disqualifiers)
+        rules: tuple[FitRule | EngagementRule | Disqualifier, ...] = (
+            *self.fit, *self.intent, *self.engagement, *self.disqualifiers
+        )  # fmt: skip
         return next((rule for rule in rules if rule.id == rule_id), None)
+
+
+class ProfilePlan(NamedTuple):
+    """A fit or intent rule as the scorer reads it: a plain tuple, unpacked without attribute look-ups."""
+
+    rule: FitRule
+    #: |points|: the rule's weight in completeness
+    weight: float
+    #: the field the criterion reads, or None for the e-mail domain
+    field: str | None
+    holds: Callable[[Mapping[str, Any], str | None], bool]
+    #: the segment's test, or None when the rule applies to every lead
+    segment: SegmentTest | None
+
+
+def _profile_plan(rule: FitRule) -> ProfilePlan:
+    segment = rule.when.holds if rule.when is not None else None
+    return ProfilePlan(rule, abs(rule.points), rule.criterion.field, rule.criterion.holds, segment)
 
 
 class EngagementPlan(NamedTuple):
@@ -500,6 +608,8 @@ class EngagementPlan(NamedTuple):
     before: str
     after: str
     capped: str
+    #: the segment's test, or None when the rule applies to every lead
+    segment: SegmentTest | None
 
 
 def _engagement_plan(rule: EngagementRule) -> EngagementPlan:
@@ -507,14 +617,17 @@ def _engagement_plan(rule: EngagementRule) -> EngagementPlan:
         return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
     capped = f", capped at {number(rule.cap)}" if rule.cap is not None else ""
+    segment = rule.when.holds if rule.when is not None else None
     if rule.window is not None:
         window = rule.window
         before = f" within {number(window.days)} days"
-        return EngagementPlan(rule, WINDOW, 0.0, window.days * SECONDS_PER_DAY, window.count, before, "", capped)
+        seconds = window.days * SECONDS_PER_DAY
+        return EngagementPlan(rule, WINDOW, 0.0, seconds, window.count, before, "", capped, segment)
     if rule.half_life_days is not None:
         after = f", half-life {number(rule.half_life_days)} days"
-        return EngagementPlan(rule, DECAY, 1.0 / (rule.half_life_days * SECONDS_PER_DAY), 0.0, 0, "", after, capped)
-    return EngagementPlan(rule, PLAIN, 0.0, 0.0, 0, "", "", capped)
+        rate = 1.0 / (rule.half_life_days * SECONDS_PER_DAY)
+        return EngagementPlan(rule, DECAY, rate, 0.0, 0, "", after, capped, segment)
+    return EngagementPlan(rule, PLAIN, 0.0, 0.0, 0, "", "", capped, segment)
 
 
 def _tally_key(rules: tuple[EngagementRule, ...]) -> str:

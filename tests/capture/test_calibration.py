@@ -9,7 +9,7 @@ from typing import Any
 from capture.models import Lead, SalesOutcome
 from capture.publishing import publish_model
 from capture.reports import OutcomeRow, band_of, calibration, format_calibration
-from scoring.document import default_b2b_model
+from scoring.document import default_model
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
@@ -96,7 +96,7 @@ def test_the_text_table() -> None:
 def test_report_calibration_from_the_cli(run: Any, app: Any, clock: Any) -> None:
     db = app.extensions["leadwheel"].db
     with db.write() as session:
-        publish_model(session, default_b2b_model(), clock())
+        publish_model(session, default_model(), clock())
         for lead_id in sorted({lead for lead, *_ in DATASET}):
             session.add(Lead(id=lead_id, email=f"lead{lead_id}@example.com", last_seen_at=clock(), created_at=clock()))
         session.flush()

@@ -29,7 +29,7 @@ def test_a_lead_crossing_sql_reaches_the_crm_signed_once_with_its_story(
     browser.ask()
     assert browser.asked_keys() == ["budget", "procurement", "buying_timeline"]
     assert browser.answer({"budget": "large", "procurement": "Tender", "buying_timeline": "3m"}).status_code == 201
-    assert lead_row(app, "ada@example.com").stage == "mql"  # fit 70, but no behaviour yet
+    assert lead_row(app, "ada@example.com").stage == "engaged"  # fit 70, but no interest shown yet
     run_worker(db, hooks, once=True)
     assert receiver.received == []  # the endpoint wants SQL only
     track(client, browser, ("demo_request", "/demo"))

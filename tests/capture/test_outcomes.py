@@ -11,7 +11,7 @@ from sqlalchemy import select
 from capture.api_tokens import create_token
 from capture.models import Delivery, Lead, SalesOutcome, ScoreChange, Site, WebhookEndpoint
 from capture.publishing import create_site, publish_model
-from scoring.document import default_b2b_model
+from scoring.document import default_model
 
 
 @pytest.fixture
@@ -38,7 +38,7 @@ def token(db: Any, site: int, clock: Any) -> Any:
 @pytest.fixture
 def model_id(db: Any, clock: Any) -> int:
     with db.write() as session:
-        return publish_model(session, default_b2b_model(), clock()).version.id
+        return publish_model(session, default_model(), clock()).version.id
 
 
 def make_lead(db: Any, clock: Any, email: str | None, **values: Any) -> int:

@@ -59,5 +59,7 @@ def test_what_repr_would_write_differently_falls_back_on_json_dumps() -> None:
     assert (
         explanation_json(result)
         == json.dumps(explanation(result))
-        == ('{"completeness": NaN, "disqualified": [], "contributions": []}')
+        == ('{"completeness": NaN, "intent": 0.0, "disqualified": [], "contributions": []}')
     )
+    result = Score(fit=0.0, engagement=0.0, total=0.0, completeness=1.0, disqualified=(), contributions=(), intent=0)
+    assert explanation_json(result) == json.dumps(explanation(result))  # an int where a float is meant

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import select, update
 
-from capture.models import Lead, ScoreChange
+from capture.models import Delivery, Lead, ScoreChange, WebhookEndpoint
 from capture.publishing import publish_model
 from capture.rescoring import rescore
 from scoring.document import parse_model
@@ -316,3 +319,146 @@ def test_a_refresh_leaves_the_kept_tally_state_as_it_is(
     lead = lead_row(app, "ada@example.com")
     assert lead.scored_at == clock() and 14 < lead.score < 25  # decayed, written
     assert lead.score_state == kept and type(lead.score_state["rules"]["pricing"][1]) is int  # not written again
+
+
+# --- qualification needs intent; hand-offs mean what they say ---------------------------------------
+
+#: Fit (who), intent (what the lead told us) and engagement (what it did), with both gates.
+INTENT_MODEL: dict[str, Any] = {
+    "format": "leadwheel/scoring@1",
+    "name": "Intent model",
+    "thresholds": {"mql": 25, "sql": 60},
+    "hysteresis": 10,
+    "mql_gate": {"min_interest": 10},
+    "sql_gate": {"min_fit": 10, "min_intent": 10, "hand_raises": ["demo"]},
+    "fit": [
+        {"id": "b2b", "label": "Buys for a company", "field": "customer_type", "equals": "b2b", "points": 10},
+        {"id": "size", "label": "50+ employees", "field": "company_size", "min": 50, "points": 20,
+         "when": {"field": "customer_type", "equals": "b2b"}},
+    ],
+    "intent": [
+        {"id": "soon", "label": "Buying within 3 months", "field": "buying_timeline", "equals": "3m", "points": 20},
+    ],
+    "engagement": [
+        {"id": "demo", "label": "Demo request", "event": "demo_request", "points": 40, "cap": 40, "half_life_days": 30},
+        {"id": "pricing", "label": "Pricing page", "event": "page_view", "path": "/pricing*", "points": 10,
+         "cap": 30, "half_life_days": 14},
+    ],
+}  # fmt: skip
+
+
+@pytest.fixture
+def intent_live(app: Any, live: Any, clock: Any) -> Any:
+    """INTENT_MODEL live, and an endpoint that wants every hand-off; returns the hand-offs made so far."""
+    services = app.extensions["leadwheel"]
+    clock.advance(minutes=1)
+    live(INTENT_MODEL)
+    services.catalog.clear()
+    with services.db.write() as session:
+        session.add(
+            WebhookEndpoint(
+                url="https://crm.example/hooks",
+                events=["lead.mql", "lead.sql", "lead.updated", "lead.recycled"],
+                enabled=True,
+                secret="whsec_MDEyMzQ1Njc4OTAxMjM0NTY3ODkwMTIz",
+                created_at=clock(),
+            )
+        )
+
+    def handed_off() -> list[str]:
+        with services.db.read() as session:
+            return list(session.scalars(select(Delivery.event_type).order_by(Delivery.id)))
+
+    return handed_off
+
+
+def refresh(app: Any, clock: Any, days: float) -> None:
+    """Time passes; the hourly refresh re-evaluates every kept score."""
+    services = app.extensions["leadwheel"]
+    clock.advance(days=days)
+    rescore(services.db, services.catalog.scoring_model(), clock(), from_state=True)
+
+
+def test_who_a_lead_is_never_hands_it_to_sales(app: Any, client: Any, browser: Browser, intent_live: Any) -> None:
+    """A company of 120 is fit 30, above the MQL threshold of 25: without interest it stays engaged."""
+    become_lead(browser)
+    browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
+    lead = lead_row(app, "ada@example.com")
+    assert (lead.fit, lead.score, lead.stage) == (30, 30, "engaged")
+    assert intent_live() == []
+    track(client, browser, ("page_view", "/pricing"))  # interest shown: now it is an MQL
+    assert lead_row(app, "ada@example.com").stage == "mql"
+    assert intent_live() == ["lead.mql"]
+
+
+def test_the_explanation_tells_sales_what_the_lead_told_us_from_who_it_is(
+    app: Any, client: Any, browser: Browser, intent_live: Any
+) -> None:
+    become_lead(browser)
+    browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
+    browser.answer({"budget": "large", "procurement": "Tender", "buying_timeline": "3m"})
+    lead = lead_row(app, "ada@example.com")
+    assert (lead.fit, lead.score, lead.stage) == (30, 50, "mql")  # the timeline is the interest
+    assert lead.explanation["intent"] == 20
+    groups = {c["rule"]: c["group"] for c in lead.explanation["contributions"]}
+    assert groups == {"size": "fit", "soon": "intent", "b2b": "fit"}
+    # answers alone are evidence of intent, but SQL needs more than 60 points: a demo request
+    track(client, browser, ("demo_request", "/demo"))
+    assert lead_row(app, "ada@example.com").stage == "sql"
+    assert intent_live() == ["lead.mql", "lead.sql"]
+    # the hand-off's score part shows sales the same groups, as the published payload schema allows
+    with app.extensions["leadwheel"].db.read() as session:
+        payload = session.scalars(select(Delivery.payload).order_by(Delivery.id.desc())).first()
+    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.schema.json").read_text())
+    jsonschema.validate(payload, schema)
+    told = [(c["rule"], c["group"]) for c in payload["data"]["score"]["contributions"]]
+    assert ("soon", "intent") in told and ("size", "fit") in told and ("demo", "engagement") in told
+
+
+def test_an_sql_that_falls_back_to_mql_announces_nothing(
+    app: Any, client: Any, browser: Browser, intent_live: Any, clock: Any
+) -> None:
+    """``lead.mql`` means reached MQL; an SQL cooling down to MQL is not a new MQL for sales."""
+    become_lead(browser)
+    browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    track(client, browser, ("demo_request", "/demo"))
+    assert lead_row(app, "ada@example.com").stage == "sql"
+    assert intent_live() == ["lead.mql", "lead.sql"]
+    refresh(app, clock, days=45)  # demo 14.1 + pricing 2.1 + fit 30: below 60 - 10
+    lead = lead_row(app, "ada@example.com")
+    assert lead.stage == "mql" and changes(app, lead.id)[-1].stage_before == "sql"
+    assert intent_live() == ["lead.mql", "lead.sql"]
+    # and climbing back to SQL is announced again
+    track(client, browser, ("demo_request", "/demo"))
+    assert lead_row(app, "ada@example.com").stage == "sql"
+    assert intent_live() == ["lead.mql", "lead.sql", "lead.sql"]
+
+
+def test_a_recycled_lead_that_qualifies_again_after_the_rearm_is_handed_off_again(
+    app: Any, client: Any, browser: Browser, intent_live: Any, clock: Any
+) -> None:
+    become_lead(browser)  # fit 10
+    track(client, browser, ("demo_request", "/demo"), ("page_view", "/pricing"), ("page_view", "/pricing"))
+    assert lead_row(app, "ada@example.com").stage == "sql"  # 10 + 40 + 20, and a hand-raise
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:  # sales rejects it for now (what the outcomes API leaves behind)
+        lead = session.scalar(select(Lead).where(Lead.email == "ada@example.com"))
+        assert lead is not None
+        lead.stage, lead.sales_outcome = "recycled", "rejected"
+    track(client, browser, ("page_view", "/pricing"))
+    assert lead_row(app, "ada@example.com").stage == "recycled"  # the rejected score does not hand it back
+    refresh(app, clock, days=120)  # demo 2.5 + pricing 0 + fit 10: cooled off, re-armed
+    assert lead_row(app, "ada@example.com").stage == "engaged"
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    assert lead_row(app, "ada@example.com").stage == "mql"
+    track(client, browser, ("demo_request", "/demo"))
+    assert lead_row(app, "ada@example.com").stage == "sql"
+    assert intent_live() == ["lead.sql", "lead.mql", "lead.sql"]
+
+
+def test_a_segment_rule_scores_only_its_segment(app: Any, browser: Browser, intent_live: Any) -> None:
+    become_lead(browser, kind="b2c")
+    browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
+    lead = lead_row(app, "ada@example.com")
+    assert lead.fit == 0 and lead.explanation["contributions"] == []

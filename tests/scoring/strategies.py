@@ -117,8 +117,51 @@ def fit_rule(draw: st.DrawFn) -> dict[str, Any]:
     return rule
 
 
-_ENGAGEMENT_RULES = {sign: st.lists(engagement_rule(sign), min_size=1, max_size=6) for sign in _POINTS}
-_FIT_RULES = st.lists(fit_rule(), max_size=5)
+#: Segments on the drawn ``segment`` field (b2b / b2c), in the sequence format's condition words.
+SEGMENTS = ("b2b", "b2c")
+_SEGMENT = st.sampled_from(
+    [
+        None, None, None,
+        {"field": "segment", "equals": "b2b"},
+        {"field": "segment", "not_equals": "b2b"},
+        {"field": "segment", "in": ["b2c"]},
+        {"field": "segment", "known": True},
+        [{"field": "segment", "equals": "b2b"}, {"field": "size", "gte": 50}],
+    ]
+)  # fmt: skip
+
+
+@st.composite
+def in_segment(draw: st.DrawFn, rule: st.SearchStrategy[dict[str, Any]]) -> dict[str, Any]:
+    """A rule, sometimes for one segment only."""
+    drawn = draw(rule)
+    when = draw(_SEGMENT)
+    return drawn if when is None else {**drawn, "when": when}
+
+
+@st.composite
+def intent_rule(draw: st.DrawFn) -> dict[str, Any]:
+    """What the lead told us: a timeline, a budget, a hand-raise checkbox."""
+    rule: dict[str, Any] = draw(
+        st.sampled_from(
+            [
+                {"field": "timeline", "equals": "3m"},
+                {"field": "timeline", "in": ["6m", "12m"]},
+                {"field": "budget", "equals": "gt_50k"},
+                {"field": "demo", "equals": True},
+            ]
+        )
+    )
+    return {**rule, "points": draw(_ANY_POINTS)}
+
+
+_ENGAGEMENT_RULES = {sign: st.lists(in_segment(engagement_rule(sign)), min_size=1, max_size=6) for sign in _POINTS}
+_FIT_RULES = st.lists(in_segment(fit_rule()), max_size=5)
+_INTENT_RULES = st.lists(in_segment(intent_rule()), max_size=4)
+_INTENT_WEIGHT = st.sampled_from([0, 1, 2])
+_MIN_INTEREST = st.sampled_from([0.5, 10, 30])
+_MIN_INTENT = st.sampled_from([0.5, 10, 20])
+_MIN_ENGAGEMENT = st.sampled_from([0, 0, 10])
 _MQL = st.integers(1, 60)
 _FRACTION = st.floats(0, 1)
 _FIT_WEIGHT = st.sampled_from([0, 0.5, 1, 2])
@@ -133,18 +176,29 @@ def model_documents(draw: st.DrawFn, sign: str | None = None) -> dict[str, Any]:
         {"id": f"e{i}", "label": f"Engagement {i}", **rule} for i, rule in enumerate(draw(_ENGAGEMENT_RULES[sign]))
     ]
     fit = [{"id": f"f{i}", "label": f"Fit {i}", **rule} for i, rule in enumerate(draw(_FIT_RULES))]
+    intent = [{"id": f"i{i}", "label": f"Intent {i}", **rule} for i, rule in enumerate(draw(_INTENT_RULES))]
     mql = draw(_MQL)
     document: dict[str, Any] = {
         "name": "Drawn",
         "thresholds": {"mql": mql, "sql": mql + 1 + int(draw(_FRACTION) * (99 - mql))},
         "hysteresis": int(draw(_FRACTION) * (mql - 1)),
-        "weights": {"fit": draw(_FIT_WEIGHT), "engagement": draw(_ENGAGEMENT_WEIGHT)},
+        "weights": {"fit": draw(_FIT_WEIGHT), "intent": draw(_INTENT_WEIGHT), "engagement": draw(_ENGAGEMENT_WEIGHT)},
+        "mql_gate": {"min_interest": draw(_MIN_INTEREST)},
         "domains": {"targets": ["acme.com"], "rivals": ["rival.io"]},
         "fit": fit,
+        "intent": intent,
         "engagement": engagement,
     }
     fields = sorted({rule["field"] for rule in fit if "field" in rule})
-    document["sql_gate"] = {"min_fit": draw(_MIN_FIT) if fields else 10, "any_known": fields[:1]}
+    raises = [rule["id"] for rule in [*intent, *engagement] if draw(st.booleans()) and draw(st.booleans())]
+    document["sql_gate"] = {
+        "min_fit": draw(_MIN_FIT) if fields else 10,
+        "any_known": fields[:1],
+        "min_intent": draw(_MIN_INTENT),
+        "min_engagement": draw(_MIN_ENGAGEMENT),
+    }
+    if draw(st.booleans()):  # else the model's rules on demo and offer requests
+        document["sql_gate"]["hand_raises"] = raises
     disqualifiers = [
         {"id": "competitor", "label": "Competitor", "email_domain": "rivals"},
         {"id": "no_role", "label": "Just a user", "field": "role", "equals": "user"},
@@ -189,6 +243,9 @@ _FIELD_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "budget": st.sampled_from(["lt_5k", "gt_50k"]),
     "tags": st.lists(_TAG, unique=True, max_size=3),
     "first_name": st.just("Ann"),
+    "segment": st.sampled_from(SEGMENTS),
+    "timeline": st.sampled_from(["3m", "6m", "12m", "later"]),
+    "demo": st.booleans(),
 }
 _FIELD_NAMES = st.lists(st.sampled_from(sorted(_FIELD_VALUES)), unique=True)
 _EMAIL = st.sampled_from(EMAILS)

@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from scoring.document import (
     ModelError,
     checksum,
-    default_b2b_model,
+    default_model,
     dump_model,
     load_model,
     model_checksum,
@@ -69,12 +69,12 @@ def test_the_canonical_document_gives_the_model_back(document: dict[str, Any]) -
 
 
 def test_the_default_model_round_trips_in_yaml_and_json() -> None:
-    model = default_b2b_model()
+    model = default_model()
     yaml_text = dump_model(model, "yaml")
     json_text = dump_model(model, "json")
     assert load_model(yaml_text) == model == load_model(json_text)
     assert yaml.safe_load(yaml_text) == json.loads(json_text) == model_document(model)
-    assert default_b2b_model() is model  # parsed once per process
+    assert default_model() is model  # parsed once per process
 
 
 def test_the_canonical_form_writes_every_setting_and_whole_numbers_plainly() -> None:
@@ -91,13 +91,17 @@ def test_the_canonical_form_writes_every_setting_and_whole_numbers_plainly() -> 
     )  # fmt: skip
     document = model_document(model)
     assert list(document) == [
-        "format", "name", "thresholds", "hysteresis", "weights", "sql_gate", "domains", "fit", "engagement",
-        "disqualifiers",
+        "format", "name", "thresholds", "hysteresis", "weights", "mql_gate", "sql_gate", "domains", "fit", "intent",
+        "engagement", "disqualifiers",
     ]  # fmt: skip
     assert document["thresholds"] == {"mql": 25, "sql": 75}
     assert document["hysteresis"] == 10
-    assert document["weights"] == {"fit": 1, "engagement": 1}
-    assert document["sql_gate"] == {"min_fit": 10, "any_known": []}
+    assert document["weights"] == {"fit": 1, "intent": 1, "engagement": 1}
+    assert document["mql_gate"] == {"min_interest": 5}
+    assert document["sql_gate"] == {
+        "min_fit": 10, "any_known": [], "min_intent": 10, "min_engagement": 0, "hand_raises": []
+    }  # fmt: skip
+    assert document["intent"] == []
     assert document["domains"] == {"targets": ["acme.com", "globex.com"]}
     assert document["engagement"][0] == {
         "id": "pricing", "label": "Pricing", "event": "page_view", "path": "/pricing*", "props": {"a": "x", "b": 1},
@@ -174,7 +178,7 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(name="a\x00b"), "name: contains a control character"),
         (changed(description=3), "description: must be a text of at most 2000 characters"),
         (changed(colour="blue"), "colour: is not a known top-level key"),
-        (changed(fit=[], engagement=[]), "a model needs at least one fit or engagement rule"),
+        (changed(fit=[], engagement=[]), "a model needs at least one fit, intent or engagement rule"),
         (changed(fit={"id": "x"}), "fit: must be a list"),
         (changed(engagement=[{"id": f"e{i}", "label": "E", "event": "call", "points": 1} for i in range(201)]),
          "engagement: at most 200 entries"),
@@ -193,17 +197,28 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(thresholds={"mql": 5}), "hysteresis: (default 10) must be below thresholds.mql (5)"),
         (changed(weights={"fit": -1}), "weights.fit: must be at least 0"),
         (changed(weights={"engagement": 11}), "weights.engagement: must be at most 10"),
-        (changed(weights={"fit": 0, "engagement": 0}), "weights: fit and engagement cannot both weigh 0"),
-        (changed(weights={"intent": 1}), "weights.intent: is not a known weight (fit, engagement)"),
+        (changed(weights={"fit": 0, "intent": 0, "engagement": 0}),
+         "weights: fit, intent and engagement cannot all weigh 0"),
+        (changed(weights={"interest": 1}), "weights.interest: is not a known weight (fit, intent, engagement)"),
+        (changed(weights={"intent": -1}), "weights.intent: must be at least 0"),
+        # the MQL gate
+        (changed(mql_gate={"min_interest": 0}), "mql_gate.min_interest: must be greater than 0"),
+        (changed(mql_gate={"min_fit": 10}), "mql_gate.min_fit: is not a known MQL gate setting (min_interest)"),
         (changed(weights=1), "weights: must be a mapping"),
         # the SQL gate
         (changed(sql_gate={"min_fit": 0}), "sql_gate: needs min_fit above 0 or a field in any_known"),
         (changed(sql_gate={"min_fit": 101}), "sql_gate.min_fit: must be at most 100"),
         (changed(sql_gate={"any_known": ["timeline"]}),
-         "sql_gate.any_known[0]: 'timeline' is not read by any fit rule"),
+         "sql_gate.any_known[0]: 'timeline' is not read by any fit or intent rule"),
+        (changed(sql_gate={"min_intent": 0}), "sql_gate.min_intent: must be greater than 0"),
+        (changed(sql_gate={"min_engagement": -1}), "sql_gate.min_engagement: must be at least 0"),
+        (changed(sql_gate={"hand_raises": ["demo_form"]}),
+         "sql_gate.hand_raises[0]: 'demo_form' is not an intent or engagement"),
+        (changed(sql_gate={"hand_raises": "x"}), "sql_gate.hand_raises: must be a list"),
         (changed(sql_gate={"any_known": ["Timeline"]}), "sql_gate.any_known[0]: must be lower-case letters"),
         (changed(sql_gate={"any_known": "company_size"}), "sql_gate.any_known: must be a list"),
-        (changed(sql_gate={"fields": []}), "sql_gate.fields: is not a known SQL gate setting (min_fit, any_known)"),
+        (changed(sql_gate={"fields": []}),
+         "sql_gate.fields: is not a known SQL gate setting (min_fit, any_known, min_intent"),
         # domain lists
         (changed(domains={"targets": ["acme"]}), "domains.targets[0]: is not a domain such as acme.com"),
         (changed(domains={"targets": ["a b.com"]}), "domains.targets[0]: is not a domain such as acme.com"),
@@ -276,6 +291,31 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (with_engagement(decay=14), "engagement[0].decay: is not a known engagement rule setting"),
         (changed(engagement=[{}]),
          "engagement[0]: is empty: an engagement rule needs an id, a label, an event and points"),
+        # intent rules
+        (changed(intent=[{"id": "big", "label": "I", "field": "x", "known": True, "points": 5}]),
+         "intent[0].id: 'big' is already the id of fit[0]"),
+        (changed(intent=[{}]), "intent[0]: is empty: an intent rule needs an id, a label, a test and points"),
+        (changed(intent=[{"id": "i", "label": "I", "field": "x", "known": True, "points": 5, "cap": 5}]),
+         "intent[0].cap: an intent rule awards its points once, so it has no cap"),
+        (changed(intent=[{"id": "i", "label": "I", "field": "x", "known": True, "points": 5, "decay": 5}]),
+         "intent[0].decay: is not a known intent rule setting"),
+        (changed(intent={"id": "i"}), "intent: must be a list"),
+        # segments
+        (with_fit(field="x", known=True, when={"field": "customer_type"}),
+         "fit[0].when: needs a field and exactly one test: equals, not_equals, in"),
+        (with_fit(field="x", known=True, when={"field": "customer_type", "is": "b2c"}),
+         "fit[0].when.is: is not a test: equals, not_equals"),
+        (with_fit(field="x", known=True, when={"field": "Customer", "equals": "b2c"}),
+         "fit[0].when.field: must be lower-case letters"),
+        (with_fit(field="x", known=True, when={"field": "t", "in": "b2c"}), "fit[0].when.in: must be a list of 1"),
+        (with_fit(field="x", known=True, when={"field": "t", "gte": "5"}), "fit[0].when.gte: must be a number"),
+        (with_fit(field="x", known=True, when={"field": "t", "known": False}), "fit[0].when.known: must be true"),
+        (with_fit(field="x", known=True, when=[]), "fit[0].when: must name at least one condition"),
+        (with_fit(field="x", known=True, when=[{"field": "t", "known": True}, 3]), "fit[0].when[1]: must be a mapping"),
+        (with_fit(field="x", known=True, when="b2c"), "fit[0].when: must be a list"),
+        (with_engagement(when={"field": "t", "equals": None}), "engagement[0].when.equals: must be a short text"),
+        (changed(disqualifiers=[{"id": "d", "label": "D", "email_domain": "student", "when": {"field": "t"}}]),
+         "disqualifiers[0].when: needs a field and exactly one test"),
         # disqualifiers
         (changed(disqualifiers=[{"id": "d", "label": "D", "email_domain": "free_mail", "points": -5}]),
          "disqualifiers[0].points: a disqualifier blocks MQL and SQL; for points, write a fit rule"),
@@ -309,7 +349,7 @@ def test_every_problem_is_reported_in_one_pass() -> None:
         "fit[1].email_domain: 'nowhere' is not a domain list (free_mail, student)",
         "engagement[0].cap: must be greater than 0",
         "engagement[0].half_life_days: must be greater than 0",
-        "sql_gate.any_known[0]: 'timeline' is not read by any fit rule",
+        "sql_gate.any_known[0]: 'timeline' is not read by any fit or intent rule",
     ]
 
 
@@ -325,17 +365,24 @@ def test_the_format_reference_examples_are_valid() -> None:
     whole = [block for block in blocks if block.startswith("format: leadwheel/scoring@1")]
     assert len(whole) == 1
     model = load_model(whole[0])
-    assert model.thresholds.mql == 25 and len(model.engagement) == 4
+    assert model.thresholds.mql == 25 and len(model.engagement) == 4 and len(model.intent) == 3
     checked = 0
     for block in blocks:
         raw = yaml.safe_load(block)
-        if isinstance(raw, dict) and set(raw) <= {"fit", "engagement", "disqualifiers", "domains", "sql_gate"}:
+        if isinstance(raw, dict) and set(raw) <= {
+            "fit", "intent", "engagement", "disqualifiers", "domains", "mql_gate", "sql_gate"
+        }:  # fmt: skip
             document = {"name": "Doc", **copy.deepcopy(MINIMAL), **raw}
             document.setdefault("domains", {}).update({"competitors": ["rival.example"]})
             if "sql_gate" in raw:
                 document["fit"] = [
                     {"id": f"f_{name}", "label": name, "field": name, "known": True, "points": 10}
                     for name in raw["sql_gate"]["any_known"]
+                ] or MINIMAL["fit"]
+                document["intent"] = [
+                    {"id": name, "label": name, "field": name, "equals": True, "points": 10}
+                    for name in raw["sql_gate"]["hand_raises"]
+                    if name not in {rule["id"] for rule in MINIMAL["engagement"]}
                 ]
             parse_model(document)
             checked += 1

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from scoring.document import parse_model
-from scoring.engine import Contribution, Score
-from scoring.lifecycle import Stage, next_stage, qualified_stage, sql_gate_open
+from scoring.engine import Contribution, Score, score_events
+from scoring.events import Event
+from scoring.lifecycle import Stage, hand_raised, interest, mql_gate_open, next_stage, qualified_stage, sql_gate_open
 from scoring.model import ScoringModel
+from scoring.profile import Profile
+from tests.scoring.strategies import event_lists, models, moments, profiles
 
 MODEL = parse_model(
     {
@@ -177,3 +182,121 @@ def test_stage_rules_hold_for_any_score(current: Stage | None, score: Score, hel
         assert sql_gate_open(model, score) and not score.disqualified
     # stateless: the same score from the stage it gives leaves it there (no flapping within one score)
     assert next_stage(model, stage, score, held=held) is stage
+
+
+# --- qualification needs intent -----------------------------------------------------------------
+
+#: Fit (who), intent (what the lead told us) and engagement (what it did), with both gates declared.
+INTENT_MODEL = parse_model(
+    {
+        "name": "Intent",
+        "thresholds": {"mql": 25, "sql": 75},
+        "mql_gate": {"min_interest": 10},
+        "sql_gate": {"min_fit": 20, "min_intent": 20, "min_engagement": 10, "hand_raises": ["asked_demo", "demo"]},
+        "fit": [
+            {"id": "size", "label": "50+ employees", "field": "company_size", "min": 50, "points": 30},
+            {"id": "title", "label": "Manager", "field": "job_title", "mentions": ["manager"], "points": 30},
+        ],
+        "intent": [
+            {"id": "soon", "label": "Buying within 3 months", "field": "buying_timeline", "equals": "3m", "points": 20},
+            {"id": "budget", "label": "Budget", "field": "budget_range", "equals": "gt_50k", "points": 20},
+            {"id": "asked_demo", "label": "Asked for a demo", "field": "demo_request", "equals": True, "points": 5},
+        ],
+        "engagement": [
+            {"id": "demo", "label": "Demo request", "event": "demo_request", "points": 40},
+            {"id": "pricing", "label": "Pricing", "event": "page_view", "path": "/pricing*", "points": 10},
+        ],
+    }
+)
+AT = datetime.fromisoformat("2026-11-23T09:30:00+00:00")
+WHO = {"company_size": 200, "job_title": "Sales Manager"}
+TOLD = {**WHO, "buying_timeline": "3m", "budget_range": "gt_50k"}
+
+
+def scored(fields: dict[str, object], *kinds: str) -> Score:
+    events = [Event(kind, AT, "/pricing" if kind == "page_view" else None) for kind in kinds]
+    return score_events(INTENT_MODEL, Profile(fields), events, AT)
+
+
+def test_fit_alone_never_makes_an_mql_however_high() -> None:
+    who = scored(WHO)
+    assert who.total == 60.0 and interest(who) == 0.0
+    assert not mql_gate_open(INTENT_MODEL, who)
+    for current in (None, Stage.SUBSCRIBER, Stage.ENGAGED):
+        assert next_stage(INTENT_MODEL, current, who) is Stage.ENGAGED
+
+
+def test_an_mql_that_loses_all_interest_falls_back_at_once() -> None:
+    assert next_stage(INTENT_MODEL, Stage.ENGAGED, scored(WHO, "page_view")) is Stage.MQL
+    assert next_stage(INTENT_MODEL, Stage.MQL, scored(WHO)) is Stage.ENGAGED
+    assert next_stage(INTENT_MODEL, Stage.SQL, scored(WHO)) is Stage.ENGAGED
+    assert next_stage(INTENT_MODEL, Stage.MQL, scored(WHO), held=True) is Stage.MQL  # sales owns it
+
+
+def test_sql_needs_intent_evidence_and_engagement_or_a_hand_raise() -> None:
+    answers_only = scored(TOLD)
+    assert answers_only.intent == 40.0 and answers_only.total == 100.0
+    assert qualified_stage(INTENT_MODEL, answers_only) is Stage.MQL  # min_engagement 10, nothing done
+    assert qualified_stage(INTENT_MODEL, scored(TOLD, "page_view")) is Stage.SQL
+    clicks_only = scored(WHO, "page_view", "page_view", "page_view", "page_view")
+    assert clicks_only.total == 100.0 and clicks_only.intent == 0.0
+    assert qualified_stage(INTENT_MODEL, clicks_only) is Stage.MQL  # no intent evidence, no hand-raise
+    # a hand-raise is evidence of intent and behaviour at once: as an event, or ticked in the form
+    raised = scored(WHO, "demo_request")
+    assert hand_raised(INTENT_MODEL, raised) and qualified_stage(INTENT_MODEL, raised) is Stage.SQL
+    ticked = scored({**WHO, "buying_timeline": "3m", "demo_request": True}, "page_view")
+    assert ticked.intent == 25.0 and qualified_stage(INTENT_MODEL, ticked) is Stage.SQL
+    ticked_alone = scored({**WHO, "demo_request": True, "budget_range": "gt_50k"})
+    assert ticked_alone.engagement == 0.0 and qualified_stage(INTENT_MODEL, ticked_alone) is Stage.SQL
+
+
+def test_an_sql_whose_intent_evidence_goes_falls_back_to_mql() -> None:
+    assert next_stage(INTENT_MODEL, Stage.SQL, scored(TOLD, "page_view")) is Stage.SQL
+    assert next_stage(INTENT_MODEL, Stage.SQL, scored(WHO, "page_view", "page_view", "page_view")) is Stage.MQL
+
+
+def test_a_model_that_declares_no_gates_keeps_the_same_promises() -> None:
+    """Defaults: 5 points of interest for MQL; 10 intent points or a demo/offer request for SQL."""
+    model = parse_model(
+        {
+            "name": "No gates",
+            "fit": [{"id": "size", "label": "Size", "field": "company_size", "min": 50, "points": 80}],
+            "intent": [{"id": "soon", "label": "Soon", "field": "buying_timeline", "equals": "3m", "points": 10}],
+            "engagement": [
+                {"id": "demo", "label": "Demo", "event": "demo_request", "points": 20},
+                {"id": "blog", "label": "Blog", "event": "page_view", "points": 20},
+                {"id": "open", "label": "E-mail opened", "event": "email_open", "points": 4},
+            ],
+        }
+    )
+    assert model.mql_gate.min_interest == 5 and model.sql_gate.hand_raises == ("demo",)
+
+    def stage(fields: dict[str, object], *kinds: str) -> Stage:
+        events = [Event(kind, AT) for kind in kinds]
+        return qualified_stage(model, score_events(model, Profile(fields), events, AT))
+
+    assert stage({"company_size": 100}) is Stage.ENGAGED
+    assert stage({"company_size": 100}, "email_open") is Stage.ENGAGED  # 4 points: below the 5 of interest
+    assert stage({"company_size": 100}, "page_view") is Stage.MQL
+    assert stage({"company_size": 100}, "demo_request") is Stage.SQL
+    assert stage({"company_size": 100, "buying_timeline": "3m"}) is Stage.SQL
+
+
+_ANY_STAGE = st.none() | st.sampled_from(list(Stage))
+
+
+@settings(max_examples=300, deadline=None)
+@given(models(), profiles(), event_lists(), moments(), _ANY_STAGE)
+def test_no_lead_with_zero_interest_is_ever_mql_and_none_without_intent_evidence_is_ever_sql(
+    model: ScoringModel, profile: Profile, evs: list[Event], now: datetime, current: Stage | None
+) -> None:
+    result = score_events(model, profile, evs, now)
+    stage = next_stage(model, current, result)
+    if interest(result) <= 0:
+        assert stage not in (Stage.MQL, Stage.SQL)
+    if stage is Stage.SQL:
+        assert result.intent >= model.sql_gate.min_intent or hand_raised(model, result)
+        assert result.engagement >= model.sql_gate.min_engagement or hand_raised(model, result)
+        assert result.fit >= model.sql_gate.min_fit
+    if stage in (Stage.MQL, Stage.SQL) and (current is None or current not in (Stage.MQL, Stage.SQL)):
+        assert interest(result) >= model.mql_gate.min_interest

@@ -26,7 +26,7 @@ FAST = settings(max_examples=120, deadline=None)
 
 def assert_same_score(a: Score, b: Score) -> None:
     """Equal up to float rounding: 1e-9 on the scores, one display step (0.1) on contributions."""
-    for name in ("fit", "engagement", "total", "completeness"):
+    for name in ("fit", "intent", "engagement", "total", "completeness"):
         assert math.isclose(getattr(a, name), getattr(b, name), rel_tol=1e-9, abs_tol=1e-9), name
     assert a.disqualified == b.disqualified
     assert a.known_fields == b.known_fields
@@ -53,9 +53,11 @@ def test_every_score_stays_on_its_scale(model: ScoringModel, profile: Profile, e
     result = score_events(model, profile, evs, now)
     assert 0.0 <= result.fit <= 100.0
     assert 0.0 <= result.engagement <= 100.0
+    assert 0.0 <= result.intent <= 100.0
     assert 0.0 <= result.total <= 100.0
     assert 0.0 <= result.completeness <= 1.0
-    expected_total = model.weights.fit * result.fit + model.weights.engagement * result.engagement
+    weights = model.weights
+    expected_total = weights.fit * result.fit + weights.intent * result.intent + weights.engagement * result.engagement
     assert math.isclose(result.total, min(100.0, expected_total), abs_tol=1e-9)
 
 
@@ -66,7 +68,7 @@ def test_each_rule_stays_within_its_cap_and_the_explanation_adds_up(
 ) -> None:
     result = score_events(model, profile, evs, now)
     rules = {rule.id: rule for rule in model.engagement}
-    fit_rules = {rule.id: rule for rule in model.fit}
+    fit_rules = {rule.id: rule for rule in (*model.fit, *model.intent)}
     for contribution in result.contributions:
         if contribution.group == "engagement":
             rule = rules[contribution.rule]
@@ -82,18 +84,39 @@ def test_each_rule_stays_within_its_cap_and_the_explanation_adds_up(
                 assert abs(contribution.points) == round(limit, 1)
                 assert contribution.count == rule.window.count
             assert math.copysign(1, contribution.points) == math.copysign(1, rule.points)
-        elif contribution.group == "fit":
-            assert contribution.points == round(fit_rules[contribution.rule].points, 1)
+        elif contribution.group in ("fit", "intent"):
+            rule = fit_rules[contribution.rule]
+            assert contribution.points == round(rule.points, 1)
+            assert (rule in model.intent) == (contribution.group == "intent")
         else:
             assert contribution.points == 0 and contribution.label in result.disqualified
     # What the explanation lists is what the score is made of (each hidden rule is below 0.05).
-    slack = 0.05 * (len(model.engagement) + len(model.fit)) + 1e-9
-    for group, value in (("fit", result.fit), ("engagement", result.engagement)):
+    slack = 0.05 * (len(model.engagement) + len(model.fit) + len(model.intent)) + 1e-9
+    for group, value in (("fit", result.fit), ("intent", result.intent), ("engagement", result.engagement)):
         listed = sum(c.points for c in result.contributions if c.group == group)
         assert abs(min(100.0, max(0.0, listed)) - value) <= slack
     # Disqualifiers first, then by |points|, largest first.
     order = [(c.group != "disqualifier", -abs(c.points)) for c in result.contributions]
     assert order == sorted(order)
+
+
+@FAST
+@given(models(), profiles(), event_lists(), moments())
+def test_a_rule_for_a_segment_counts_only_for_leads_in_it(
+    model: ScoringModel, profile: Profile, evs: list[Event], now: datetime
+) -> None:
+    result = score_events(model, profile, evs, now)
+    for contribution in result.contributions:
+        rule = model.rule(contribution.rule)
+        assert rule is not None
+        if rule.when is not None:
+            assert rule.when.holds(profile.fields)
+            assert profile.fields.get("segment") is not None  # unknown: in no segment
+    # the same lead outside every segment gets only the rules without one
+    outside = Profile({k: v for k, v in profile.fields.items() if k != "segment"}, profile.email)
+    for contribution in score_events(model, outside, evs, now).contributions:
+        rule = model.rule(contribution.rule)
+        assert rule is not None and (rule.when is None or "segment" not in {c.field for c in rule.when.conditions})
 
 
 # --- time and sign ----------------------------------------------------------------------------
