@@ -180,6 +180,11 @@ class Browser:
         self.token = self.last["visitor"]
         return self.last
 
+    def next_visit(self, hours: float = 1) -> dict[str, Any]:
+        """The visitor comes back after the visit gap (30 minutes by default): the next batch."""
+        self.clock.advance(hours=hours)
+        return self.ask()
+
     def asked_keys(self) -> list[str]:
         return [q["key"] for q in self.last["questions"]]
 

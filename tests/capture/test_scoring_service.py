@@ -382,6 +382,7 @@ def refresh(app: Any, clock: Any, days: float) -> None:
 def test_who_a_lead_is_never_hands_it_to_sales(app: Any, client: Any, browser: Browser, intent_live: Any) -> None:
     """A company of 120 is fit 30, above the MQL threshold of 25: without interest it stays engaged."""
     become_lead(browser)
+    browser.next_visit()
     browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
     lead = lead_row(app, "ada@example.com")
     assert (lead.fit, lead.score, lead.stage) == (30, 30, "engaged")
@@ -395,7 +396,9 @@ def test_the_explanation_tells_sales_what_the_lead_told_us_from_who_it_is(
     app: Any, client: Any, browser: Browser, intent_live: Any
 ) -> None:
     become_lead(browser)
+    browser.next_visit()
     browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
+    browser.next_visit()
     browser.answer({"budget": "large", "procurement": "Tender", "buying_timeline": "3m"})
     lead = lead_row(app, "ada@example.com")
     assert (lead.fit, lead.score, lead.stage) == (30, 50, "mql")  # the timeline is the interest
@@ -420,6 +423,7 @@ def test_an_sql_that_falls_back_to_mql_announces_nothing(
 ) -> None:
     """``lead.mql`` means reached MQL; an SQL cooling down to MQL is not a new MQL for sales."""
     become_lead(browser)
+    browser.next_visit()
     browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
     track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
     track(client, browser, ("demo_request", "/demo"))
@@ -459,6 +463,7 @@ def test_a_recycled_lead_that_qualifies_again_after_the_rearm_is_handed_off_agai
 
 def test_a_segment_rule_scores_only_its_segment(app: Any, browser: Browser, intent_live: Any) -> None:
     become_lead(browser, kind="b2c")
+    browser.next_visit()
     browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
     lead = lead_row(app, "ada@example.com")
     assert lead.fit == 0 and lead.explanation["contributions"] == []
