@@ -168,6 +168,7 @@ def test_stage_rules_hold_for_any_score(current: Stage | None, score: Score, hel
                 score.disqualified
                 or score.total < model.thresholds.sql - model.hysteresis
                 or not sql_gate_open(model, score)
+                or interest(score) <= 0  # nothing of its own left: who it is does not hold it
             )
         else:
             assert stage is qualified_stage(model, score)
