@@ -409,6 +409,7 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
         "score": {
             "total": lead.score,
             "fit": lead.fit,
+            "intent": explanation.get("intent", 0.0),
             "engagement": lead.engagement,
             "completeness": lead.completeness,
             "model_version": model_version,

@@ -47,7 +47,8 @@ def describe_lead(session: Session, who: str, changes: int = 10) -> str:
         f" with model version {version}"
     )
     lines.append(
-        f"  score {lead.score:.1f} = fit {lead.fit:.1f} + engagement {lead.engagement:.1f}"
+        f"  score {lead.score:.1f}: fit {lead.fit:.1f}, intent {explanation.get('intent', 0.0):.1f},"
+        f" engagement {lead.engagement:.1f}"
         f"  ·  fit criteria known: {lead.completeness:.0%}"
     )
     for reason in explanation.get("disqualified", []):

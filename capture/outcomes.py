@@ -246,6 +246,7 @@ def lead_for_sales(db: Database, lead_id: int) -> dict[str, Any]:
         "stage_changed_at": _iso(lead.stage_changed_at),
         "score": lead.score,
         "fit": lead.fit,
+        "intent": explanation.get("intent", 0.0),
         "engagement": lead.engagement,
         "completeness": lead.completeness,
         "scored_at": _iso(lead.scored_at),
