@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import replace
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +22,8 @@ from tests.capture.conftest import Browser
 from tests.capture.test_handoff import SCHEMA
 from tests.capture.test_scoring_service import MODEL, become_lead, track
 from tests.capture.test_webhooks_worker import Receiver
+from tests.capture.test_webhooks_worker import hooks as hooks
+from tests.capture.test_webhooks_worker import receiver as receiver
 
 #: the test model with the demo request and the pricing page marked high intent (the careers page is not)
 HIGH_INTENT_MODEL: dict[str, Any] = {
@@ -47,23 +46,6 @@ def test_high_intent_is_read_written_and_matched_per_rule() -> None:
     bad = {**MODEL, "engagement": [{**MODEL["engagement"][0], "high_intent": "yes"}]}
     with pytest.raises(ModelError, match=r"engagement\[0\].high_intent: must be true or false"):
         parse_model(bad)
-
-
-@pytest.fixture
-def hooks(config: Config) -> Config:
-    return replace(
-        config,
-        webhook_allow_hosts=("127.0.0.1",),
-        webhook_connect_timeout=timedelta(seconds=1),
-        webhook_timeout=timedelta(seconds=1),
-    )
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    started = Receiver().start()
-    yield started
-    started.stop()
 
 
 @pytest.fixture
