@@ -10,7 +10,7 @@ and the wrk Lua scripts. A returning visitor with exactly 10
 known fields is prepared through the API, then wrk measures, in one run:
 
 - bare:   ``POST /bench/bare`` (parse a JSON body, jsonify a small object)
-- ask:    ``POST .../ask`` for the returning visitor (10 known fields, gets the next 3 questions)
+- ask:    ``POST .../ask`` for the returning visitor (10 known fields, asks for more: gets the next 3 questions)
 - answer: ``POST .../answers`` with a valid ticket's 3 answers (stored again on every post)
 
 bare runs before and after (and between rounds) to show drift; the ratios
@@ -69,7 +69,9 @@ SEQUENCE: dict[str, Any] = {
     "format": "leadwheel/sequence@1",
     "name": "Bench wheel",
     "default_locale": "en",
-    "settings": {"questions_per_visit": 3, "snooze_visits": 2, "max_reasks": 1},
+    # more_on_request: the prepared visitor fills 10 fields in one visit by asking for more, as a visitor
+    # who presses "Tell us more now" does (a visit asks 3 questions in all; the server's clock cannot be moved)
+    "settings": {"questions_per_visit": 3, "snooze_visits": 2, "max_reasks": 1, "more_on_request": True},
     "thank_you": _text("Thanks, we know all we need.", "Tak, vi ved nok."),
     "stages": [
         {
@@ -398,7 +400,11 @@ def known_fields(asked: dict[str, Any]) -> int:
 
 
 def returning_visitor(base: str, email: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A visitor who answered exactly KNOWN_FIELDS fields in several visits.
+    """A visitor who answered exactly KNOWN_FIELDS fields, a batch at a time.
+
+    A visit asks three questions in all; the visitor asks for more (``"more": true``) after each
+    batch, as one who presses "Tell us more now" does, and its ask body keeps doing so: every
+    measured ask plans the next three questions and signs a ticket, as a new visit's first ask does.
 
     Returns (ask body for this visitor, the ask response it gets now).
     """
@@ -419,11 +425,11 @@ def returning_visitor(base: str, email: str) -> tuple[dict[str, Any], dict[str, 
         post(f"{base}/answers", body, 201)
         known += len(keys)
         # a returning visitor: a fresh ask with the stored token, as on the next page view
-        ask_body = {"visitor": asked["visitor"], "locale": "en", "page_url": PAGE_URL}
+        ask_body = {"visitor": asked["visitor"], "locale": "en", "page_url": PAGE_URL, "more": True}
         asked = post(f"{base}/ask", ask_body, 200)
     if known_fields(asked) != KNOWN_FIELDS or len(asked["questions"]) != 3 or not asked["ticket"]:
         raise BenchError(f"expected {KNOWN_FIELDS} known fields and 3 new questions, got: {asked}")
-    return {"visitor": asked["visitor"], "locale": "en", "page_url": PAGE_URL}, asked
+    return {"visitor": asked["visitor"], "locale": "en", "page_url": PAGE_URL, "more": True}, asked
 
 
 # --- wrk ----------------------------------------------------------------------------------------

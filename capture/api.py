@@ -81,7 +81,7 @@ def ask(site_key: str, slug: str) -> Response:
     body = _json_body()
     svc = services()
     form = svc.catalog.form(site_key, slug)
-    asked = svc.visits.ask(form, body.get("visitor"), body.get("locale"), svc.clock())
+    asked = svc.visits.ask(form, body.get("visitor"), body.get("locale"), svc.clock(), more=body.get("more") is True)
     return jsonify(asked_json(asked))
 
 

@@ -6,9 +6,11 @@ row on every UPDATE, and the row carries the profile and the score's
 explanation, so writing it twice per answer cost twice. Without one, the
 answer runs them alone (capture/profiles.py).
 
-The parameters are ``now``, and ``email`` and ``profile`` (the document's JSON
-text, see capture/lead_profile.py) when set: :func:`seen_values` builds the
-columns for the ones a given parameter set has.
+The parameters are ``now`` and ``visit_shown`` (what the lead's visit has shown,
+as JSON text: capture/visit_record.py; every answer notes its form's questions),
+and ``email`` and ``profile`` (the document's JSON text, see
+capture/lead_profile.py) when set: :func:`seen_values` builds the columns for
+the ones a given parameter set has.
 """
 
 from __future__ import annotations
@@ -26,7 +28,8 @@ _leads = Lead.__table__
 
 
 def seen_values(dialect: Dialect, *, email: bool, profile: bool) -> dict[str, Any]:
-    """The SET clause: last seen now (never moving it back for a slow tab), and the e-mail and profile if given.
+    """The SET clause: last seen now (never moving it back for a slow tab), what the visit has shown, and the
+    e-mail and profile if given.
 
     A column the statement sets has its index entry rewritten (SQLite does so even
     for the same value), so an answer without an e-mail leaves the e-mail index alone.
@@ -37,9 +40,14 @@ def seen_values(dialect: Dialect, *, email: bool, profile: bool) -> dict[str, An
         values["email"] = bindparam("email", type_=_leads.c.email.type)
     if profile:
         # bound as the JSON text lead_profile.encode made, not through the JSON type, which would encode it again
-        document: Any = bindparam("profile", type_=Text)
-        values["profile"] = document.cast(JSONB) if dialect.name == "postgresql" else document
+        values["profile"] = _json_text("profile", dialect)
+    values["visit_shown"] = _json_text("visit_shown", dialect)
     return values
+
+
+def _json_text(name: str, dialect: Dialect) -> Any:
+    document: Any = bindparam(name, type_=Text)
+    return document.cast(JSONB) if dialect.name == "postgresql" else document
 
 
 def shape(params: Mapping[str, Any]) -> tuple[bool, bool, bool]:

@@ -63,10 +63,13 @@ def _question_json(question: Question, stage_key: str, sequence: Sequence, local
 
 
 def asked_json(asked: Asked) -> dict[str, Any]:
+    """The plan as ask and answer return it: the questions on screen and their ticket, or, when nothing is
+    asked (paused, waiting, complete), the thank-you text and whether the visitor may ask for ``more`` now."""
     sequence = asked.form.sequence
     locale = asked.locale
     plan = asked.plan
-    current = plan.current_stage
+    current = plan.stages[plan.current_stage]
+    steps = plan.steps
     body: dict[str, Any] = {
         "visitor": asked.visitor_token,
         "locale": locale,
@@ -75,10 +78,11 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "questions": [question_json(q, sequence, locale) for q in plan.questions],
         "ticket": asked.ticket,
         "min_fill_ms": asked.min_fill_ms,
+        "more": plan.more,
         "progress": {
-            "step": current + 1,
-            "steps": len(plan.stages),
-            "stage": plan.stages[current].stage.key,
+            "step": plan.step,
+            "steps": len(steps),
+            "stage": current.stage.key,
             "stages": [
                 {
                     "key": p.stage.key,
@@ -88,10 +92,11 @@ def asked_json(asked: Asked) -> dict[str, Any]:
                     "total": p.total,
                     "done": p.done,
                 }
-                for p in plan.stages
+                for p in steps
             ],
         },
     }
-    if plan.status is Status.COMPLETE:
+    if plan.status is not Status.ASKING:
+        # the visit is over for now (paused, waiting) or for good (complete): thank the visitor either way
         body["thank_you"] = localised(sequence.thank_you, locale, sequence.default_locale) or None
     return body

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
-from capture import lead_profile
+from capture import lead_profile, visit_record
 from capture.lead_seen import seen_values
 from capture.models import Answer, Lead, Snooze, Visitor
 from capture.models import Event as EventRow
@@ -86,6 +86,12 @@ class Provenance:
     asked_at: datetime
     answered_at: datetime
     source: str = "form"
+    #: the form's questions were given beyond the visit's quota, because the visitor asked for more
+    on_request: bool = False
+    #: the name of the sequence the form showed (whose visit quota the shown questions count against)
+    sequence: str | None = None
+    #: the question keys the form showed (its ticket's), answered, snoozed or left blank
+    shown: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,8 @@ class LeadView:
     profile: lead_profile.Document = field(default_factory=dict)
     #: the lead's columns an answer still has to write (see record_answers' ``seen_later``)
     seen: dict[str, Any] = field(default_factory=dict)
+    #: what the lead's visit has shown, as read (capture/visit_record.py)
+    visit_shown: visit_record.Record = field(default_factory=dict)
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
@@ -124,11 +132,12 @@ def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect:
     none = [null() for _ in standing]
     return union_all(
         select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _leads.c.profile,
-               _typed_null(_snoozes.c.question_key), _NO_INT.label("skips"), _NO_INT.label("last_visit"), *standing)
+               _leads.c.visit_shown, _typed_null(_snoozes.c.question_key), _NO_INT.label("skips"),
+               _NO_INT.label("last_visit"), *standing)
         .select_from(_LEAD)
         .where(_visitors.c.id == bindparam("visitor_id")),
-        select(_snoozes.c.lead_id, null(), null(), null(), null(), _snoozes.c.question_key, _snoozes.c.skips,
-               _snoozes.c.last_visit, *none)
+        select(_snoozes.c.lead_id, null(), null(), null(), null(), null(), _snoozes.c.question_key,
+               _snoozes.c.skips, _snoozes.c.last_visit, *none)
         .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
         .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
     )  # fmt: skip
@@ -140,9 +149,11 @@ _READ_KNOWLEDGE_AND_STANDING = Prepared(_knowledge(*STANDING_COLUMNS))
 _Standing = namedtuple("_Standing", [column.key for column in STANDING_COLUMNS])  # type: ignore[misc]
 
 
-def load_knowledge(connection: Runner, visitor_id: str, form_id: int, *, standing: bool = False) -> LeadView:
-    """What the wheel may know about this visitor: its lead's profile and snoozes (and its
-    score's ``standing``, when asked for).
+def load_knowledge(
+    connection: Runner, visitor_id: str, form_id: int | None, *, sequence: str | None = None, standing: bool = False
+) -> LeadView:
+    """What the wheel may know about this visitor: its lead's profile and snoozes, and what the
+    lead's visit has shown of ``sequence`` (and its score's ``standing``, when asked for).
 
     One statement built once and run on the driver's cursor: this runs on
     every ask and answer, and SQLAlchemy's per-row machinery cost more than
@@ -152,18 +163,22 @@ def load_knowledge(connection: Runner, visitor_id: str, form_id: int, *, standin
     rows = read.values(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at, email, document, lead_standing = None, 0, None, None, {}, None
+    lead_id, visits, last_seen_at, email, document, record, lead_standing = None, 0, None, None, {}, {}, None
     snoozes: dict[str, WheelSnooze] = {}
     for row in rows:
-        row_lead, row_visits, row_seen, row_email, row_profile, key, skips, last_visit = row[:8]
+        row_lead, row_visits, row_seen, row_email, row_profile, row_record, key, skips, last_visit = row[:9]
         if row_visits is not None:
             lead_id, visits, last_seen_at, email, document = row_lead, row_visits, row_seen, row_email, row_profile
+            record = row_record or {}
             if standing:
-                lead_standing = _Standing(*row[8:])
+                lead_standing = _Standing(*row[9:])
         else:
             snoozes[key] = WheelSnooze(skips=skips, last_visit=last_visit)
-    knowledge = Knowledge(fields=lead_profile.known(document), snoozes=snoozes, visit=visits)
-    return LeadView(lead_id, knowledge, last_seen_at, email, standing=lead_standing, profile=document or {})
+    shown = visit_record.shown(record, visits, sequence) if sequence is not None else frozenset()
+    knowledge = Knowledge(fields=lead_profile.known(document), snoozes=snoozes, visit=visits, shown=shown)
+    return LeadView(
+        lead_id, knowledge, last_seen_at, email, standing=lead_standing, profile=document or {}, visit_shown=record
+    )
 
 
 def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timedelta) -> bool:
@@ -185,31 +200,36 @@ _LOCK_VISITOR = Prepared(
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
 _LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
-def _seen(email: bool, profile: bool, visit: bool) -> Prepared:
-    """The lead seen now, with its e-mail and profile if given (capture/lead_seen.py), on its own; with
-    the visit number back if wanted (the lead read with the knowledge already gave it, locked since,
-    on either database, unless the answer moved the visitor to another lead)."""
+
+
+def _seen(email: bool, profile: bool) -> Prepared:
+    """The lead seen now, with its e-mail and profile if given and what its visit has shown
+    (capture/lead_seen.py), on its own."""
 
     def build(dialect: Dialect) -> Any:
-        statement = (
+        return (
             update(_leads)
             .where(_leads.c.id == bindparam("lead_id"))
             .values(seen_values(dialect, email=email, profile=profile))
         )
-        return statement.returning(_leads.c.visit_count) if visit else statement
 
     return Prepared(build)
 
 
-#: by (e-mail given, profile written, visit number wanted back)
-_SEE_LEAD = {key: _seen(*key) for key in product((False, True), repeat=3)}
-#: the profile of the lead an answer moved its visitor to (SQLite's BEGIN IMMEDIATE, or on PostgreSQL
-#: the lock taken on that lead by e-mail, keeps it as read until the answer writes it back)
-_PROFILE_OF = Prepared(select(_leads.c.profile).where(_leads.c.id == bindparam("lead_id")))
+#: by (e-mail given, profile written)
+_SEE_LEAD = {key: _seen(*key) for key in product((False, True), repeat=2)}
+#: the profile, visit number and visit record of the lead an answer moved its visitor to (SQLite's
+#: BEGIN IMMEDIATE, or on PostgreSQL the lock taken on that lead by e-mail, keeps it as read until
+#: the answer writes it back)
+_MOVED_TO = Prepared(
+    select(_leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown).where(
+        _leads.c.id == bindparam("lead_id")
+    )
+)
 #: an answer's columns: those its whole submission shares, and its own
 _SUBMISSION_COLUMNS = (
     "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
-    "answered_at", "source",
+    "answered_at", "source", "on_request",
 )  # fmt: skip
 _OWN_COLUMNS = ("question_key", "field", "value", "skipped", "consent_text", "consent_version")
 _ANSWER_COLUMNS = _SUBMISSION_COLUMNS + _OWN_COLUMNS
@@ -232,9 +252,18 @@ _MOVE_VISITOR = Prepared(
 
 
 def record_answers(
-    connection: Runner, provenance: Provenance, answers: Iterable[GivenAnswer], *, seen_later: bool = False
+    connection: Runner,
+    provenance: Provenance,
+    answers: Iterable[GivenAnswer],
+    *,
+    seen_later: bool = False,
+    visit_gap: timedelta | None = None,
 ) -> LeadView:
     """Store a batch of answers for the visitor's lead (created or merged as needed).
+
+    The questions the form showed (``provenance.shown``) count against the
+    visit's quota from now on (capture/visit_record.py); ``visit_gap`` tells
+    whether a lead this answer joins or merges is still in a visit.
 
     Returns what is known afterwards, so the caller can plan the next
     questions without reading it back. ``seen_later``: the caller writes the
@@ -247,8 +276,11 @@ def record_answers(
     now = provenance.answered_at
     if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
         _LOCK_VISITOR.rows(connection, {"visitor_id": provenance.visitor_id})
-    before = load_knowledge(connection, provenance.visitor_id, provenance.form_id, standing=True)
+    before = load_knowledge(
+        connection, provenance.visitor_id, provenance.form_id, sequence=provenance.sequence, standing=True
+    )
     lead_id = before.lead_id
+    visit_since = now - visit_gap if visit_gap is not None else None
 
     email = next(
         (a.value for a in answers if not a.skipped and a.field == EMAIL_FIELD and isinstance(a.value, str)),
@@ -261,7 +293,7 @@ def record_answers(
         owner = found.id if found is not None else None
         if owner is not None and owner != lead_id:
             if lead_id is not None:
-                merge_leads(connection, survivor=owner, absorbed=lead_id)
+                merge_leads(connection, survivor=owner, absorbed=lead_id, visit_since=visit_since)
             lead_id, merged = owner, True
     if lead_id is None:
         lead_id = _NEW_LEAD.one(connection, {"visit_count": 1, "last_seen_at": now, "created_at": now}).id
@@ -282,26 +314,23 @@ def record_answers(
         if not given.skipped
     }
     if lead_id == before.lead_id:
-        kept = before.profile
+        kept, visit, record = before.profile, before.knowledge.visit, before.visit_shown
     elif before.lead_id is None and not merged:
-        kept = {}  # a lead made just now
-    else:
-        kept = _PROFILE_OF.one(connection, {"lead_id": lead_id}).profile or {}
+        kept, visit, record = {}, 1, {}  # a lead made just now
+    else:  # the visitor moved to another lead: its record counts if that lead is in a visit too
+        target = _MOVED_TO.one(connection, {"lead_id": lead_id})
+        kept, visit = target.profile or {}, target.visit_count
+        current = visit_since is None or target.last_seen_at >= visit_since
+        record = (target.visit_shown or {}) if current else {}
+    record = visit_record.noted(record, visit, provenance.sequence, provenance.shown)
     document = lead_profile.learned(kept, latest.values()) if latest else kept
-    seen: dict[str, Any] = {"now": now}  # capture/lead_seen.py's parameters
+    seen: dict[str, Any] = {"now": now, "visit_shown": visit_record.encode(record)}  # capture/lead_seen.py's
     if email is not None:
         seen["email"] = email
     if latest:
         seen["profile"] = lead_profile.encode(document)
-    with_email, with_profile = email is not None, bool(latest)
-    if lead_id == before.lead_id:
-        visit = before.knowledge.visit
-        if not seen_later:
-            _SEE_LEAD[with_email, with_profile, False].run(connection, {"lead_id": lead_id, **seen})
-            seen = {}
-    else:  # the visitor moved to another lead: its visit number comes back from the update
-        see = _SEE_LEAD[with_email, with_profile, True]
-        visit = see.one(connection, {"lead_id": lead_id, **seen}).visit_count
+    if lead_id != before.lead_id or not seen_later:
+        _SEE_LEAD[email is not None, bool(latest)].run(connection, {"lead_id": lead_id, **seen})
         seen = {}
     form_id = provenance.form_id
     skipped = [
@@ -311,15 +340,17 @@ def record_answers(
     ]
     _SNOOZE.run_many(connection, skipped)
     if merged:  # the profile was rebuilt from two leads' answers: read it back
-        view = load_knowledge(connection, provenance.visitor_id, provenance.form_id)
+        view = load_knowledge(connection, provenance.visitor_id, provenance.form_id, sequence=provenance.sequence)
         return LeadView(
-            view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True, profile=view.profile
-        )
+            view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True, profile=view.profile,
+            visit_shown=view.visit_shown,
+        )  # fmt: skip
     knowledge = before.knowledge.learn(
         {name: value for name, value, _, _ in latest.values()},
         [g.question_key for g in answers if g.skipped and g.question_key],
         now,
         visit,
+        provenance.shown,
     )
     last_seen = now if before.last_seen_at is None else max(before.last_seen_at, now)
     # The score's standing read with the knowledge is still the lead's (no merge, same lead), but for its
@@ -329,7 +360,7 @@ def record_answers(
         standing = standing._replace(email=email)
     return LeadView(
         lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing,
-        profile=document, seen=seen,
+        profile=document, seen=seen, visit_shown=record,
     )  # fmt: skip
 
 
@@ -407,6 +438,7 @@ def _submission_row(lead_id: int, provenance: Provenance) -> dict[str, Any]:
         "asked_at": provenance.asked_at,
         "answered_at": provenance.answered_at,
         "source": provenance.source,
+        "on_request": provenance.on_request,
     }
 
 
@@ -433,12 +465,17 @@ def _snooze(dialect: Dialect) -> Insert:
 _SNOOZE = Prepared(_snooze)
 
 
-def merge_leads(runner: Runner, *, survivor: int, absorbed: int) -> None:
+def merge_leads(runner: Runner, *, survivor: int, absorbed: int, visit_since: datetime | None = None) -> None:
     """Fold ``absorbed`` into ``survivor``: every answer, browser and snooze moves; nothing is lost.
 
     The survivor's profile is rebuilt from the united answers, so the newest
     value of each field wins whichever lead it came from. Rare and many-rowed:
     it runs on Core (on a bare driver connection the whole unit reruns on one).
+
+    The merged lead is on the later visit number of the two, and what either
+    lead's current visit has shown counts for it (capture/visit_record.py): one
+    person in one visit, whichever browsers it used. A lead last seen before
+    ``visit_since`` (idle longer than the visit gap) is between visits and brings none.
     """
     connection = core(runner)
     connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
@@ -471,15 +508,20 @@ def merge_leads(runner: Runner, *, survivor: int, absorbed: int) -> None:
         )
     )
     both = connection.execute(
-        select(_leads.c.visit_count, _leads.c.last_seen_at).where(_leads.c.id.in_((absorbed, survivor)))
+        select(_leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown).where(
+            _leads.c.id.in_((absorbed, survivor))
+        )
     ).all()
+    visit = max(row.visit_count for row in both)
+    in_a_visit = [row for row in both if visit_since is None or row.last_seen_at >= visit_since]
     connection.execute(
         update(_leads)
         .where(_leads.c.id == survivor)
         .values(
             profile=profile,
-            visit_count=max(row.visit_count for row in both),
+            visit_count=visit,
             last_seen_at=max(row.last_seen_at for row in both),
+            visit_shown=visit_record.united(((row.visit_shown, row.visit_count) for row in in_a_visit), visit),
         )
     )
     connection.execute(

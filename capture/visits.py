@@ -94,20 +94,27 @@ class Visits:
         self.tokens = tokens
         self.visit_gap = visit_gap
 
-    def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime) -> Asked:
-        """Plan this visit. A bad, forged or expired token simply means a new visitor."""
+    def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime, more: bool = False) -> Asked:
+        """Plan this visit. A bad, forged or expired token simply means a new visitor.
+
+        ``more``: the visitor asked for the next batch beyond the visit's quota (where the
+        sequence offers it; elsewhere the quota holds).
+        """
         visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
+        sequence = form.sequence.name
         with self.db.bare_connection() as connection:
-            view = load_knowledge(connection, visitor_id, form.form_id)
+            view = load_knowledge(connection, visitor_id, form.form_id, sequence=sequence)
         idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
         if view.lead_id is not None and idle:
             with self.db.write_connection() as connection:
                 if start_visit(connection, view.lead_id, now, self.visit_gap):
-                    view = load_knowledge(connection, visitor_id, form.form_id)
-        return self._plan(form, visitor_id, view.knowledge, locale, now)
+                    view = load_knowledge(connection, visitor_id, form.form_id, sequence=sequence)
+        return self._plan(form, visitor_id, view.knowledge, locale, now, more)
 
-    def _plan(self, form: PublishedForm, visitor_id: str, knowledge: Any, locale: Any, now: datetime) -> Asked:
-        plan = next_questions(form.sequence, knowledge, now)
+    def _plan(
+        self, form: PublishedForm, visitor_id: str, knowledge: Any, locale: Any, now: datetime, more: bool = False
+    ) -> Asked:
+        plan = next_questions(form.sequence, knowledge, now, more=more)
         ticket = None
         if plan.questions:
             ticket = self.tokens.ticket(
@@ -117,6 +124,7 @@ class Visits:
                     sequence_version_id=form.version_id,
                     question_keys=tuple(q.key for q in plan.questions),
                     issued_at=now,
+                    on_request=plan.on_request,
                 )
             )
         return Asked(
@@ -132,7 +140,10 @@ class Visits:
     def answer(self, form: PublishedForm, body: Mapping[str, Any], now: datetime) -> tuple[int, Asked]:
         """Check and store one submission; return how many answers were stored and the next plan.
 
-        Nothing is stored unless the whole submission is valid.
+        Nothing is stored unless the whole submission is valid. Every question the
+        ticket showed now counts against the visit's quota, so the next plan is
+        usually ``paused``; after a batch asked for on request too: each further
+        batch is the visitor's own choice (an ask with ``more``), never automatic.
         """
         honeypot = body.get("hp")
         if honeypot not in (None, ""):
@@ -159,6 +170,9 @@ class Visits:
             locale=locale,
             asked_at=ticket.issued_at,
             answered_at=now,
+            on_request=ticket.on_request,
+            sequence=sequence.name,
+            shown=ticket.question_keys,
         )
         view = self.db.run_on_driver(lambda connection: self._record(connection, provenance, given))
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
@@ -167,7 +181,7 @@ class Visits:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
         live = self.catalog.scoring_model()
         # with a model, the score's write of the lead row also writes what the answers set on it
-        view = record_answers(connection, provenance, given, seen_later=live is not None)
+        view = record_answers(connection, provenance, given, seen_later=live is not None, visit_gap=self.visit_gap)
         if live is not None:
             assert view.lead_id is not None, "answers always end with a lead"
             new_events = None if view.regathered else ()

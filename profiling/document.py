@@ -61,6 +61,7 @@ _SETTING_KEYS = {
     "email_first": bool,
     "snooze_visits": int,
     "max_reasks": int,
+    "more_on_request": bool,
 }
 _QUESTION_KEYS = {
     "key", "field", "type", "label", "help", "options", "when", "freshness_days",
@@ -495,6 +496,7 @@ def dump(sequence: Sequence) -> dict[str, Any]:
             "email_first": sequence.settings.email_first,
             "snooze_visits": sequence.settings.snooze_visits,
             "max_reasks": sequence.settings.max_reasks,
+            "more_on_request": sequence.settings.more_on_request,
         },
         **({"thank_you": dict(sequence.thank_you)} if sequence.thank_you else {}),
         "stages": [

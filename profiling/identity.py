@@ -47,6 +47,9 @@ class Ticket:
     sequence_version_id: int
     question_keys: tuple[str, ...]
     issued_at: datetime
+    #: the questions go beyond the visit's quota because the visitor asked for more ("m" in the
+    #: token, only when set: tickets issued before it existed read as False)
+    on_request: bool = False
 
 
 class TicketRefused(Exception):
@@ -159,15 +162,16 @@ class Tokens:
         return str(payload["v"])
 
     def ticket(self, ticket: Ticket) -> str:
-        return self._ticket.dumps(
-            {
-                "v": ticket.visitor_id,
-                "f": ticket.form_id,
-                "s": ticket.sequence_version_id,
-                "q": list(ticket.question_keys),
-                "t": ticket.issued_at.timestamp(),
-            }
-        )
+        payload: dict[str, Any] = {
+            "v": ticket.visitor_id,
+            "f": ticket.form_id,
+            "s": ticket.sequence_version_id,
+            "q": list(ticket.question_keys),
+            "t": ticket.issued_at.timestamp(),
+        }
+        if ticket.on_request:
+            payload["m"] = 1
+        return self._ticket.dumps(payload)
 
     def read_ticket(self, token: Any, now: datetime) -> Ticket:
         """The ticket in ``token``, or :class:`TicketRefused` saying why not."""
@@ -181,6 +185,7 @@ class Tokens:
                 sequence_version_id=int(payload["s"]),
                 question_keys=tuple(str(key) for key in payload["q"]),
                 issued_at=datetime.fromtimestamp(float(payload["t"]), tz=now.tzinfo),
+                on_request=payload.get("m") == 1,
             )
         except (BadData, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TicketRefused("ticket_invalid", "The form ticket is not valid; reload the form.") from exc

@@ -209,6 +209,8 @@ class Settings:
     snooze_visits: int = 2
     #: how many times a skipped question is asked again before the wheel gives up
     max_reasks: int = 1
+    #: once a visit's quota is used, offer the next batch on the visitor's request ("Tell us more now")
+    more_on_request: bool = False
 
 
 @dataclass(frozen=True)

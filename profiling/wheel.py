@@ -45,15 +45,27 @@ class Knowledge:
     snoozes: Mapping[str, Snooze] = field(default_factory=dict)
     #: the current visit, counted from 1
     visit: int = 1
+    #: question keys of this sequence shown on a submitted form during the current visit (answered,
+    #: snoozed or left blank): what the visit's quota has spent, and what this visit will not ask again
+    shown: frozenset[str] = frozenset()
 
     def values(self) -> dict[str, Any]:
         return {name: known.value for name, known in self.fields.items()}
 
-    def learn(self, answers: Mapping[str, Any], skipped: Iterable[str], at: datetime, visit: int) -> Knowledge:
-        """What is known after these answers (by field) and "not now"s (by question key) at ``at``.
+    def learn(
+        self,
+        answers: Mapping[str, Any],
+        skipped: Iterable[str],
+        at: datetime,
+        visit: int,
+        shown: Iterable[str] = (),
+    ) -> Knowledge:
+        """What is known after these answers (by field) and "not now"s (by question key) at ``at``,
+        submitted on a form that showed the questions ``shown`` on visit ``visit``.
 
         The same rule the store applies: a value replaces the known one unless
         that one was given later (a slow tab must not undo a newer answer).
+        What was shown counts for the visit it was submitted in; a new visit starts with none.
         """
         fields = dict(self.fields)
         for name, value in answers.items():
@@ -64,7 +76,8 @@ class Knowledge:
         for key in skipped:
             before = snoozes.get(key)
             snoozes[key] = Snooze(skips=(before.skips if before else 0) + 1, last_visit=visit)
-        return Knowledge(fields=fields, snoozes=snoozes, visit=visit)
+        earlier = self.shown if visit == self.visit else frozenset()
+        return Knowledge(fields=fields, snoozes=snoozes, visit=visit, shown=earlier.union(shown))
 
 
 class Status(StrEnum):
@@ -74,6 +87,8 @@ class Status(StrEnum):
     WAITING = "waiting"
     #: everything applicable is known (or declined for good)
     COMPLETE = "complete"
+    #: this visit's quota of questions is used; the next visit asks the next ones
+    PAUSED = "paused"
 
 
 @dataclass(frozen=True)
@@ -97,15 +112,31 @@ class Plan:
 
     questions: tuple[Question, ...]
     status: Status
+    #: every stage of the sequence, in order
     stages: tuple[StageProgress, ...]
+    #: index in ``stages`` of the stage on screen: the first question's, else the first applicable
+    #: stage not done (else the last applicable one)
+    current_stage: int = 0
+    #: the questions go beyond the visit's quota because the visitor asked for more
+    on_request: bool = False
+    #: paused, and the visitor may ask for the next batch now (the sequence offers ``more_on_request``)
+    more: bool = False
 
     @property
-    def current_stage(self) -> int:
-        """Index of the stage the visitor is in: the first one not done."""
-        for index, progress in enumerate(self.stages):
-            if not progress.done:
-                return index
-        return len(self.stages) - 1
+    def steps(self) -> tuple[StageProgress, ...]:
+        """The stages that apply to this visitor (any question whose conditions hold): what "Step X of Y" counts.
+
+        A stage none of whose questions apply (the B2C path of a B2B visitor, or a path
+        still waiting for the answer that opens it) is no step, so the counter never jumps.
+        """
+        applicable = tuple(progress for progress in self.stages if progress.total)
+        return applicable or self.stages
+
+    @property
+    def step(self) -> int:
+        """The current stage's number among :attr:`steps`, from 1."""
+        current = self.stages[self.current_stage]
+        return next((number for number, p in enumerate(self.steps, 1) if p is current), 1)
 
 
 def is_fresh(question: Question, known: Known | None, now: datetime) -> bool:
@@ -127,8 +158,8 @@ def _snoozed_now(question: Question, knowledge: Knowledge, sequence: Sequence) -
     return snooze is not None and knowledge.visit < snooze.last_visit + sequence.settings.snooze_visits
 
 
-def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime) -> Plan:
-    """Choose at most N questions for this visit.
+def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, more: bool = False) -> Plan:
+    """Choose the questions for this visit: at most N on the whole visit.
 
     In sequence order, the first applicable questions whose field is not known
     (or has gone stale). The e-mail question comes first while the e-mail is
@@ -136,13 +167,22 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime) -> P
     wait out their visits, then queue behind every other open question; a
     question skipped more often than ``max_reasks`` allows is never asked again.
     Two questions filling the same field are never asked together.
+
+    A visit asks ``questions_per_visit`` questions in all, however many forms,
+    tabs or reloads it spreads over: the questions it has shown (``knowledge.shown``)
+    use the quota up and are not asked again on this visit. Once it is used the
+    plan pauses, until the next visit, or until the visitor asks for ``more``
+    where the sequence offers it: then the next batch, up to N, beyond the quota.
     """
     values = knowledge.values()
     fresh: list[Question] = []
     returning: list[Question] = []
     pending_snoozes = False
+    #: open questions this visit already showed (left blank or snoozed for no visits): the next visit's
+    held_back = False
     progress: list[StageProgress] = []
-    for stage in sequence.stages:
+    stage_of: dict[str, int] = {}
+    for index, stage in enumerate(sequence.stages):
         known = declined = total = 0
         for question in stage.questions:
             if question.conditions and not question.applies(values):
@@ -154,29 +194,59 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime) -> P
                 declined += 1
             elif _snoozed_now(question, knowledge, sequence):
                 pending_snoozes = True
-            elif question.key in knowledge.snoozes:
-                returning.append(question)
+            elif question.key in knowledge.shown:
+                held_back = True
             else:
-                fresh.append(question)
+                (returning if question.key in knowledge.snoozes else fresh).append(question)
+                stage_of[question.key] = index
         progress.append(StageProgress(stage=stage, known=known, declined=declined, total=total))
 
     if sequence.settings.email_first:
         fresh.sort(key=lambda q: q.type is not QuestionType.EMAIL)  # stable: order kept otherwise
+    waiting = (*fresh, *returning)
 
+    settings = sequence.settings
+    room = max(0, settings.questions_per_visit - len(knowledge.shown))
+    on_request = room == 0 and more and settings.more_on_request and bool(waiting)
+    chosen = _batch(waiting, settings.questions_per_visit if on_request else room)
+
+    if chosen:
+        status = Status.ASKING
+    elif waiting or held_back:
+        status = Status.PAUSED
+    elif pending_snoozes:
+        status = Status.WAITING
+    else:
+        status = Status.COMPLETE
+    current = stage_of[chosen[0].key] if chosen else _first_open_stage(progress)
+    return Plan(
+        questions=chosen,
+        status=status,
+        stages=tuple(progress),
+        current_stage=current,
+        on_request=on_request,
+        more=status is Status.PAUSED and settings.more_on_request and bool(waiting),
+    )
+
+
+def _batch(waiting: Iterable[Question], size: int) -> tuple[Question, ...]:
+    """The first ``size`` questions of the queue, never two that fill one field."""
     chosen: list[Question] = []
     fields: set[str] = set()
-    for question in (*fresh, *returning):
-        if len(chosen) == sequence.settings.questions_per_visit:
+    for question in waiting:
+        if len(chosen) >= size:
             break
         if question.field in fields:
             continue
         fields.add(question.field)
         chosen.append(question)
+    return tuple(chosen)
 
-    if chosen:
-        status = Status.ASKING
-    elif pending_snoozes:
-        status = Status.WAITING
-    else:
-        status = Status.COMPLETE
-    return Plan(questions=tuple(chosen), status=status, stages=tuple(progress))
+
+def _first_open_stage(progress: list[StageProgress]) -> int:
+    """With nothing on screen: the first applicable stage not done, else the last applicable one."""
+    applicable = [index for index, p in enumerate(progress) if p.total]
+    for index in applicable:
+        if not progress[index].done:
+            return index
+    return applicable[-1] if applicable else 0

@@ -31,6 +31,9 @@ class Lead(Base):
     created_at: Mapped[datetime]
     #: the newest answer per field, derived from ``answers`` (capture/lead_profile.py)
     profile: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'"))
+    #: the questions shown on submitted forms during the current visit, by sequence name: what the visit's
+    #: quota has spent (capture/visit_record.py); ``{}`` or a past visit's number means none yet
+    visit_shown: Mapped[dict[str, Any]] = mapped_column(server_default=text("'{}'"))
 
     # The current score (see scoring/), kept on the row so reading a lead costs nothing more.
     #: subscriber, engaged, mql, sql, recycled
@@ -93,6 +96,8 @@ class Answer(Base):
     consent_version: Mapped[str | None] = mapped_column(String(64))
     #: form, identify, import...
     source: Mapped[str] = mapped_column(String(16), server_default="form")
+    #: given beyond the visit's quota, because the visitor asked for more ("Tell us more now")
+    on_request: Mapped[bool] = mapped_column(server_default=false())
 
 
 class Snooze(Base):

@@ -95,7 +95,11 @@ def test_empty_submission_is_refused(app: Any, browser: Browser) -> None:
         "customer_type",
     }
     browser.answer({"first_name": "Ada", "email": "ada@example.com", "customer_type": "b2c"})
+    browser.clock.advance(hours=1)  # the next visits ask the next questions
+    browser.ask()
     browser.answer({"looking_for": ["reports"], "consent": True})
+    browser.clock.advance(hours=1)
+    browser.ask()
     assert browser.asked_keys() == ["budget", "buying_timeline", "decides"]  # all optional
     before = stored(app)
     error(browser.answer({"budget": ""}), 422, "nothing_to_store")
@@ -135,6 +139,7 @@ def test_forged_expired_and_garbage_visitor_tokens_start_a_new_visitor(browser: 
     browser.ask()
     browser.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"})
     good = browser.token
+    clock.advance(hours=1)  # the next visit asks the next questions
     assert browser.ask()["questions"][0]["key"] == "company_size"
     for bad in [good[:-2] + "xx", "garbage", "", "a" * 600, 42, ["x"], {"v": "x"}, None]:
         browser.token = bad  # type: ignore[assignment]

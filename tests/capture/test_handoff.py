@@ -88,6 +88,8 @@ def test_new_answers_from_a_lead_sales_has_are_sent_as_updates(
 ) -> None:
     become_lead(browser)
     track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing"))
+    browser.clock.advance(hours=1)  # the next visit asks the next questions
+    browser.ask()
     browser.answer({"company_size": "120", "consent": True})
     assert [d.event_type for d in deliveries(app)] == ["lead.mql", "lead.updated"]
     assert deliveries(app)[1].payload["data"]["lead"]["profile"]["company_size"] == 120

@@ -22,7 +22,11 @@ def test_a_lead_crossing_sql_reaches_the_crm_signed_once_with_its_story(
     db = app.extensions["leadwheel"].db
     endpoint_id, secret = new_endpoint(db, receiver.url, clock())
     become_lead(browser)
+    clock.advance(hours=1)  # each visit asks the next questions
+    browser.ask()
     assert browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True}).status_code == 201
+    clock.advance(hours=1)
+    browser.ask()
     assert browser.asked_keys() == ["budget", "procurement", "buying_timeline"]
     assert browser.answer({"budget": "large", "procurement": "Tender", "buying_timeline": "3m"}).status_code == 201
     assert lead_row(app, "ada@example.com").stage == "mql"  # fit 70, but no behaviour yet

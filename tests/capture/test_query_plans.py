@@ -17,7 +17,7 @@ from capture.prepared import Prepared
 from capture.profiles import (
     _LEAD_BY_EMAIL,
     _LOCK_VISITOR,
-    _PROFILE_OF,
+    _MOVED_TO,
     _READ_KNOWLEDGE,
     _READ_KNOWLEDGE_AND_STANDING,
 )
@@ -30,7 +30,7 @@ HOT_READS = {
     "lead by e-mail": _LEAD_BY_EMAIL,
     "standing": _READ_STANDING,
     "profile": _READ_PROFILE,
-    "profile of a lead moved to": _PROFILE_OF,
+    "the lead an answer moved its visitor to": _MOVED_TO,
 }
 PARAMS = {"visitor_id": "0" * 32, "form_id": 1, "email": "someone@example.com", "lead_id": 1}
 

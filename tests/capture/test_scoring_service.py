@@ -104,6 +104,8 @@ def test_answers_give_fit_with_an_explanation_and_completeness(app: Any, browser
     assert lead.completeness == pytest.approx(10 / 80)  # known criteria, by their points: unknown, not bad
     contributions = lead.explanation["contributions"]
     assert [(c["rule"], c["points"]) for c in contributions] == [("b2b", 10)]
+    browser.clock.advance(hours=1)  # the next visit asks the next questions
+    browser.ask()
     browser.answer({"company_size": "120", "looking_for": ["reports"], "consent": True})
     lead = lead_row(app, "ada@example.com")
     assert lead.fit == 30 and lead.completeness == pytest.approx(30 / 80)

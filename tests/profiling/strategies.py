@@ -91,6 +91,7 @@ SETTINGS = st.builds(
     email_first=st.booleans(),
     snooze_visits=st.integers(0, 3),
     max_reasks=st.integers(0, 3),
+    more_on_request=st.booleans(),
 )
 
 

@@ -235,12 +235,28 @@ def test_secret_keys_must_be_given_and_non_empty() -> None:
     st.lists(st.from_regex(r"[a-z][a-z0-9_]{0,20}", fullmatch=True), max_size=5).map(tuple),
     st.datetimes(min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1), timezones=st.just(UTC)),
     st.timedeltas(min_value=timedelta(seconds=2), max_value=timedelta(hours=2)),
+    st.booleans(),
 )
 def test_a_ticket_reads_back_with_its_question_keys(
-    visitor: str, form: int, version: int, keys: tuple[str, ...], issued: datetime, age: timedelta
+    visitor: str, form: int, version: int, keys: tuple[str, ...], issued: datetime, age: timedelta, more: bool
 ) -> None:
-    shown = Ticket(visitor_id=visitor, form_id=form, sequence_version_id=version, question_keys=keys, issued_at=issued)
+    shown = Ticket(
+        visitor_id=visitor, form_id=form, sequence_version_id=version, question_keys=keys, issued_at=issued,
+        on_request=more,
+    )  # fmt: skip
     assert TOKENS.read_ticket(TOKENS.ticket(shown), issued + age) == shown
+
+
+def test_a_ticket_minted_before_more_on_request_existed_reads_as_within_the_quota() -> None:
+    from itsdangerous import URLSafeSerializer
+
+    from profiling.identity import TICKET_SALT
+
+    old = URLSafeSerializer([NEW_KEY], salt=TICKET_SALT).dumps(
+        {"v": "a" * 32, "f": 1, "s": 2, "q": ["email"], "t": NOW.timestamp()}
+    )
+    read = TOKENS.read_ticket(old, NOW + timedelta(minutes=1))
+    assert read.question_keys == ("email",) and read.on_request is False
 
 
 def test_a_ticket_keeps_its_issue_time_in_the_reader_s_time_zone() -> None:

@@ -236,8 +236,17 @@ def test_status_and_progress_per_stage(situation: tuple[Sequence, Knowledge, Pla
         gone = [q for q in stage_applicable if not fresh(q, knowledge, NOW) and declined(q, knowledge, sequence)]
         assert (progress.total, progress.known, progress.declined) == (len(stage_applicable), len(known), len(gone))
         assert progress.done == (len(known) + len(gone) == len(stage_applicable))
-    not_done = [i for i, p in enumerate(plan.stages) if not p.done]
-    assert plan.current_stage == (not_done[0] if not_done else len(plan.stages) - 1)
+    # The stage on screen is the first question's; with none, the first applicable stage not done.
+    applicable_stages = [i for i, p in enumerate(plan.stages) if p.total]
+    if plan.questions:
+        assert plan.questions[0] in plan.stages[plan.current_stage].stage.questions
+    else:
+        not_done = [i for i in applicable_stages if not plan.stages[i].done]
+        assert plan.current_stage == (not_done or applicable_stages or [0])[-1 if not not_done else 0]
+    # "Step X of Y" counts only the stages that apply to this visitor.
+    if applicable_stages:
+        assert [p.stage for p in plan.steps] == [plan.stages[i].stage for i in applicable_stages]
+        assert plan.steps[plan.step - 1] is plan.stages[plan.current_stage]
 
 
 # --- many visits --------------------------------------------------------------------------------
