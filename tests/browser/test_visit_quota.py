@@ -4,19 +4,23 @@ Contract A: when a visit's quota of questions is used, ``ask`` and ``answers`` a
 ``status: "paused"`` with no questions and no ticket, the sequence's ``thank_you``, and
 ``more: true`` when the visitor may take the next batch now by calling ``ask`` with
 ``"more": true``. These tests hold the snippet to that contract by rewriting the server's
-real ``ask`` response into a paused one; the server's side is tested in tests/capture.
+real ``ask`` response into a paused one; the last two walk the service's own quota end to end.
 """
 
 from __future__ import annotations
 
+import copy
 import json
 from typing import Any
 
 import pytest
 from playwright.sync_api import Route, expect
 
+from capture.models import Answer
 from tests.browser import snippet
 from tests.browser.conftest import Live
+from tests.browser.snippet import B2B
+from tests.capture.conftest import SMALL_WHEEL
 
 THANKS = "Thanks, that is all for today."
 
@@ -68,3 +72,50 @@ def test_a_paused_visit_without_the_setting_only_thanks(live: Live, open_page: A
     expect(snippet.container(page).locator(".lw-more")).to_have_count(0)
     page.reload()
     expect(snippet.thanks(page)).to_have_text(THANKS)
+
+
+# --- end to end, on the service's own quota (contract A as the service implements it) ---
+
+
+def answer_first_batch(live: Live, page: Any) -> list[str]:
+    expect(snippet.form(page).locator(".lw-field").first).to_be_visible()
+    keys = snippet.asked(page)
+    snippet.fill(page, B2B, keys)
+    snippet.submit(page)
+    expect(snippet.control(page, keys[0])).to_have_count(0)
+    return keys
+
+
+def test_a_visit_asks_its_share_then_thanks_until_the_next_visit(live: Live, open_page: Any) -> None:
+    form = live.publish_form()
+    page = open_page(live.url(form.site_key))
+
+    first = answer_first_batch(live, page)
+    expect(snippet.thanks(page)).to_have_text(SMALL_WHEEL["thank_you"]["en"])
+    expect(snippet.container(page).locator(".lw-more")).to_have_count(0)  # the sequence offers no more now
+    page.reload()  # the same visit
+    expect(snippet.thanks(page)).to_have_text(SMALL_WHEEL["thank_you"]["en"])
+    expect(snippet.form(page)).to_have_count(0)
+
+    live.clock.advance(hours=1)  # past the visit gap
+    page.reload()
+    expect(snippet.control(page, "company_size")).to_be_visible()
+    assert not set(first) & set(snippet.asked(page))
+
+
+def test_tell_us_more_now_asks_the_next_batch_at_once_and_marks_its_answers(live: Live, open_page: Any) -> None:
+    document = copy.deepcopy(SMALL_WHEEL)
+    document["settings"]["more_on_request"] = True
+    form = live.publish_form(document)
+    page = open_page(live.url(form.site_key))
+
+    first = answer_first_batch(live, page)
+    snippet.container(page).get_by_role("button", name="Tell us more now").click()
+    expect(snippet.control(page, "company_size")).to_be_focused()
+    more = snippet.asked(page)
+    snippet.fill(page, B2B, more)
+    snippet.submit(page)
+    expect(snippet.control(page, more[0])).to_have_count(0)
+
+    by_key = {a.question_key: a.on_request for a in live.rows(Answer)}
+    assert by_key == {**dict.fromkeys(first, False), **dict.fromkeys(more, True)}
