@@ -5,7 +5,8 @@
 It runs the demo (the demo's sequence and host pages, on a throw-away SQLite database) with a clock
 it moves an hour on between visits, and walks the form in Debian's Chromium the way a B2B visitor
 would: each visit it answers what is asked (one optional question left with "Not now" on the second
-visit, to show how that looks) until the thank-you. Each picture is the form's own box.
+visit, to show how that looks) until the thank-you, and pictures what the first visit shows once
+its questions are sent. Each picture is the form's own box.
 """
 
 from __future__ import annotations
@@ -125,6 +126,11 @@ def main() -> int:
                             answer(page, visit)
                         page.locator(".lw-submit").click()
                         page.locator(".lw-status").filter(has_text="Sending").wait_for(state="detached")
+                        if visit == 1:  # what the visitor sees once the visit's questions are answered
+                            page.wait_for_timeout(300)
+                            name = IMAGES / f"embed-1-sent-{device}.png"
+                            host.screenshot(path=str(name))
+                            print(name.relative_to(ROOT))
                         clock.offset += timedelta(hours=1)
                         page.reload()
                     context.close()
