@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import Blueprint, Response, send_from_directory
+from flask import Blueprint, Response, abort, send_from_directory
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
 MAX_AGE_SECONDS = 300
@@ -19,6 +19,8 @@ assets = Blueprint("assets", __name__)
 
 @assets.get("/static/<path:name>")
 def static_file(name: str) -> Response:
+    if "/" in name:  # static/src holds the snippet's readable source, built into the files served here
+        abort(404)
     response = send_from_directory(STATIC, name, max_age=MAX_AGE_SECONDS)  # refuses paths outside STATIC
     response.headers["Access-Control-Allow-Origin"] = "*"  # lets hosts use Subresource Integrity
     response.headers["Cross-Origin-Resource-Policy"] = "cross-origin"  # loadable by pages with COEP

@@ -4,6 +4,12 @@ It runs on its own port, so on a different origin from the form service, the
 way a customer's site would. Every page carries the snippet exactly as the
 README tells a customer to paste it, and a strict Content-Security-Policy
 (no inline script or style) to show the snippet needs none.
+
+The pages report no behaviour of their own: the snippet sends a ``page_view``
+with the page's URL on every page, and the scoring model's rules pick the
+pricing, blog and careers pages out by path (``/pricing*``), as a customer's
+model would. A page-specific type such as ``pricing_view`` is not one the
+server knows, and it would be refused.
 """
 
 from __future__ import annotations
@@ -22,8 +28,6 @@ class Page:
     title: str
     lead: str
     body: tuple[str, ...]
-    #: a behaviour event the page reports through the command queue (scoring uses it later)
-    event: str | None = None
     form: bool = True
 
 
@@ -47,7 +51,6 @@ PAGES = (
             "Office: from 149 € a month for teams up to 50 people, machine, service and beans included.",
             "Home: the Northwind One at 49 € a month, or buy it outright.",
         ),
-        event="pricing_view",
     ),
     Page(
         "/careers",
@@ -55,7 +58,6 @@ PAGES = (
         "Careers at Northwind",
         "We are hiring baristas-turned-technicians in Copenhagen, Oslo and Cluj.",
         ("Send your application to jobs@northwind.example.",),
-        event="careers_view",
         form=False,
     ),
     Page(
@@ -68,7 +70,6 @@ PAGES = (
             "machine downtime is the largest.",
             "Subscribe below and we will send the next article when it is out.",
         ),
-        event="blog_view",
     ),
 )
 
@@ -79,7 +80,7 @@ TEMPLATE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{{ page.title }} · Northwind</title>
 <link rel="stylesheet" href="/site.css">
-<script src="/site.js"{% if page.event %} data-event="{{ page.event }}"{% endif %}></script>
+<script src="/site.js"></script>
 <script async src="{{ forms_host }}/static/embed.js" data-site="{{ site_key }}"></script>
 </head>
 <body>
@@ -102,12 +103,9 @@ TEMPLATE = """<!doctype html>
 </html>
 """
 
-SITE_JS = """// The customer's own script: the command queue, so calls work before embed.js has loaded.
+SITE_JS = """// The customer's own script: the command queue, so calls work before embed.js has loaded
+// (e.g. leadwheel("track", "download", {name: "price-list"})). Page views need no call: the snippet sends them.
 window.leadwheel = window.leadwheel || function () { (leadwheel.q = leadwheel.q || []).push(arguments); };
-(function () {
-  var event = document.currentScript && document.currentScript.getAttribute("data-event");
-  if (event) { leadwheel("track", event, { path: location.pathname }); }
-})();
 """
 
 SITE_CSS = """body{font:17px/1.5 Georgia,serif;margin:0;color:#1d1d1b;background:#faf7f2}

@@ -30,6 +30,29 @@ from werkzeug.wrappers import Request, Response
 QUEUE_JS = """window.leadwheel = window.leadwheel || function () { (leadwheel.q = leadwheel.q || []).push(arguments); };
 """
 
+#: Loaded before anything else: records what went wrong in the page (uncaught errors, rejected promises,
+#: console errors and warnings, Content-Security-Policy refusals) in sessionStorage, so a test driving an
+#: engine whose console it cannot read (WebKitGTK over WebDriver) can read them back, across reloads.
+WATCH_JS = """(() => {
+  const KEY = "lw-test-problems";
+  const note = text => {
+    try {
+      const seen = JSON.parse(sessionStorage.getItem(KEY) || "[]");
+      seen.push(String(text).slice(0, 500));
+      sessionStorage.setItem(KEY, JSON.stringify(seen));
+    } catch (e) {}
+  };
+  addEventListener("error", e => note("error: " + (e.message || (e.target && e.target.src) || e.type)), true);
+  addEventListener("unhandledrejection", e => note("unhandled rejection: " + e.reason));
+  document.addEventListener("securitypolicyviolation",
+    e => note("CSP refused " + e.blockedURI + " (" + e.violatedDirective + ")"));
+  for (const level of ["error", "warn"]) {
+    const original = console[level];
+    console[level] = (...args) => { note(level + ": " + args.join(" ")); original.apply(console, args); };
+  }
+})();
+"""
+
 #: A plain site stylesheet that styles bare elements, as most sites do.
 SITE_CSS = """body{font:16px/1.5 system-ui,sans-serif;margin:0 auto;max-width:40rem;padding:1rem}
 body{color:#222;background:#fff}
@@ -43,6 +66,7 @@ PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title>
 <link rel="stylesheet" href="/site.css">
+<script src="/watch.js"></script>
 <script src="/queue.js"></script>
 <script async src="{api}/static/embed.js" data-site="{site}"{script_attrs}></script>
 </head>
@@ -94,6 +118,8 @@ def policy(api: str) -> str:
 
 @Request.application  # type: ignore[arg-type]
 def host_app(request: Request) -> Response:
+    if request.path == "/watch.js":
+        return Response(WATCH_JS, mimetype="text/javascript")
     if request.path == "/queue.js":
         return Response(QUEUE_JS, mimetype="text/javascript")
     if request.path == "/site.css":

@@ -49,6 +49,16 @@ def field(page: Page, key: str, slug: str = "wheel") -> Locator:
     return form(page, slug).locator(".lw-field").filter(has=page.locator(f'[name="{key}"]'))
 
 
+def not_now(page: Page, key: str, slug: str = "wheel") -> Locator:
+    """The quiet "Not now" toggle of question ``key`` (absent when it cannot be skipped)."""
+    return field(page, key, slug).locator("button.lw-skip")
+
+
+def bar(page: Page, slug: str = "wheel") -> Locator:
+    """The progress bar (role progressbar) above the questions."""
+    return container(page, slug).get_by_role("progressbar")
+
+
 def control(page: Page, key: str, slug: str = "wheel") -> Locator:
     """The (first) control answering question ``key``."""
     return form(page, slug).locator(f'[name="{key}"]').first
@@ -65,7 +75,7 @@ def asked(page: Page, slug: str = "wheel") -> list[str]:
         .locator(".lw-field")
         .evaluate_all(
             """fields => fields.map(f => {
-             const c = f.querySelector('[name]:not(.lw-skip):not([name=hp])');
+             const c = f.querySelector('[name]:not([name=hp])');
              return c ? c.name : null;
            })"""
         )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import re
 from typing import Any
 
@@ -120,6 +121,9 @@ def test_a_danish_browser_on_a_page_without_a_language_sees_danish(live: Live, o
 
     snippet.control(page, "email").fill("mette@example.dk")
     snippet.submit(page)
+    expect(snippet.thanks(page)).to_have_text("Tak, vi ved nok.")
+    live.clock.advance(hours=1)
+    page.reload()
     expect(snippet.form(page).get_by_label("Medarbejdere")).to_be_visible()
     assert {a.locale for a in live.rows(Answer)} == {"da"}
 
@@ -128,12 +132,13 @@ def test_not_now_skips_a_question_for_this_visit_and_stores_the_skip(live: Live,
     form = live.publish_form()
     page = open_page(live.url(form.site_key))
     snippet.fill(page, B2B, ["email", "customer_type"])
-    not_now = snippet.field(page, "first_name").locator("input.lw-skip")
+    not_now = snippet.not_now(page, "first_name")
     expect(not_now).to_have_accessible_name(re.compile("not now", re.IGNORECASE))
-    not_now.check()
+    not_now.click()
+    expect(not_now).to_have_attribute("aria-pressed", "true")
     expect(snippet.control(page, "first_name")).to_be_disabled()
     snippet.submit(page)
-    expect(snippet.control(page, "company_size")).to_be_visible()
+    expect(snippet.thanks(page)).to_be_visible()  # this visit's questions are answered
 
     skipped = live.rows(Answer, Answer.field == "first_name")
     assert [(a.skipped, a.value) for a in skipped] == [(True, None)]
@@ -142,3 +147,44 @@ def test_not_now_skips_a_question_for_this_visit_and_stores_the_skip(live: Live,
     page.reload()  # the next visit: not asked again yet (it waits out its snooze)
     expect(snippet.control(page, "company_size")).to_be_visible()
     assert "first_name" not in snippet.asked(page)
+
+
+def test_progress_shows_as_a_labelled_bar_that_fills_from_visit_to_visit(live: Live, open_page: Any) -> None:
+    form = live.publish_form()
+    page = open_page(live.url(form.site_key))
+
+    bar = snippet.bar(page)
+    expect(bar).to_have_accessible_name("Step 1 of 5: Basics")
+    before, total = bar.evaluate("b => [b.value, b.max]")
+    assert (before, total) == (0, 9)
+    keys = snippet.asked(page)
+    snippet.fill(page, B2B, keys)
+    snippet.submit(page)
+    expect(snippet.control(page, keys[0])).to_have_count(0)
+    live.clock.advance(hours=1)
+    page.reload()
+    expect(snippet.bar(page)).to_have_accessible_name(re.compile(r"Step 2 of"))
+    after, _ = snippet.bar(page).evaluate("b => [b.value, b.max]")
+    assert after == len(keys)
+
+
+def test_not_now_is_offered_only_where_a_visitor_may_leave_the_question(live: Live, open_page: Any) -> None:
+    """Not on required questions, not where the marketer forbids it, not on a consent box: on optional questions."""
+    document = copy.deepcopy(SMALL_WHEEL)
+    document["stages"][1]["questions"][0]["skippable"] = False  # company_size
+    form = live.publish_form(document)
+    page = open_page(live.url(form.site_key))
+
+    expect(snippet.control(page, "email")).to_be_visible()
+    expect(snippet.not_now(page, "first_name")).to_have_text("Not now")
+    expect(snippet.not_now(page, "email")).to_have_count(0)
+    expect(snippet.not_now(page, "customer_type")).to_have_count(0)
+    snippet.fill(page, B2B, ["email", "first_name", "customer_type"])
+    snippet.submit(page)
+    expect(snippet.thanks(page)).to_be_visible()  # this visit's questions are answered
+    live.clock.advance(hours=1)
+    page.reload()
+    expect(snippet.control(page, "consent")).to_be_visible()
+    expect(snippet.not_now(page, "looking_for")).to_have_text("Not now")
+    expect(snippet.not_now(page, "company_size")).to_have_count(0)
+    expect(snippet.not_now(page, "consent")).to_have_count(0)
