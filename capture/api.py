@@ -111,7 +111,8 @@ def browser_events(site_key: str) -> tuple[Response, int]:
     body = _json_body()
     svc = services()
     stored, token = svc.behaviour.from_browser(svc.catalog.site(site_key), body, svc.clock())
-    return jsonify({"accepted": stored.accepted, "duplicates": stored.duplicates, "visitor": token}), 202
+    reply = {"accepted": stored.accepted, "duplicates": stored.duplicates, "refused": stored.refused, "visitor": token}
+    return jsonify(reply), 202
 
 
 @api.post("/events")

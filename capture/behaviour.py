@@ -13,7 +13,7 @@ import json
 import re
 from collections import defaultdict
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
@@ -61,10 +61,12 @@ class IncomingEvent:
 
 @dataclass(frozen=True)
 class Stored:
-    #: events in the batch (all valid, or the batch was refused)
+    #: events of the batch stored (or already stored)
     accepted: int
     #: of those, already stored before (a client retry)
     duplicates: int
+    #: a browser's events that were left out, by where in the batch (``events[2].type``) to why
+    refused: dict[str, str] = field(default_factory=dict)
 
 
 def read_batch(
@@ -74,9 +76,14 @@ def read_batch(
     known_types: frozenset[str],
     who: Callable[[int, Mapping[str, Any], dict[str, str]], tuple[str | None, str | None]],
     browser: bool,
-) -> list[IncomingEvent]:
-    """Check every event of a batch; refuse the whole batch naming each bad event.
+) -> tuple[list[IncomingEvent], dict[str, str]]:
+    """Check every event of a batch: the good events, and the problems of the bad ones.
 
+    A back-end system's batch is refused whole when any event is bad: its sender
+    retries, and a fixed batch must not store half of it twice. A browser never
+    retries a refused batch, so one bad event (a typo in a site's own ``track``
+    call) must not lose the page views beside it: a browser's good events are kept
+    and the bad ones named; only a batch with no good event is refused.
     ``who`` tells, per raw event, its visitor and e-mail (or records a problem
     under ``events[i].…``): browsers and back-end systems name them differently.
     """
@@ -92,6 +99,7 @@ def read_batch(
     seen: set[str] = set()
     for index, raw in enumerate(raw_events):
         where = f"events[{index}]"
+        found = len(problems)
         if not isinstance(raw, dict):
             problems[where] = "Must be an object."
             continue
@@ -123,12 +131,12 @@ def read_batch(
         elif len(json.dumps(props, separators=(",", ":"), ensure_ascii=False).encode()) > MAX_PROPS_BYTES:
             problems[f"{where}.props"] = f"Must be at most {MAX_PROPS_BYTES} bytes as JSON."
         visitor_id, email = who(index, raw, problems)
-        if not problems and at is not None:
+        if len(problems) == found and at is not None:
             assert isinstance(uid, str) and isinstance(kind, str)
             events.append(IncomingEvent(uid, kind, at, url, path, props, visitor_id, email))
-    if problems:
+    if problems and (not browser or not events):
         raise invalid("invalid_events", "Some events cannot be stored; nothing from this batch was.", problems)
-    return events
+    return events, problems
 
 
 def reported_time(raw: Any, now: datetime, where: str, problems: dict[str, str]) -> datetime | None:
@@ -258,8 +266,8 @@ class Behaviour:
             return visitor_id, None
 
         known = self.catalog.event_types(site.id)
-        events = read_batch(body, now=now, known_types=known, who=who, browser=True)
-        stored = self._store(site.id, events, now, "browser")
+        events, refused = read_batch(body, now=now, known_types=known, who=who, browser=True)
+        stored = replace(self._store(site.id, events, now, "browser"), refused=refused)
         return stored, self.tokens.visitor_token(visitor_id, now)
 
     def from_system(self, caller: Caller, body: Mapping[str, Any], now: datetime) -> Stored:
@@ -280,7 +288,7 @@ class Behaviour:
             return visitor, email
 
         known = self.catalog.event_types(caller.site_id)
-        events = read_batch(body, now=now, known_types=known, who=who, browser=False)
+        events, _ = read_batch(body, now=now, known_types=known, who=who, browser=False)
         return self._store(caller.site_id, events, now, "api")
 
     def _store(self, site_id: int, events: list[IncomingEvent], now: datetime, source: str) -> Stored:

@@ -13,11 +13,10 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from capture.demo import DEMO_FORM, DEMO_SCORING, DEMO_SEQUENCE
+from capture.demo import DEMO_FORM, DEMO_SEQUENCE, shipped_model
 from capture.demo_site import create_site
 from capture.models import Lead
 from capture.publishing import publish_model
-from scoring.document import load_model
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.hostsite import serve
@@ -41,7 +40,7 @@ def northwind(live: Live) -> Iterator[str]:
             yaml.safe_load(DEMO_SEQUENCE.read_text(encoding="utf-8")), slug=DEMO_FORM, origins=(served.origin,)
         )
         with live.app.extensions["leadwheel"].db.write() as session:
-            publish_model(session, load_model(DEMO_SCORING.read_text(encoding="utf-8")), live.clock())
+            publish_model(session, shipped_model(), live.clock())
         later.app = create_site(live.api, form.site_key, DEMO_FORM)
         yield served.origin
 

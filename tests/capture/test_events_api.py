@@ -108,15 +108,25 @@ def test_a_foreign_origin_stores_nothing(app: Any, client: Any, browser: Browser
         ({"props": ["a"]}, "events[1].props", "object"),
     ],
 )
-def test_one_bad_event_refuses_the_whole_batch_and_says_which(
+def test_a_bad_event_is_left_out_named_and_the_good_ones_kept(
     app: Any, client: Any, browser: Browser, bad: dict[str, Any], field: str, message: str
 ) -> None:
-    response = post_browser(client, browser.form.site_key, {"events": [event(), event(**bad)]})
+    """A browser never retries a refused batch: one bad event must not lose the page view beside it."""
+    good = event()
+    response = post_browser(client, browser.form.site_key, {"events": [good, event(**bad)]})
+    assert response.status_code == 202
+    reply = response.get_json()
+    assert reply["accepted"] == 1 and message in reply["refused"][field]
+    assert [row.uid for row in stored_events(app)] == [good["id"]]
+
+
+def test_a_browser_batch_with_no_good_event_is_refused_and_says_which(app: Any, client: Any, browser: Browser) -> None:
+    response = post_browser(client, browser.form.site_key, {"events": [event(type="teleport"), event(id="x")]})
     assert response.status_code == 422
     error = response.get_json()["error"]
     assert error["code"] == "invalid_events"
-    assert message in error["fields"][field]
-    assert stored_events(app) == []  # not even the good first event
+    assert set(error["fields"]) == {"events[0].type", "events[1].id"}
+    assert stored_events(app) == []
 
 
 def test_batch_shape_errors(app: Any, client: Any, browser: Browser) -> None:
@@ -125,10 +135,11 @@ def test_batch_shape_errors(app: Any, client: Any, browser: Browser) -> None:
     assert post_browser(client, key, {"events": []}).get_json()["error"]["code"] == "invalid_body"
     too_many = post_browser(client, key, {"events": [event() for _ in range(101)]})
     assert too_many.status_code == 413 and too_many.get_json()["error"]["code"] == "batch_too_large"
+    assert stored_events(app) == []
     twice = event()
     dup = post_browser(client, key, {"events": [twice, dict(twice)]})
-    assert dup.status_code == 422 and "twice" in dup.get_json()["error"]["fields"]["events[1].id"]
-    assert stored_events(app) == []
+    assert dup.status_code == 202 and "twice" in dup.get_json()["refused"]["events[1].id"]
+    assert len(stored_events(app)) == 1
 
 
 def test_a_timestamp_in_the_future_is_clamped_to_now(app: Any, client: Any, browser: Browser, clock: Any) -> None:
@@ -153,6 +164,16 @@ def test_back_end_events_need_a_valid_token_with_the_events_scope(
     assert sales_only.status_code == 403 and sales_only.get_json()["error"]["code"] == "insufficient_scope"
     assert stored_events(app) == []
     assert post_system(client, api_token(), body).status_code == 202
+
+
+def test_a_back_end_batch_with_one_bad_event_is_refused_whole(
+    app: Any, client: Any, api_token: Any, browser: Browser
+) -> None:
+    """A back-end sender retries: storing half a batch would store that half twice once it is fixed."""
+    body = {"events": [event("email_click", email="bo@example.org"), event("teleport", email="bo@example.org")]}
+    response = post_system(client, api_token(), body)
+    assert response.status_code == 422 and "events[1].type" in response.get_json()["error"]["fields"]
+    assert stored_events(app) == []
 
 
 def test_back_end_events_by_email_create_or_find_the_lead(
