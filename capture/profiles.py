@@ -110,6 +110,8 @@ class LeadView:
     seen: dict[str, Any] = field(default_factory=dict)
     #: what the lead's visit has shown, as read (capture/visit_record.py)
     visit_shown: visit_record.Record = field(default_factory=dict)
+    #: the site the lead belongs to, whose scoring model scores it (None: a lead from before sites were kept)
+    site_id: int | None = None
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
@@ -132,11 +134,11 @@ def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect:
     none = [null() for _ in standing]
     return union_all(
         select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _leads.c.profile,
-               _leads.c.visit_shown, _typed_null(_snoozes.c.question_key), _NO_INT.label("skips"),
+               _leads.c.visit_shown, _leads.c.site_id, _typed_null(_snoozes.c.question_key), _NO_INT.label("skips"),
                _NO_INT.label("last_visit"), *standing)
         .select_from(_LEAD)
         .where(_visitors.c.id == bindparam("visitor_id")),
-        select(_snoozes.c.lead_id, null(), null(), null(), null(), null(), _snoozes.c.question_key,
+        select(_snoozes.c.lead_id, null(), null(), null(), null(), null(), null(), _snoozes.c.question_key,
                _snoozes.c.skips, _snoozes.c.last_visit, *none)
         .select_from(_visitors.join(_snoozes, _snoozes.c.lead_id == _visitors.c.lead_id))
         .where(_visitors.c.id == bindparam("visitor_id"), _snoozes.c.form_id == bindparam("form_id")),
@@ -164,21 +166,23 @@ def load_knowledge(
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
     lead_id, visits, last_seen_at, email, document, record, lead_standing = None, 0, None, None, {}, {}, None
+    site_id = None
     snoozes: dict[str, WheelSnooze] = {}
     for row in rows:
-        row_lead, row_visits, row_seen, row_email, row_profile, row_record, key, skips, last_visit = row[:9]
+        row_lead, row_visits, row_seen, row_email, row_profile, row_record, row_site, key, skips, last_visit = row[:10]
         if row_visits is not None:
             lead_id, visits, last_seen_at, email, document = row_lead, row_visits, row_seen, row_email, row_profile
-            record = row_record or {}
+            record, site_id = row_record or {}, row_site
             if standing:
-                lead_standing = _Standing(*row[9:])
+                lead_standing = _Standing(*row[10:])
         else:
             snoozes[key] = WheelSnooze(skips=skips, last_visit=last_visit)
     shown = visit_record.shown(record, visits, sequence) if sequence is not None else frozenset()
     knowledge = Knowledge(fields=lead_profile.known(document), snoozes=snoozes, visit=visits, shown=shown)
     return LeadView(
-        lead_id, knowledge, last_seen_at, email, standing=lead_standing, profile=document or {}, visit_shown=record
-    )
+        lead_id, knowledge, last_seen_at, email, standing=lead_standing, profile=document or {}, visit_shown=record,
+        site_id=site_id,
+    )  # fmt: skip
 
 
 def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timedelta) -> bool:
@@ -222,7 +226,7 @@ _SEE_LEAD = {key: _seen(*key) for key in product((False, True), repeat=2)}
 #: BEGIN IMMEDIATE, or on PostgreSQL the lock taken on that lead by e-mail, keeps it as read until
 #: the answer writes it back)
 _MOVED_TO = Prepared(
-    select(_leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown).where(
+    select(_leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown, _leads.c.site_id).where(
         _leads.c.id == bindparam("lead_id")
     )
 )
@@ -318,12 +322,12 @@ def record_answers(
         if not given.skipped
     }
     if lead_id == before.lead_id:
-        kept, visit, record = before.profile, before.knowledge.visit, before.visit_shown
+        kept, visit, record, site_id = before.profile, before.knowledge.visit, before.visit_shown, before.site_id
     elif before.lead_id is None and not merged:
-        kept, visit, record = {}, 1, {}  # a lead made just now
+        kept, visit, record, site_id = {}, 1, {}, provenance.site_id  # a lead made just now
     else:  # the visitor moved to another lead: its record counts if that lead is in a visit too
         target = _MOVED_TO.one(connection, {"lead_id": lead_id})
-        kept, visit = target.profile or {}, target.visit_count
+        kept, visit, site_id = target.profile or {}, target.visit_count, target.site_id
         current = visit_since is None or target.last_seen_at >= visit_since
         record = (target.visit_shown or {}) if current else {}
     record = visit_record.noted(record, visit, provenance.sequence, provenance.shown)
@@ -334,7 +338,7 @@ def record_answers(
     if latest:
         seen["profile"] = lead_profile.encode(document)
     if lead_id != before.lead_id or not seen_later:
-        _SEE_LEAD[email is not None, bool(latest)].run(connection, {"lead_id": lead_id, **seen})
+        write_seen(connection, lead_id, seen)
         seen = {}
     form_id = provenance.form_id
     skipped = [
@@ -347,7 +351,7 @@ def record_answers(
         view = load_knowledge(connection, provenance.visitor_id, provenance.form_id, sequence=provenance.sequence)
         return LeadView(
             view.lead_id, view.knowledge, view.last_seen_at, view.email, regathered=True, profile=view.profile,
-            visit_shown=view.visit_shown,
+            visit_shown=view.visit_shown, site_id=view.site_id or provenance.site_id,
         )  # fmt: skip
     knowledge = before.knowledge.learn(
         {name: value for name, value, _, _ in latest.values()},
@@ -364,8 +368,15 @@ def record_answers(
         standing = standing._replace(email=email)
     return LeadView(
         lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing,
-        profile=document, seen=seen, visit_shown=record,
+        profile=document, seen=seen, visit_shown=record, site_id=site_id or provenance.site_id,
     )  # fmt: skip
+
+
+def write_seen(connection: Runner, lead_id: int, seen: dict[str, Any]) -> None:
+    """Write the columns an answer sets on its lead (``LeadView.seen``) on their own, when no score's
+    update takes them along."""
+    if seen:
+        _SEE_LEAD["email" in seen, "profile" in seen].run(connection, {"lead_id": lead_id, **seen})
 
 
 def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:

@@ -26,6 +26,7 @@ from capture.profiles import (
     load_knowledge,
     record_answers,
     start_visit,
+    write_seen,
 )
 from capture.scores import score_lead
 from forms import validate_answers
@@ -178,12 +179,18 @@ class Visits:
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
 
     def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
-        """Store answers and re-score the lead in the same transaction: fit changes with every answer."""
-        live = self.catalog.scoring_model(provenance.site_id)
-        # with a model, the score's write of the lead row also writes what the answers set on it
-        view = record_answers(connection, provenance, given, seen_later=live is not None, visit_gap=self.visit_gap)
-        if live is not None:
-            assert view.lead_id is not None, "answers always end with a lead"
+        """Store answers and re-score the lead in the same transaction: fit changes with every answer.
+
+        The lead is scored by its own site's model, which may not be the form's site's (a lead of one
+        site answering another site's form), so the model is chosen once the lead is known; the
+        score's write of the lead row also writes what the answers set on it.
+        """
+        view = record_answers(connection, provenance, given, seen_later=True, visit_gap=self.visit_gap)
+        assert view.lead_id is not None, "answers always end with a lead"
+        live = self.catalog.scoring_model(view.site_id)
+        if live is None:
+            write_seen(connection, view.lead_id, view.seen)
+        else:
             new_events = None if view.regathered else ()
             score_lead(
                 connection, live, view.lead_id, provenance.answered_at, "answer",

@@ -82,6 +82,25 @@ def test_each_lead_is_scored_by_its_own_sites_model_and_a_site_without_one_by_th
     assert lead_row(app, "bob@agency.example").scoring_model_id == agency_id
 
 
+def test_a_lead_answering_another_sites_form_is_still_scored_by_its_own_sites_model(
+    app: Any, client: Any, publish_form: Any, clock: Any
+) -> None:
+    """A shop lead that later answers the agency's form: its score must not flip to the agency's model."""
+    shop, agency = publish_form(), publish_form()
+    publish(app, clock, MODEL)
+    shop_id = publish(app, clock, B2C_MODEL, shop.site_key)
+    publish(app, clock, {**MODEL, "name": "Agency"}, agency.site_key)
+    become_lead(Browser(client, shop, clock), email="eve@shop.example", kind="b2c")
+    assert lead_row(app, "eve@shop.example").scoring_model_id == shop_id
+
+    at_the_agency = Browser(client, agency, clock)
+    at_the_agency.ask()
+    answered = at_the_agency.answer({"email": "eve@shop.example", "first_name": "Eve", "customer_type": "b2c"})
+    assert answered.status_code == 201, answered.get_json()
+    lead = lead_row(app, "eve@shop.example")
+    assert lead.scoring_model_id == shop_id and lead.fit == 30  # the shop's B2C rule, not the agency's model
+
+
 def test_events_from_a_back_end_make_the_lead_on_that_site_and_score_it_with_its_model(
     app: Any, client: Any, publish_form: Any, clock: Any
 ) -> None:
