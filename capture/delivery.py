@@ -87,10 +87,40 @@ def resolve(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
+#: NAT64's well-known prefix (RFC 6052): the last 32 bits are the IPv4 address reached
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+#: NAT64's local-use prefix (RFC 8215): where the IPv4 address sits is each network's choice, so none is public
+NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address carries and leads to (mapped, 6to4, Teredo, NAT64), or None.
+
+    Each of these forms reaches the IPv4 host it embeds, so ``2002:7f00:1::``
+    (6to4 of 127.0.0.1) is as much a loopback address as 127.0.0.1 itself.
+    """
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address.teredo is not None:
+        return address.teredo[1]  # the client: where the relay delivers
+    if address in NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
 def forbidden(address: IPAddress) -> str | None:
     """Why ``address`` must not be called (private, loopback, metadata …), or None if it is public."""
-    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
-        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv6Address):
+        if address in NAT64_LOCAL:
+            return "a local-use NAT64 address"
+        embedded = embedded_ipv4(address)
+        if embedded is not None:
+            reason = forbidden(embedded)
+            if reason is not None:
+                return f"{reason} ({embedded} inside)"
+            address = embedded
     if address in METADATA:
         return METADATA[address]
     for reason, flag in (

@@ -33,13 +33,16 @@ CAP = timedelta(hours=1)
     "address",
     ["127.0.0.2", "10.0.0.1", "172.16.5.5", "192.168.1.1", "169.254.169.254", "169.254.1.1", "0.0.0.0", "::1", "::",
      "fe80::1", "fd00:ec2::254", "fc00::1", "224.0.0.251", "ff02::1", "240.0.0.1", "100.64.0.1", "100.100.100.200",
-     "::ffff:10.0.0.1", "198.18.0.1"],
+     "::ffff:10.0.0.1", "198.18.0.1", "2002:7f00:1::", "2002:a9fe:a9fe::", "2002:c0a8:101::",
+     "2001:0:4136:e378:8000:63bf:80ff:fffe", "64:ff9b::a00:1", "64:ff9b:1::808:808"],
 )  # fmt: skip
 def test_non_public_addresses_are_forbidden(address: str) -> None:
     assert forbidden(ipaddress.ip_address(address)) is not None
 
 
-@pytest.mark.parametrize("address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+@pytest.mark.parametrize(
+    "address", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "2002:808:808::", "64:ff9b::808:808"]
+)
 def test_public_addresses_are_allowed(address: str) -> None:
     assert forbidden(ipaddress.ip_address(address)) is None
 
