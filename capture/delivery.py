@@ -41,6 +41,10 @@ MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.10
 #: how much of a receiver's answer is kept per attempt
 BODY_LIMIT = 2048
+#: how much of any other text a receiver controls (a header, an error naming its bytes) is kept
+TEXT_LIMIT = 300
+#: the longest Retry-After read as a number: more digits than this is "as late as allowed" anyway
+RETRY_AFTER_DIGITS = 10
 #: cloud metadata services, named so the refusal says what it is
 METADATA = {
     ipaddress.ip_address("169.254.169.254"): "a cloud metadata service",
@@ -221,15 +225,75 @@ class Response:
     location: str | None = None
 
 
+def printable(text: str, limit: int = TEXT_LIMIT, keep: str = "") -> str:
+    """``text`` with every control character escaped (``\\x1b``, ``\\n``, …) and cut at ``limit`` characters.
+
+    What a receiver sends ends up in logs, in the database and on an operator's
+    terminal (``webhook deliveries``): escaped, it can neither forge a log line,
+    nor drive a terminal, nor carry a NUL that PostgreSQL refuses to store.
+    """
+    cut = text[:limit]
+    escaped = "".join(c if c.isprintable() or c in keep else repr(c)[1:-1] for c in cut)
+    return escaped + ("…" if len(text) > limit else "")
+
+
+class _Deadline:
+    """The whole attempt's wall time: when it is up, every socket of the attempt is shut.
+
+    A socket timeout bounds each read, not the attempt: a receiver trickling one
+    byte a second (in the TLS handshake, the headers or the body) would never
+    trip it. Shutting the socket down wakes whatever read is waiting.
+    """
+
+    def __init__(self, seconds: float):
+        self.expired = threading.Event()
+        self._sockets: list[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer = threading.Timer(seconds, self._expire)
+        self._timer.daemon = True
+        self._timer.start()
+
+    def watch(self, sock: socket.socket) -> socket.socket:
+        """Put ``sock`` under the deadline (shut at once if it has already passed)."""
+        with self._lock:
+            self._sockets.append(sock)
+            if not self.expired.is_set():
+                return sock
+        self._shut(sock)
+        raise TimeoutError("the attempt's time ran out")
+
+    def _expire(self) -> None:
+        with self._lock:
+            self.expired.set()
+            sockets = list(self._sockets)
+        for sock in sockets:
+            self._shut(sock)
+
+    @staticmethod
+    def _shut(sock: socket.socket) -> None:
+        try:
+            # The plain socket's shutdown, also for TLS: it wakes a waiting read without touching TLS state
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+        except (OSError, ValueError):
+            pass
+
+    def cancel(self) -> None:
+        self._timer.cancel()
+
+
 class _PinnedHTTP(http.client.HTTPConnection):
     """Connects to a checked address while the Host header keeps the URL's name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float):
+    def __init__(self, host: str, port: int, address: str, timeout: float, deadline: _Deadline):
         super().__init__(host, port, timeout=timeout)
         self._address = address
+        self._deadline = deadline
+
+    def _raw(self) -> socket.socket:
+        return self._deadline.watch(socket.create_connection((self._address, self.port), self.timeout))
 
     def connect(self) -> None:
-        self.sock = socket.create_connection((self._address, self.port), self.timeout)
+        self.sock = self._raw()
 
 
 def tls_context() -> ssl.SSLContext:
@@ -237,16 +301,15 @@ def tls_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
-class _PinnedHTTPS(http.client.HTTPSConnection):
+class _PinnedHTTPS(_PinnedHTTP):
     """TLS to a checked address, with SNI and certificate checks against the URL's host name."""
 
-    def __init__(self, host: str, port: int, address: str, timeout: float):
-        super().__init__(host, port, timeout=timeout, context=tls_context())
-        self._address = address
-
     def connect(self) -> None:
-        raw = socket.create_connection((self._address, self.port), self.timeout)
-        self.sock = self._context.wrap_socket(raw, server_hostname=self.host)  # type: ignore[attr-defined]
+        # The handshake runs after the TLS socket is under the deadline (wrapping takes the raw socket's place)
+        tls = tls_context().wrap_socket(self._raw(), server_hostname=self.host, do_handshake_on_connect=False)
+        self._deadline.watch(tls)
+        tls.do_handshake()
+        self.sock = tls
 
 
 def send(
@@ -261,9 +324,10 @@ def send(
     """POST ``body`` once. Never follows a redirect; never raises for the receiver's faults.
 
     The address is checked here again, on the address actually connected to:
-    an endpoint accepted at ``webhook add`` may resolve elsewhere today. A
-    timer closes the socket at the total deadline, so a receiver that trickles
-    bytes cannot hold a worker longer than ``total_timeout``.
+    an endpoint accepted at ``webhook add`` may resolve elsewhere today. The
+    whole attempt, TLS handshake included, ends at ``total_timeout`` however
+    slowly the receiver trickles bytes. Whatever the receiver sent comes back
+    escaped and cut short (:func:`printable`).
     """
     started = time.monotonic()
 
@@ -274,23 +338,10 @@ def send(
         target = parse_target(url)
         address = safe_address(target, allow)
     except UnsafeURL as exc:
-        return Response(None, None, elapsed(), error=f"refused: {exc}")
+        return Response(None, None, elapsed(), error=printable(f"refused: {exc}", 2 * TEXT_LIMIT))
+    deadline = _Deadline(total_timeout)
     kind = _PinnedHTTPS if target.scheme == "https" else _PinnedHTTP
-    connection = kind(target.host, target.port, address, timeout=connect_timeout)
-    timed_out = threading.Event()
-
-    def abort() -> None:
-        timed_out.set()
-        sock = connection.sock
-        if sock is not None:
-            try:
-                sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    timer = threading.Timer(total_timeout, abort)
-    timer.daemon = True
-    timer.start()
+    connection = kind(target.host, target.port, address, connect_timeout, deadline)
     try:
         connection.connect()
         assert connection.sock is not None
@@ -298,20 +349,24 @@ def send(
         connection.request("POST", target.path, body=body.encode(), headers=headers)
         answer = connection.getresponse()
         content = answer.read(BODY_LIMIT)
+        if deadline.expired.is_set():
+            raise TimeoutError("the attempt's time ran out")
+        location = answer.getheader("location")
         return Response(
             answer.status,
-            content.decode("utf-8", errors="replace"),
+            printable(content.decode("utf-8", errors="replace"), BODY_LIMIT, keep="\n\t"),
             elapsed(),
-            retry_after=answer.getheader("retry-after"),
-            location=answer.getheader("location"),
+            retry_after=(answer.getheader("retry-after") or "")[:TEXT_LIMIT] or None,
+            location=printable(location) if location is not None else None,
         )
-    except (OSError, http.client.HTTPException) as exc:
-        if timed_out.is_set() or isinstance(exc, TimeoutError):
-            what = "connect" if connection.sock is None else "total"
-            return Response(None, None, elapsed(), error=f"timed out ({what} timeout): {exc}")
-        return Response(None, None, elapsed(), error=f"{type(exc).__name__}: {exc}")
+    except (OSError, ValueError, http.client.HTTPException) as exc:
+        # ValueError: an SSL socket shut by the deadline, a malformed number in the answer's framing
+        if deadline.expired.is_set() or isinstance(exc, TimeoutError):
+            what = "connect" if connection.sock is None and not deadline.expired.is_set() else "total"
+            return Response(None, None, elapsed(), error=printable(f"timed out ({what} timeout): {exc}"))
+        return Response(None, None, elapsed(), error=printable(f"{type(exc).__name__}: {exc}"))
     finally:
-        timer.cancel()
+        deadline.cancel()
         connection.close()
 
 
@@ -331,16 +386,27 @@ class Decision:
     disable_reason: str | None = None
 
 
+#: what a Retry-After too large to read as a number means: later than any cap
+LONGEST_RETRY_AFTER = timedelta(seconds=10**RETRY_AFTER_DIGITS)
+
+
 def retry_after_delay(value: str | None, now: datetime) -> timedelta | None:
-    """A Retry-After header (seconds or an HTTP date) as a delay, or None when absent or unreadable."""
+    """A Retry-After header (seconds or an HTTP date) as a delay, or None when absent or unreadable.
+
+    Never raises, whatever the receiver wrote: a number with a hundred digits is
+    read as :data:`LONGEST_RETRY_AFTER` (the caller's cap then applies), a negative
+    number or garbage as unreadable, a date in the past as "now".
+    """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return timedelta(seconds=int(value))
+    if value.isascii() and value.isdigit():
+        # More seconds than a timedelta holds (or than anyone honours) mean "as late as allowed"
+        digits = value.lstrip("0") or "0"
+        return LONGEST_RETRY_AFTER if len(digits) > RETRY_AFTER_DIGITS else timedelta(seconds=int(digits))
     try:
         when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
     if when.tzinfo is None:
         return None

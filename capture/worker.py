@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import random
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,7 +26,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 
 from capture.config import Config
 from capture.db import Database
-from capture.delivery import Decision, Response, body_of, decide, send, signed_headers
+from capture.delivery import Decision, Response, body_of, decide, printable, send, signed_headers
 from capture.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from capture.services import utc_now
 
@@ -130,16 +131,27 @@ def claim(
 
 
 def attempt(claimed: Claimed, config: Config, now: datetime) -> Response:
-    """Sign and send one claimed delivery (no database work: none is held open meanwhile)."""
+    """Sign and send one claimed delivery (no database work: none is held open meanwhile).
+
+    Never raises: a fault no rule foresaw still ends as a failed attempt, recorded
+    and retried on the schedule, so one receiver cannot stall the batch or have
+    its delivery re-sent at every lease without a trace.
+    """
+    started = time.monotonic()
     body = body_of(claimed.payload)
-    return send(
-        claimed.url,
-        body,
-        signed_headers(claimed.message_id, now, body, claimed.secrets),
-        connect_timeout=config.webhook_connect_timeout.total_seconds(),
-        total_timeout=config.webhook_timeout.total_seconds(),
-        allow=config.webhook_allow_hosts,
-    )
+    try:
+        return send(
+            claimed.url,
+            body,
+            signed_headers(claimed.message_id, now, body, claimed.secrets),
+            connect_timeout=config.webhook_connect_timeout.total_seconds(),
+            total_timeout=config.webhook_timeout.total_seconds(),
+            allow=config.webhook_allow_hosts,
+        )
+    except Exception as exc:
+        log.exception("delivery %d: sending failed unexpectedly", claimed.id)
+        latency = int((time.monotonic() - started) * 1000)
+        return Response(None, None, latency, error=printable(f"internal error: {type(exc).__name__}: {exc}"))
 
 
 def record(
