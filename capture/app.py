@@ -73,10 +73,13 @@ def _register_errors(app: Flask) -> None:
         else:
             message = exc.description or exc.name
         response, status = _error(status, _HTTP_CODES.get(status, "http_error"), message)
-        if exc.response is not None:  # e.g. Retry-After from the rate limiter
-            for header in ("Retry-After", "Allow"):
-                if header in exc.response.headers:
-                    response.headers[header] = exc.response.headers[header]
+        # Retry-After from the rate limiter's response, Allow from a 405's own headers
+        carried = dict(exc.get_headers())
+        if exc.response is not None:
+            carried.update(exc.response.headers)
+        for header in ("Retry-After", "Allow"):
+            if header in carried:
+                response.headers[header] = carried[header]
         return response, status
 
     @app.errorhandler(Exception)
