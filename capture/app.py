@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from capture.config import Config
-from capture.errors import Refused
+from capture.errors import Refused, traceback_without_values
 from capture.json_text import JSONProvider
 from capture.services import Services, utc_now
 
@@ -84,5 +84,6 @@ def _register_errors(app: Flask) -> None:
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # not log.exception: its messages would quote the request's data (see traceback_without_values)
+        log.error("unhandled error on %s %s\n%s", request.method, request.path, traceback_without_values(exc))
         return _error(500, "internal_error", "Something went wrong on our side; nothing was stored.")
