@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.api_tokens import authenticate
-from capture.errors import Refused
+from capture.errors import Refused, not_found
 from capture.json_text import NotStrictJSON, loads_strict
 from capture.outcomes import Outcomes, lead_for_sales
 from capture.presenting import asked_json
@@ -26,6 +26,28 @@ FORM_PATH = "/sites/<site_key>/forms/<slug>"
 
 def services() -> Services:
     return current_app.extensions["leadwheel"]  # type: ignore[no-any-return]
+
+
+#: a path value that cannot name a site or form: refused before it reaches a query (PostgreSQL refuses NUL with a 500)
+_NO_SUCH = {
+    "site_key": ("site_not_found", "No site has this key."),
+    "slug": ("form_not_found", "This site has no published form with that name."),
+}
+
+
+@api.url_value_preprocessor
+def _check_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for name, value in (values or {}).items():
+        if name in _NO_SUCH and isinstance(value, str) and not _storable_key(value):
+            raise not_found(*_NO_SUCH[name])
+
+
+def _storable_key(value: str) -> bool:
+    """At most 200 characters (as documented), without NUL and encodable as UTF-8."""
+    try:
+        return len(value) <= 200 and "\x00" not in value and bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
 
 
 def _check_origin(site_key: str) -> None:

@@ -117,3 +117,19 @@ def test_a_chunked_body_within_the_limit_is_read_whole(client: Any, browser: Bro
     )
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["locale"] == "da"
+
+
+@pytest.mark.parametrize("bad", ["%00", "%ED%A0%80", "a" * 201])
+def test_a_site_key_or_form_name_no_site_can_have_is_not_found(client: Any, browser: Browser, bad: str) -> None:
+    site = browser.form.site_key
+    for path, code in (
+        (f"/api/v1/sites/{bad}/forms/wheel/ask", "site_not_found"),
+        (f"/api/v1/sites/{site}/forms/{bad}/answers", "form_not_found"),
+        (f"/api/v1/sites/{bad}/identify", "site_not_found"),
+        (f"/api/v1/sites/{bad}/events", "site_not_found"),
+    ):
+        response = client.post(path, json={}, headers=browser.headers())
+        assert (response.status_code, refusal(response)["code"]) == (404, code), path
+        if code == "site_not_found":  # a preflight checks the site's origins, not the form
+            preflight = client.options(path, headers=browser.headers())
+            assert (preflight.status_code, refusal(preflight)["code"]) == (404, code), path
