@@ -7,13 +7,14 @@ allowed origins, and a foreign origin gets 403 with no CORS headers at all.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.api_tokens import authenticate
-from capture.errors import Refused
+from capture.errors import Refused, not_found
+from capture.json_text import NotStrictJSON, loads_strict
 from capture.outcomes import Outcomes, lead_for_sales
 from capture.presenting import asked_json
 from capture.services import Services
@@ -27,6 +28,28 @@ def services() -> Services:
     return current_app.extensions["leadwheel"]  # type: ignore[no-any-return]
 
 
+#: a path value that cannot name a site or form: refused before it reaches a query (PostgreSQL refuses NUL with a 500)
+_NO_SUCH = {
+    "site_key": ("site_not_found", "No site has this key."),
+    "slug": ("form_not_found", "This site has no published form with that name."),
+}
+
+
+@api.url_value_preprocessor
+def _check_path_values(endpoint: str | None, values: dict[str, Any] | None) -> None:
+    for name, value in (values or {}).items():
+        if name in _NO_SUCH and isinstance(value, str) and not _storable_key(value):
+            raise not_found(*_NO_SUCH[name])
+
+
+def _storable_key(value: str) -> bool:
+    """At most 200 characters (as documented), without NUL and encodable as UTF-8."""
+    try:
+        return len(value) <= 200 and "\x00" not in value and bool(value.encode("utf-8"))
+    except UnicodeEncodeError:
+        return False
+
+
 def _check_origin(site_key: str) -> None:
     """Refuse a browser request from an origin the site does not list."""
     site = services().catalog.site(site_key)
@@ -38,15 +61,41 @@ def _check_origin(site_key: str) -> None:
     g.cors_origin = origin
 
 
+def _read_body() -> bytes:
+    """The body, refused with 413 beyond MAX_CONTENT_LENGTH however it is sent.
+
+    With a Content-Length, Werkzeug refuses an oversized body before reading it.
+    A chunked body has none, and Werkzeug's stream then stops quietly at the
+    limit: the cut-off body was read as malformed JSON (or kept, had it ended
+    well). Read the server's own stream instead, one byte beyond the limit, to
+    tell a body of the limit from a longer one, without ever holding more.
+    """
+    if request.content_length is not None or "wsgi.input_terminated" not in request.environ:
+        return request.get_data(cache=False)  # no length and no server-ended stream: Werkzeug reads nothing
+    limit: int = current_app.config["MAX_CONTENT_LENGTH"]
+    stream = request.environ["wsgi.input"]
+    chunks: list[bytes] = []
+    size = 0
+    while size <= limit:
+        chunk = stream.read(limit + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
+
+
 def _json_body() -> dict[str, Any]:
     """The request body as a JSON object, whatever the content type says (text/plain keeps CORS simple)."""
-    raw = request.get_data(cache=False)  # over MAX_CONTENT_LENGTH: 413 from Werkzeug
+    raw = _read_body()
     if not raw:
         return {}
     try:
-        body = json.loads(raw)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise Refused(400, "malformed_json", "The request body is not valid JSON.") from None
+        body = loads_strict(raw)
+    except NotStrictJSON as exc:
+        raise Refused(400, "malformed_json", str(exc)) from None
     if not isinstance(body, dict):
         raise Refused(400, "malformed_json", "The request body must be a JSON object.")
     return body

@@ -11,7 +11,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from capture.config import Config
-from capture.errors import Refused
+from capture.errors import Refused, traceback_without_values
 from capture.json_text import JSONProvider
 from capture.services import Services, utc_now
 
@@ -73,13 +73,17 @@ def _register_errors(app: Flask) -> None:
         else:
             message = exc.description or exc.name
         response, status = _error(status, _HTTP_CODES.get(status, "http_error"), message)
-        if exc.response is not None:  # e.g. Retry-After from the rate limiter
-            for header in ("Retry-After", "Allow"):
-                if header in exc.response.headers:
-                    response.headers[header] = exc.response.headers[header]
+        # Retry-After from the rate limiter's response, Allow from a 405's own headers
+        carried = dict(exc.get_headers())
+        if exc.response is not None:
+            carried.update(exc.response.headers)
+        for header in ("Retry-After", "Allow"):
+            if header in carried:
+                response.headers[header] = carried[header]
         return response, status
 
     @app.errorhandler(Exception)
     def unexpected(exc: Exception) -> tuple[Response, int]:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        # not log.exception: its messages would quote the request's data (see traceback_without_values)
+        log.error("unhandled error on %s %s\n%s", request.method, request.path, traceback_without_values(exc))
         return _error(500, "internal_error", "Something went wrong on our side; nothing was stored.")

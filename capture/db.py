@@ -50,6 +50,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     """
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
+    # an error's message would otherwise quote the statement's parameters: visitors' urls, props, e-mails
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         if make_url(url).database not in (None, "", ":memory:"):  # in memory: one connection, no pool to order
             kwargs.setdefault("pool_use_lifo", True)

@@ -47,3 +47,78 @@ class JSONProvider(DefaultJSONProvider):
             return orjson.dumps(obj, default=self.default, option=option).decode()
         except TypeError:
             return super().dumps(obj, **kwargs)
+
+
+#: deeper than any request the API documents; nesting beyond it is refused, not recursed into
+MAX_DEPTH = 32
+#: digits of an integer literal: more than any number a form or a CRM sends
+MAX_INT_DIGITS = 64
+
+
+class NotStrictJSON(ValueError):
+    """A body that is JSON to ``json.loads`` but not to the databases or to a webhook's receiver."""
+
+
+def _refuse_constant(name: str) -> Any:
+    raise NotStrictJSON(f"{name} is not a JSON number.")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if number in (float("inf"), float("-inf")):  # 1e999: Infinity by another name
+        raise NotStrictJSON(f"The number {text[:20]} is too large.")
+    return number
+
+
+def _bounded_int(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS:
+        raise NotStrictJSON(f"Integers may have at most {MAX_INT_DIGITS} digits.")
+    return int(text)
+
+
+def _check_text(text: str) -> None:
+    if "\x00" in text:
+        raise NotStrictJSON("Text may not contain the NUL character.")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise NotStrictJSON("Text may not contain a lone surrogate (\\ud800-\\udfff).") from None
+
+
+def _check_value(value: Any, depth: int) -> None:
+    """Every string (keys too) storable as text in both databases; nesting bounded."""
+    if isinstance(value, str):
+        _check_text(value)
+        return
+    if not isinstance(value, (dict, list)):
+        return
+    if depth >= MAX_DEPTH:
+        raise NotStrictJSON(f"JSON may be nested at most {MAX_DEPTH} levels deep.")
+    if isinstance(value, dict):
+        for key, item in value.items():
+            _check_text(key)
+            _check_value(item, depth + 1)
+    else:
+        for item in value:
+            _check_value(item, depth + 1)
+
+
+def loads_strict(raw: bytes | str) -> Any:
+    """A request body read as strict JSON, or :class:`NotStrictJSON` saying why not.
+
+    ``json.loads`` alone accepts what the shell cannot keep: ``NaN`` and
+    ``Infinity`` (stored on SQLite, then sent in a webhook body no receiver can
+    parse), NUL and lone surrogates (refused by PostgreSQL, unencodable as
+    UTF-8), and it recurses once per nesting level (a body nested 30,000 deep
+    raised ``RecursionError``). Each of these is refused here, for every route.
+    """
+    try:
+        value = json.loads(raw, parse_constant=_refuse_constant, parse_float=_finite_float, parse_int=_bounded_int)
+    except NotStrictJSON:
+        raise
+    except RecursionError:
+        raise NotStrictJSON(f"JSON may be nested at most {MAX_DEPTH} levels deep.") from None
+    except (ValueError, UnicodeDecodeError):  # JSONDecodeError is a ValueError
+        raise NotStrictJSON("The request body is not valid JSON.") from None
+    _check_value(value, 0)
+    return value

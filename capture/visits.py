@@ -64,13 +64,20 @@ def clean_page_url(raw: Any) -> str | None:
             "page_url must be an http(s) URL of at most 2048 characters",
             {"page_url": "Not an http(s) URL of at most 2048 characters."},
         )
-    parts = urlsplit(raw)
+    not_http = invalid("invalid_page_url", "page_url must be an http(s) URL", {"page_url": "Not an http(s) URL."})
+    try:  # urlsplit and .port raise ValueError on e.g. "https://[::1/" or a port beyond 65535
+        parts = urlsplit(raw)
+        port = parts.port
+    except ValueError:
+        raise not_http from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise invalid("invalid_page_url", "page_url must be an http(s) URL", {"page_url": "Not an http(s) URL."})
+        raise not_http
     # Drop credentials and fragments: provenance needs the page, not secrets.
     netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
+    if ":" in netloc:  # an IPv6 literal keeps its brackets
+        netloc = f"[{netloc}]"
+    if port:
+        netloc += f":{port}"
     return parts._replace(netloc=netloc, fragment="").geturl()
 
 
