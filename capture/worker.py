@@ -27,6 +27,7 @@ from sqlalchemy import Connection, and_, insert, or_, select, update
 from capture.config import Config
 from capture.db import Database
 from capture.delivery import Decision, Response, body_of, decide, printable, send, signed_headers
+from capture.errors import traceback_without_values
 from capture.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from capture.services import utc_now
 
@@ -149,7 +150,8 @@ def attempt(claimed: Claimed, config: Config, now: datetime) -> Response:
             allow=config.webhook_allow_hosts,
         )
     except Exception as exc:
-        log.exception("delivery %d: sending failed unexpectedly", claimed.id)
+        # not log.exception: the message may quote the payload or the receiver's bytes
+        log.error("delivery %d: sending failed unexpectedly\n%s", claimed.id, traceback_without_values(exc))
         latency = int((time.monotonic() - started) * 1000)
         return Response(None, None, latency, error=printable(f"internal error: {type(exc).__name__}: {exc}"))
 
@@ -289,11 +291,13 @@ def run_worker(
     while not stop.is_set():
         try:
             made = run_once(db, config, clock, skip=seen)
-        except Exception:
+        except Exception as exc:
             if once:
                 raise
             failures += 1
-            log.exception("delivery round failed (%d in a row); trying again", failures)
+            log.error(
+                "delivery round failed (%d in a row); trying again\n%s", failures, traceback_without_values(exc)
+            )
             stop.wait(min(60.0, config.webhook_poll.total_seconds() * 2**failures))
             continue
         failures = 0
