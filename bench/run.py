@@ -11,7 +11,9 @@ known fields is prepared through the API, then wrk measures, in one run:
 
 - bare:   ``POST /bench/bare`` (parse a JSON body, jsonify a small object)
 - ask:    ``POST .../ask`` for the returning visitor (10 known fields, asks for more: gets the next 3 questions)
-- answer: ``POST .../answers`` with a valid ticket's 3 answers (stored again on every post)
+- answer: ``POST .../answers`` with the same 3 answers of the same visitor on every post, each
+  with a fresh ticket (a ticket carries one submission): a pool minted before each run with the
+  server's key, as an ask would mint them, so every post stores its answers and re-scores the lead
 
 bare runs before and after (and between rounds) to show drift; the ratios
 use the mean of every bare run. Each run also reports the server's CPU time
@@ -39,7 +41,9 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -526,6 +530,84 @@ end
 """
 LUA = LUA_REQUEST + LUA_REPORT
 
+#: The request side for answers: the same body around a fresh ticket from a pool file per request.
+#: Thread n of t takes the pool's lines n, n + t, …; a thread that runs out sends a ticket that is
+#: refused (422), so the run fails instead of measuring retries of used tickets.
+LUA_ANSWER_REQUEST = r"""
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Origin"] = "%(origin)s"
+
+local before, after = [====[%(before)s]====], [====[%(after)s]====]
+local every = %(reconnect_every)d
+local stride = %(stride)d
+local count = 0
+local tickets = {}
+local close = {}
+
+function on_setup(thread, number)
+  thread:set("first", number)
+end
+
+function init(args)
+  local line_number = 0
+  for line in io.lines("%(pool)s") do
+    line_number = line_number + 1
+    if (line_number - first) %% stride == 0 then tickets[#tickets + 1] = line end
+  end
+  for name, value in pairs(wrk.headers) do close[name] = value end
+  close["Connection"] = "close"
+end
+
+function request()
+  count = count + 1
+  local body = before .. (tickets[count] or "the-ticket-pool-ran-out") .. after
+  if every > 0 and count %% every == 0 then return wrk.format(nil, nil, close, body) end
+  return wrk.format(nil, nil, nil, body)
+end
+"""
+
+
+#: tickets minted per second of an answer run: over ten times the answers a second measured so far
+TICKETS_PER_SECOND = 6000
+
+
+class TicketPool:
+    """Fresh tickets for the measured answers: the ticket the visitor was given, again and again with a
+    new id (what an ask mints), signed with the server's key."""
+
+    def __init__(self, secret_key: str, ticket: str, body: dict[str, Any], stride: int, reconnect_every: int):
+        from profiling.identity import Tokens
+
+        self.tokens = Tokens([secret_key], min_fill_time=timedelta(0), ticket_lifetime=timedelta(days=30))
+        self.shown = self.tokens.read_ticket(ticket, datetime.now(UTC))
+        self.body = body
+        self.stride = stride
+        self.reconnect_every = reconnect_every
+
+    def fresh(self) -> str:
+        from profiling.identity import new_ticket_id
+
+        return self.tokens.ticket(replace(self.shown, ticket_id=new_ticket_id()))
+
+    def body_with_fresh_ticket(self) -> dict[str, Any]:
+        return {**self.body, "ticket": self.fresh()}
+
+    def script(self, path: Path, seconds: int) -> Path:
+        """A wrk script for a run of ``seconds``, with its own pool of tickets next to it."""
+        pool = path.with_suffix(".tickets")
+        pool.write_text("".join(self.fresh() + "\n" for _ in range(seconds * TICKETS_PER_SECOND)), encoding="ascii")
+        text = json.dumps({**self.body, "ticket": "@TICKET@"}, separators=(",", ":"))
+        before, after = text.split("@TICKET@")
+        if "]====]" in text:
+            raise BenchError("request body cannot be embedded in a Lua long string")
+        script = (LUA_ANSWER_REQUEST + LUA_REPORT) % {
+            "before": before, "after": after, "origin": ORIGIN, "reconnect_every": self.reconnect_every,
+            "stride": self.stride, "pool": pool,
+        }  # fmt: skip
+        path.write_text(script, encoding="utf-8")
+        return path
+
 
 def write_script(path: Path, body: dict[str, Any], reconnect_every: int) -> Path:
     text = json.dumps(body, separators=(",", ":"))
@@ -683,13 +765,16 @@ def main(argv: list[str] | None = None) -> int:
             "locale": "en",
             "page_url": PAGE_URL,
         }
-        post(f"{base}/answers", answer_body, 201)  # the ticket can be posted again and again
+        pool = TicketPool(env["SECRET_KEY"], to_answer["ticket"], answer_body, args.wrk_threads, args.reconnect_every)
+        post(f"{base}/answers", pool.body_with_fresh_ticket(), 201)  # a fresh ticket's answers are stored
         post(f"{root}/bench/bare", ask_body, 200)
 
-        targets = {
-            "bare": (f"{root}/bench/bare", write_script(tmp / "bare.lua", ask_body, args.reconnect_every)),
-            "ask": (f"{base}/ask", write_script(tmp / "ask.lua", ask_body, args.reconnect_every)),
-            "answer": (f"{base}/answers", write_script(tmp / "answer.lua", answer_body, args.reconnect_every)),
+        bare_script = write_script(tmp / "bare.lua", ask_body, args.reconnect_every)
+        ask_script = write_script(tmp / "ask.lua", ask_body, args.reconnect_every)
+        targets: dict[str, tuple[str, Callable[[int], Path]]] = {
+            "bare": (f"{root}/bench/bare", lambda _seconds: bare_script),
+            "ask": (f"{base}/ask", lambda _seconds: ask_script),
+            "answer": (f"{base}/answers", lambda seconds: pool.script(tmp / "answer.lua", seconds)),
         }
         print(
             f"gunicorn gthread: {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
@@ -704,7 +789,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         if args.warmup > 0:
             for name, (target, script) in targets.items():
-                wrk.run(f"warm-up {name}", target, script, args.warmup)
+                wrk.run(f"warm-up {name}", target, script(args.warmup), args.warmup)
 
         order = [*(name for _ in range(args.rounds) for name in ("bare", "ask", "answer")), "bare"]
         results: list[Result] = []
@@ -712,8 +797,9 @@ def main(argv: list[str] | None = None) -> int:
         for name in order:
             target, script = targets[name]
             for attempt in range(1, args.attempts + 1):
+                path = script(args.seconds)  # an answer run's tickets are minted here, not while measured
                 before = server.cpu_seconds()
-                result = wrk.run(name, target, script, args.seconds)
+                result = wrk.run(name, target, path, args.seconds)
                 after = server.cpu_seconds()
                 if before is not None and after is not None:
                     result.cpu_us = (after - before) / result.requests * 1e6

@@ -188,8 +188,8 @@ def lead_outcomes() -> tuple[Response, int]:
 def sales_lead(lead_id: int) -> Response:
     """A lead as sales sees it: stage, scores and why, owner, outcomes; with a `sales` token."""
     svc = services()
-    authenticate(svc.db, request.headers.get("Authorization"), "sales")
-    return jsonify(lead_for_sales(svc.db, lead_id))
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "sales")
+    return jsonify(lead_for_sales(svc.db, caller, lead_id))
 
 
 @api.get("/openapi.json")

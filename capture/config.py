@@ -38,6 +38,8 @@ class Config:
     ratelimit_events: str = "60/minute"
     #: back-end systems (per address); raise it for a busy ESP
     ratelimit_system: str = "600/minute"
+    #: refused API tokens (401) per client address, across all token routes
+    ratelimit_token_failures: str = "20/minute"
     ratelimit_enabled: bool = True
     #: reverse proxies in front of the app whose X-Forwarded-For/-Proto to trust (0: none)
     trusted_proxies: int = 0
@@ -103,6 +105,7 @@ class Config:
             ratelimit_answer=env.get("LEADWHEEL_RATELIMIT_ANSWER", cls.ratelimit_answer),
             ratelimit_events=env.get("LEADWHEEL_RATELIMIT_EVENTS", cls.ratelimit_events),
             ratelimit_system=env.get("LEADWHEEL_RATELIMIT_SYSTEM", cls.ratelimit_system),
+            ratelimit_token_failures=env.get("LEADWHEEL_RATELIMIT_TOKEN_FAILURES", cls.ratelimit_token_failures),
             ratelimit_enabled=env.get("LEADWHEEL_RATELIMIT", "on") != "off",
             trusted_proxies=count("LEADWHEEL_TRUSTED_PROXIES"),
             webhook_allow_hosts=tuple(

@@ -8,7 +8,7 @@ Flask-Limiter route limit is enforced by the wrapper its decorator returns.
 
 from __future__ import annotations
 
-from flask import Flask, request
+from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
@@ -31,13 +31,34 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         headers_enabled=True,
     )
     routes = (
-        ("api.ask", config.ratelimit_ask),
-        ("api.answer", config.ratelimit_answer),
-        ("api.identify", config.ratelimit_answer),
-        ("api.browser_events", config.ratelimit_events),
-        ("api.system_events", config.ratelimit_system),
-        ("api.lead_outcomes", config.ratelimit_system),
+        ("api.ask", config.ratelimit_ask, "POST"),
+        ("api.answer", config.ratelimit_answer, "POST"),
+        ("api.identify", config.ratelimit_answer, "POST"),
+        ("api.browser_events", config.ratelimit_events, "POST"),
+        ("api.system_events", config.ratelimit_system, "POST"),
+        ("api.lead_outcomes", config.ratelimit_system, "POST"),
+        ("api.sales_lead", config.ratelimit_system, "GET"),
     )
-    for endpoint, limit in routes:
-        app.view_functions[endpoint] = limiter.limit(limit, methods=["POST"])(app.view_functions[endpoint])
+    for endpoint, limit, method in routes:
+        app.view_functions[endpoint] = limiter.limit(limit, methods=[method])(app.view_functions[endpoint])
+    # One budget of refused tokens per client across all token routes: guessing tokens
+    # is slowed down without counting a good token's calls against it.
+    failures = limiter.shared_limit(
+        config.ratelimit_token_failures,
+        scope="api-token-failures",
+        key_func=get_remote_address,
+        deduct_when=_token_refused,
+    )
+    for endpoint, _limit, _method in routes:
+        if endpoint in TOKEN_ROUTES:
+            app.view_functions[endpoint] = failures(app.view_functions[endpoint])
     return limiter
+
+
+#: the routes of back-end systems, which carry an API token
+TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead"})
+
+
+def _token_refused(response: Response) -> bool:
+    """A failed authentication: no token, or one that is not (or no longer) valid."""
+    return response.status_code == 401

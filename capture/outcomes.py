@@ -117,6 +117,23 @@ _LEAD_COLUMNS = (
 )
 
 
+def resolve_site_lead(
+    connection: Connection, site_id: int, lead_id: int | None, email: str | None = None
+) -> int | None:
+    """The lead named by id or e-mail, if it belongs to ``site_id``; None for an unknown lead *and* another site's.
+
+    This scope check is what keeps a token inside its site: a token of site B
+    that names a lead of site A (by a guessed id or a known e-mail) learns
+    nothing more than from an id that does not exist. A lead of no site (one
+    from before leads had sites, that never answered a form) belongs to no token.
+    """
+    resolved = resolve_lead(connection, lead_id, email)
+    if resolved is None:
+        return None
+    owner = connection.execute(select(_leads.c.site_id).where(_leads.c.id == resolved)).scalar()
+    return resolved if owner == site_id else None
+
+
 def resolve_lead(connection: Connection, lead_id: int | None, email: str | None = None) -> int | None:
     """The lead named by id or e-mail (a merged lead leads to its survivor), or None."""
     if lead_id is None:
@@ -133,12 +150,12 @@ def resolve_lead(connection: Connection, lead_id: int | None, email: str | None 
     return None
 
 
-def store_outcomes(connection: Connection, caller: Caller | None, items: list[IncomingOutcome], now: datetime) -> int:
-    """Store a checked batch in the caller's transaction; an unknown lead refuses it all (422)."""
+def store_outcomes(connection: Connection, caller: Caller, items: list[IncomingOutcome], now: datetime) -> int:
+    """Store a checked batch in the caller's transaction; an unknown lead, or another site's, refuses it all (422)."""
     resolved: dict[int, int] = {}
     unknown: dict[str, str] = {}
     for item in items:
-        lead_id = resolve_lead(connection, item.lead_id, item.email)
+        lead_id = resolve_site_lead(connection, caller.site_id, item.lead_id, item.email)
         if lead_id is None:
             where = f"outcomes[{item.index}]." + ("lead" if item.lead_id is not None else "email")
             unknown[where] = (
@@ -155,7 +172,7 @@ def store_outcomes(connection: Connection, caller: Caller | None, items: list[In
         if locked:
             connection.execute(select(_leads.c.id).where(_leads.c.id == lead_id).with_for_update())
     for item in items:
-        record_outcome(connection, resolved[item.index], item, caller.token_id if caller else None, now)
+        record_outcome(connection, resolved[item.index], item, caller.token_id, now)
     return len(items)
 
 
@@ -221,15 +238,17 @@ class Outcomes:
         return self.db.run(lambda connection: store_outcomes(connection, caller, items, now))
 
 
-def lead_for_sales(db: Database, lead_id: int) -> dict[str, Any]:
+def lead_for_sales(db: Database, caller: Caller, lead_id: int) -> dict[str, Any]:
     """What a CRM wants to know about a lead: its stage, scores and why, owner, and sales' outcomes.
 
     A merged lead answers with the lead it was merged into (its ``id`` says which).
+    Another site's lead answers 404 like a missing one (not 403, which would
+    tell a guesser the id exists).
     """
     if not 0 < lead_id < 2**31:
         raise Refused(404, "lead_not_found", "No lead has this id.")
     with db.read_connection() as connection:
-        resolved = resolve_lead(connection, lead_id)
+        resolved = resolve_site_lead(connection, caller.site_id, lead_id)
         if resolved is None:
             raise Refused(404, "lead_not_found", "No lead has this id.")
         lead = connection.execute(select(Lead.__table__).where(_leads.c.id == resolved)).one()

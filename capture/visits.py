@@ -29,13 +29,16 @@ from capture.profiles import (
     write_seen,
 )
 from capture.scores import score_lead
+from capture.used_tickets import TicketUse, TicketUsed, earlier_result, forget_used, submission_digest, use_ticket
 from forms import validate_answers
-from profiling.identity import Ticket, TicketRefused, Tokens, new_visitor_id
+from profiling.identity import Ticket, TicketRefused, Tokens, new_ticket_id, new_visitor_id
 from profiling.sequence import Question, QuestionType, Rules, Sequence, localised
 from profiling.wheel import Plan, next_questions
 
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_URL = 2048
+#: how often (at most, per process) an answer also deletes the uses of tickets that have expired
+FORGET_USED_EVERY = timedelta(minutes=5)
 #: What ``leadwheel('identify', {email})`` fills: the e-mail field, checked like any e-mail question.
 IDENTIFY_EMAIL = Question(
     key=EMAIL_FIELD, field=EMAIL_FIELD, type=QuestionType.EMAIL, labels={"en": "E-mail"}, rules=Rules(required=True)
@@ -101,6 +104,7 @@ class Visits:
         self.catalog = catalog
         self.tokens = tokens
         self.visit_gap = visit_gap
+        self._forget_used_after: datetime | None = None
 
     def ask(self, form: PublishedForm, visitor_token: Any, locale: Any, now: datetime, more: bool = False) -> Asked:
         """Plan this visit. A bad, forged or expired token simply means a new visitor.
@@ -133,6 +137,7 @@ class Visits:
                     question_keys=tuple(q.key for q in plan.questions),
                     issued_at=now,
                     on_request=plan.on_request,
+                    ticket_id=new_ticket_id(),
                 )
             )
         return Asked(
@@ -152,6 +157,10 @@ class Visits:
         ticket showed now counts against the visit's quota, so the next plan is
         usually ``paused``; after a batch asked for on request too: each further
         batch is the visitor's own choice (an ask with ``more``), never automatic.
+
+        A ticket carries one submission: a second use stores nothing and is refused
+        (``ticket_used``), unless it is the same submission again (a retry after the
+        first answer was lost), which is told what the first use stored.
         """
         honeypot = body.get("hp")
         if honeypot not in (None, ""):
@@ -182,8 +191,25 @@ class Visits:
             sequence=sequence.name,
             shown=ticket.question_keys,
         )
-        view = self.db.run_on_driver(lambda connection: self._record(connection, provenance, given))
+        use = TicketUse(ticket.ticket_id, submission_digest(body), len(given), now)
+        try:
+            view = self.db.run_on_driver(lambda connection: self._record_use(connection, use, provenance, given))
+        except TicketUsed:
+            stored = earlier_result(self.db, use)
+            with self.db.bare_connection() as connection:
+                view = load_knowledge(connection, ticket.visitor_id, form.form_id, sequence=sequence.name)
+            return stored, self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
+
+    def _record_use(
+        self, connection: Runner, use: TicketUse, provenance: Provenance, given: list[GivenAnswer]
+    ) -> LeadView:
+        """:meth:`_record` a ticket's submission, the ticket marked used first, in the same transaction."""
+        use_ticket(connection, use)
+        if self._forget_used_after is None or use.used_at >= self._forget_used_after:
+            forget_used(connection, use.used_at - self.tokens.ticket_lifetime)
+            self._forget_used_after = use.used_at + FORGET_USED_EVERY
+        return self._record(connection, provenance, given)
 
     def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer.

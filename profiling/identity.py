@@ -30,6 +30,11 @@ def new_visitor_id() -> str:
     return secrets.token_hex(VISITOR_ID_LENGTH // 2)
 
 
+def new_ticket_id() -> str:
+    """96 random bits: what makes a ticket single use (the shell records each id once it carried answers)."""
+    return secrets.token_urlsafe(12)
+
+
 def _is_visitor_id(value: Any) -> bool:
     return (
         isinstance(value, str)
@@ -50,6 +55,9 @@ class Ticket:
     #: the questions go beyond the visit's quota because the visitor asked for more ("m" in the
     #: token, only when set: tickets issued before it existed read as False)
     on_request: bool = False
+    #: random, "i" in the token; a ticket minted before tickets had ids reads with a digest of its
+    #: token instead, so it is single use too
+    ticket_id: str = ""
 
 
 class TicketRefused(Exception):
@@ -171,6 +179,8 @@ class Tokens:
         }
         if ticket.on_request:
             payload["m"] = 1
+        if ticket.ticket_id:
+            payload["i"] = ticket.ticket_id
         return self._ticket.dumps(payload)
 
     def read_ticket(self, token: Any, now: datetime) -> Ticket:
@@ -186,6 +196,7 @@ class Tokens:
                 question_keys=tuple(str(key) for key in payload["q"]),
                 issued_at=datetime.fromtimestamp(float(payload["t"]), tz=now.tzinfo),
                 on_request=payload.get("m") == 1,
+                ticket_id=_ticket_id(payload.get("i"), token),
             )
         except (BadData, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TicketRefused("ticket_invalid", "The form ticket is not valid; reload the form.") from exc
@@ -195,3 +206,12 @@ class Tokens:
         if age > self.ticket_lifetime:
             raise TicketRefused("ticket_expired", "The form has been open too long; reload it to continue.")
         return ticket
+
+
+def _ticket_id(minted: Any, token: str) -> str:
+    """The ticket's own id, or for an older ticket (without one) a digest of the whole token."""
+    if isinstance(minted, str) and 0 < len(minted) <= 32:
+        return minted
+    if minted is not None:
+        raise ValueError("a ticket id must be a short string")
+    return "t:" + hashlib.sha256(token.encode()).hexdigest()[:40]

@@ -17,6 +17,7 @@ from capture.models.handoff import (
 from capture.models.leads import Answer, Lead, Snooze, Visitor
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
+from capture.models.tickets import UsedTicket
 from capture.models.tokens import ApiToken
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "Site",
     "Snooze",
     "TeamTurn",
+    "UsedTicket",
     "Visitor",
     "WebhookEndpoint",
 ]

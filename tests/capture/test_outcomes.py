@@ -41,9 +41,9 @@ def model_id(db: Any, clock: Any) -> int:
         return publish_model(session, default_model(), clock()).version.id
 
 
-def make_lead(db: Any, clock: Any, email: str | None, **values: Any) -> int:
+def make_lead(db: Any, clock: Any, site: int, email: str | None, **values: Any) -> int:
     with db.write() as session:
-        lead = Lead(email=email, last_seen_at=clock(), created_at=clock(), **values)
+        lead = Lead(email=email, site_id=site, last_seen_at=clock(), created_at=clock(), **values)
         session.add(lead)
         session.flush()
         return lead.id
@@ -85,8 +85,10 @@ def history(db: Any, lead_id: int) -> list[ScoreChange]:
         return list(session.scalars(select(ScoreChange).where(ScoreChange.lead_id == lead_id).order_by(ScoreChange.id)))
 
 
-def test_a_token_is_needed_and_it_needs_the_sales_scope(client: Any, db: Any, token: Any, clock: Any) -> None:
-    lead_id = make_lead(db, clock, "ada@example.com")
+def test_a_token_is_needed_and_it_needs_the_sales_scope(
+    client: Any, db: Any, token: Any, clock: Any, site: int
+) -> None:
+    lead_id = make_lead(db, clock, site, "ada@example.com")
     body = {"outcomes": [{"lead": lead_id, "outcome": "accepted"}]}
     assert post(client, None, body).status_code == 401
     assert post(client, "lw_not-a-real-token", body).get_json()["error"]["code"] == "invalid_token"
@@ -99,9 +101,9 @@ def test_a_token_is_needed_and_it_needs_the_sales_scope(client: Any, db: Any, to
 
 
 def test_a_batch_with_one_bad_outcome_stores_nothing_and_names_every_problem(
-    client: Any, db: Any, token: Any, clock: Any
+    client: Any, db: Any, token: Any, clock: Any, site: int
 ) -> None:
-    lead_id = make_lead(db, clock, "ada@example.com")
+    lead_id = make_lead(db, clock, site, "ada@example.com")
     _, secret = token()
     body = {
         "outcomes": [
@@ -136,8 +138,8 @@ def test_a_batch_with_one_bad_outcome_stores_nothing_and_names_every_problem(
     assert outcomes(db) == [] and lead(db, lead_id).sales_outcome is None
 
 
-def test_an_unknown_lead_refuses_the_whole_batch(client: Any, db: Any, token: Any, clock: Any) -> None:
-    lead_id = make_lead(db, clock, "ada@example.com")
+def test_an_unknown_lead_refuses_the_whole_batch(client: Any, db: Any, token: Any, clock: Any, site: int) -> None:
+    lead_id = make_lead(db, clock, site, "ada@example.com")
     _, secret = token()
     body = {
         "outcomes": [
@@ -160,14 +162,14 @@ def test_an_unknown_lead_refuses_the_whole_batch(client: Any, db: Any, token: An
 
 
 def test_a_rejection_recycles_the_lead_records_it_and_tells_sales_systems(
-    client: Any, db: Any, token: Any, clock: Any, model_id: int
+    client: Any, db: Any, token: Any, clock: Any, site: int, model_id: int
 ) -> None:
     with db.write() as session:
         session.add(
             WebhookEndpoint(url="https://crm.example.com/hook", events=["lead.recycled"], secret="whsec_" + "a" * 32,
                             created_at=clock())
         )  # fmt: skip
-    lead_id = make_lead(db, clock, "ada@example.com", **scored(model_id, clock, "sql", 81.5))
+    lead_id = make_lead(db, clock, site, "ada@example.com", **scored(model_id, clock, "sql", 81.5))
     token_id, secret = token()
     at = clock() - timedelta(hours=2)
     body = {
@@ -204,9 +206,9 @@ def test_a_rejection_recycles_the_lead_records_it_and_tells_sales_systems(
 
 
 def test_acceptance_keeps_the_stage_and_later_outcomes_supersede_but_all_are_kept(
-    client: Any, db: Any, token: Any, clock: Any, model_id: int
+    client: Any, db: Any, token: Any, clock: Any, site: int, model_id: int
 ) -> None:
-    lead_id = make_lead(db, clock, "ada@example.com", **scored(model_id, clock, "sql", 80))
+    lead_id = make_lead(db, clock, site, "ada@example.com", **scored(model_id, clock, "sql", 80))
     _, secret = token()
     response = post(
         client,
@@ -232,9 +234,11 @@ def test_acceptance_keeps_the_stage_and_later_outcomes_supersede_but_all_are_kep
     assert len(outcomes(db)) == 4
 
 
-def test_a_merged_lead_resolves_to_its_survivor(client: Any, db: Any, token: Any, clock: Any, model_id: int) -> None:
-    survivor = make_lead(db, clock, "ada@example.com", **scored(model_id, clock, "mql", 40))
-    absorbed = make_lead(db, clock, None, merged_into_id=survivor)
+def test_a_merged_lead_resolves_to_its_survivor(
+    client: Any, db: Any, token: Any, clock: Any, site: int, model_id: int
+) -> None:
+    survivor = make_lead(db, clock, site, "ada@example.com", **scored(model_id, clock, "mql", 40))
+    absorbed = make_lead(db, clock, site, None, merged_into_id=survivor)
     _, secret = token()
     assert post(client, secret, {"outcomes": [{"lead": absorbed, "outcome": "accepted"}]}).status_code == 201
     [kept] = outcomes(db)
@@ -244,8 +248,10 @@ def test_a_merged_lead_resolves_to_its_survivor(client: Any, db: Any, token: Any
     assert shown.status_code == 200 and shown.get_json()["id"] == survivor
 
 
-def test_a_never_scored_lead_is_recycled_without_score_history(client: Any, db: Any, token: Any, clock: Any) -> None:
-    lead_id = make_lead(db, clock, "bo@example.com")
+def test_a_never_scored_lead_is_recycled_without_score_history(
+    client: Any, db: Any, token: Any, clock: Any, site: int
+) -> None:
+    lead_id = make_lead(db, clock, site, "bo@example.com")
     _, secret = token()
     body = {"outcomes": [{"lead": lead_id, "outcome": "rejected", "reason": "not_reachable"}]}
     assert post(client, secret, body).status_code == 201
@@ -254,13 +260,13 @@ def test_a_never_scored_lead_is_recycled_without_score_history(client: Any, db: 
     assert outcomes(db)[0].stage == "subscriber"
 
 
-def test_a_crm_reads_a_lead(client: Any, db: Any, token: Any, clock: Any, model_id: int) -> None:
+def test_a_crm_reads_a_lead(client: Any, db: Any, token: Any, clock: Any, site: int, model_id: int) -> None:
     values = scored(model_id, clock, "sql", 80)
     values["explanation"]["contributions"] = [
         {"rule": "demo", "label": "Demo request", "group": "engagement", "points": 40.0, "count": 1,
          "capped": False, "detail": "1 × demo_request"}
     ]  # fmt: skip
-    lead_id = make_lead(db, clock, "ada@example.com", owner="sam@example.com", **values)
+    lead_id = make_lead(db, clock, site, "ada@example.com", owner="sam@example.com", **values)
     _, secret = token()
     headers = {"Authorization": f"Bearer {secret}"}
     post(client, secret, {"outcomes": [{"lead": lead_id, "outcome": "accepted", "note": "called"}]})

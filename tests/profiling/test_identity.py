@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import base64
 import json
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
@@ -19,6 +20,7 @@ from profiling.identity import (
     Ticket,
     TicketRefused,
     Tokens,
+    new_ticket_id,
     new_visitor_id,
 )
 
@@ -31,7 +33,10 @@ VISITOR_IDS = st.text("0123456789abcdef", min_size=VISITOR_ID_LENGTH, max_size=V
 
 
 def ticket(issued_at: datetime = NOW, keys: tuple[str, ...] = ("email", "first_name")) -> Ticket:
-    return Ticket(visitor_id=VISITOR, form_id=7, sequence_version_id=3, question_keys=keys, issued_at=issued_at)
+    return Ticket(
+        visitor_id=VISITOR, form_id=7, sequence_version_id=3, question_keys=keys, issued_at=issued_at,
+        ticket_id="k3Jd8sAq1Zx0pLm_",
+    )  # fmt: skip
 
 
 def refusal(tokens: Tokens, token: Any, now: datetime) -> str:
@@ -242,7 +247,7 @@ def test_a_ticket_reads_back_with_its_question_keys(
 ) -> None:
     shown = Ticket(
         visitor_id=visitor, form_id=form, sequence_version_id=version, question_keys=keys, issued_at=issued,
-        on_request=more,
+        on_request=more, ticket_id=new_ticket_id(),
     )  # fmt: skip
     assert TOKENS.read_ticket(TOKENS.ticket(shown), issued + age) == shown
 
@@ -257,6 +262,24 @@ def test_a_ticket_minted_before_more_on_request_existed_reads_as_within_the_quot
     )
     read = TOKENS.read_ticket(old, NOW + timedelta(minutes=1))
     assert read.question_keys == ("email",) and read.on_request is False
+
+
+def test_every_ticket_has_its_own_id_and_one_minted_before_ids_existed_reads_with_its_token_s() -> None:
+    """The id is what makes a ticket single use: two tickets showing the same questions differ by it."""
+    from itsdangerous import URLSafeSerializer
+
+    from profiling.identity import TICKET_SALT
+
+    first, second = (replace(ticket(), ticket_id=new_ticket_id()) for _ in range(2))
+    assert first.ticket_id != second.ticket_id
+    assert TOKENS.read_ticket(TOKENS.ticket(first), NOW + timedelta(minutes=1)).ticket_id == first.ticket_id
+    old = URLSafeSerializer([NEW_KEY], salt=TICKET_SALT)
+    payload = {"v": "a" * 32, "f": 1, "s": 2, "q": ["email"], "t": NOW.timestamp()}
+    read = TOKENS.read_ticket(old.dumps(payload), NOW + timedelta(minutes=1))
+    again = TOKENS.read_ticket(old.dumps(payload), NOW + timedelta(minutes=2))
+    other = TOKENS.read_ticket(old.dumps({**payload, "t": NOW.timestamp() + 1}), NOW + timedelta(minutes=2))
+    assert read.ticket_id == again.ticket_id != other.ticket_id
+    assert read.ticket_id.startswith("t:")
 
 
 def test_a_ticket_keeps_its_issue_time_in_the_reader_s_time_zone() -> None:
