@@ -80,15 +80,20 @@ def test_an_event_with_nan_nul_or_a_surrogate_in_its_props_is_refused(app: Any, 
         assert refusal(response)["code"] == "malformed_json"
 
 
-def test_a_chunked_body_over_the_limit_is_refused_while_read(client: Any, browser: Browser) -> None:
-    """No Content-Length to check up front: the limit holds while the body is read."""
-    raw = b'{"visitor": "' + b"a" * 200_000 + b'"}'
-    response = client.post(
+def post_chunked(client: Any, browser: Browser, raw: bytes) -> Any:
+    """``raw`` to ask with chunked transfer encoding, as a proxy streams it: no Content-Length."""
+    return client.post(
         f"{browser.base}/ask",
         input_stream=io.BytesIO(raw),
         headers={**browser.headers(), "Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
         environ_overrides={"wsgi.input_terminated": True},
     )
+
+
+def test_a_chunked_body_over_the_limit_is_refused_while_read(client: Any, browser: Browser) -> None:
+    """No Content-Length to check up front: the limit holds while the body is read."""
+    raw = b'{"visitor": "' + b"a" * 200_000 + b'"}'
+    response = post_chunked(client, browser, raw)
     assert response.status_code == 413
     assert refusal(response)["code"] == "body_too_large"
 
@@ -109,12 +114,7 @@ def test_a_wrong_method_is_answered_with_allow_and_the_error_shape(client: Any, 
 
 def test_a_chunked_body_within_the_limit_is_read_whole(client: Any, browser: Browser) -> None:
     raw = b'{"locale": "da", "page_url": "https://www.example.com/' + b"a" * 1_500 + b'"}'
-    response = client.post(
-        f"{browser.base}/ask",
-        input_stream=io.BytesIO(raw),
-        headers={**browser.headers(), "Content-Type": "text/plain", "Transfer-Encoding": "chunked"},
-        environ_overrides={"wsgi.input_terminated": True},
-    )
+    response = post_chunked(client, browser, raw)
     assert response.status_code == 200, response.get_json()
     assert response.get_json()["locale"] == "da"
 
