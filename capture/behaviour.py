@@ -232,6 +232,8 @@ def store_events(
         if connection.dialect.name == "postgresql":
             query = query.with_for_update()
         sites = {lead_id: lead_site for lead_id, lead_site in connection.execute(query)}
+    if source == "api":
+        _refuse_other_sites_emails(events, leads, sites, site_id)
     # executemany (insertmanyvalues): one statement compiled once, however many rows
     inserted = connection.execute(_insert_new(connection), rows).all()
     by_lead: dict[int, list[Event]] = defaultdict(list)
@@ -248,6 +250,28 @@ def store_events(
             if high_intent:
                 announce_high_intent(connection, lead_id, high_intent, now)
     return Stored(accepted=len(events), duplicates=len(events) - len(inserted))
+
+
+def _refuse_other_sites_emails(
+    events: list[IncomingEvent], leads: dict[str, int | None], sites: dict[int, int | None], site_id: int
+) -> None:
+    """A back end names leads of its own site only: an e-mail held by another site's lead refuses the batch.
+
+    Browsers are different: a visitor who browses two sites of one installation is one person, and
+    its events count for its lead wherever it is. A back-end token, though, must not raise another
+    site's lead by knowing its address (the token stays in its site, as on the sales routes).
+    """
+    problems = {
+        f"events[{index}].email": "This e-mail belongs to a lead of another site; this token cannot name it."
+        for index, event in enumerate(events)
+        if event.email is not None and sites.get(leads[event.email] or 0, site_id) != site_id
+    }
+    if problems:
+        raise invalid(
+            "invalid_events",
+            "Some events name leads this token cannot reach; nothing from this batch was stored.",
+            problems,
+        )
 
 
 class Behaviour:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import select
 
 from capture.api_tokens import create_token
-from capture.models import Lead, SalesOutcome, Site
+from capture.models import Event, Lead, SalesOutcome, Site
 from capture.publishing import create_site
 
 
@@ -118,3 +118,32 @@ def test_failed_authentications_are_limited_per_client_and_a_good_token_is_not_c
     other = client.get(own, headers=bearer(two_sites["b_token"]), environ_overrides={"REMOTE_ADDR": "127.0.0.2"})
     assert other.status_code == 200
     limited.extensions["leadwheel"].db.dispose()
+
+
+def test_a_back_end_cannot_raise_another_sites_lead_by_naming_its_email(
+    client: Any, db: Any, clock: Any, two_sites: Any
+) -> None:
+    """Before: site B's events token named ada@alpha.example and its demo request scored Alpha's lead."""
+    with db.write() as session:
+        _, events_token = create_token(session, session.scalars(select(Site).filter_by(name="Beta")).one(), "ESP",
+                                       ["events"], clock())  # fmt: skip
+    with db.read() as session:
+        before = session.get(Lead, two_sites["a_lead"])
+        score_before, stage_before = before.score, before.stage
+    body = {
+        "events": [
+            {"id": "e-own", "type": "demo_request", "email": "bo@beta.example", "at": clock().isoformat()},
+            {"id": "e-foreign", "type": "demo_request", "email": "ada@alpha.example", "at": clock().isoformat()},
+        ]
+    }
+    response = client.post("/api/v1/events", json=body, headers=bearer(events_token))
+    assert response.status_code == 422
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid_events" and list(error["fields"]) == ["events[1].email"]
+    with db.read() as session:
+        after = session.get(Lead, two_sites["a_lead"])
+        assert (after.score, after.stage) == (score_before, stage_before)
+        assert session.scalars(select(Event)).all() == []  # all or nothing: its own lead's event was not kept
+
+    own = client.post("/api/v1/events", json={"events": body["events"][:1]}, headers=bearer(events_token))
+    assert own.status_code == 202
