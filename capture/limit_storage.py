@@ -22,6 +22,7 @@ from __future__ import annotations
 import hashlib
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
 from limits.storage import Storage
@@ -96,6 +97,8 @@ class DatabaseStorage(Storage):
     ) -> None:
         super().__init__(uri, wrap_exceptions=wrap_exceptions, **options)
         self.database = database
+        #: seconds since the epoch, as the ``limits`` library counts them (tests move it)
+        self.clock: Callable[[], float] = time.time
         self._next_sweep = 0.0
         self._sweep_lock = threading.Lock()
 
@@ -105,7 +108,7 @@ class DatabaseStorage(Storage):
 
     def incr(self, key: str, expiry: int, amount: int = 1) -> int:
         """Count ``amount`` hits in the key's current window; the window's count after them."""
-        now = time.time()
+        now = self.clock()
         values = {"key": stored_key(key), "amount": amount, "expires_at": now + expiry, "now": now}
         sweep = self._sweep_due(now)
 
@@ -130,7 +133,7 @@ class DatabaseStorage(Storage):
 
     def _current(self, key: str) -> tuple[int, float] | None:
         with self.database.bare_connection() as connection:
-            rows = _READ.values(connection, {"key": stored_key(key), "now": time.time()})
+            rows = _READ.values(connection, {"key": stored_key(key), "now": self.clock()})
         return (int(rows[0][0]), float(rows[0][1])) if rows else None
 
     def get(self, key: str) -> int:
@@ -140,7 +143,7 @@ class DatabaseStorage(Storage):
     def get_expiry(self, key: str) -> float:
         """When the key's window ends (now, as ``memory://`` says, when it has none)."""
         current = self._current(key)
-        return current[1] if current else time.time()
+        return current[1] if current else self.clock()
 
     def check(self) -> bool:
         try:

@@ -123,6 +123,8 @@ def serve_app(
             "control_socket_disable": True,
             # said once, by the arbiter, in gunicorn's own log next to its "Listening at" line
             "when_ready": lambda server: server.log.info(where_limits_count),
+            # a worker takes requests only once its app is built; "Booting worker" comes before that
+            "post_worker_init": lambda worker: worker.log.info("Worker ready (pid: %s)", worker.pid),
         },
         config,
         factory,
