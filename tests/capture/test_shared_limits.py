@@ -211,7 +211,8 @@ def _fire_asks(server: Server, form: Any) -> list[int]:
 
 
 def _serve(start: Any, storage: str | None) -> Server:
-    return start([str(LEADWHEEL), "serve", "--workers", "2"], {"LEADWHEEL_RATELIMIT_STORAGE": storage} if storage else {})
+    environment = {"LEADWHEEL_RATELIMIT_STORAGE": storage} if storage else {}
+    return start([str(LEADWHEEL), "serve", "--workers", "2"], environment)
 
 
 @pytest.mark.parametrize("storage", [None, "database", "memory://"], ids=["default", "database", "memory"])
@@ -264,4 +265,3 @@ def test_the_harness_reaches_both_workers_so_memory_would_count_twice(start: Any
     server = start([sys.executable, "-c", PER_WORKER], {})
     codes = _fire_asks(server, form)
     assert LIMIT < codes.count(200) <= 2 * LIMIT
-
