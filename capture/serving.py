@@ -81,7 +81,7 @@ def shared_limits(config: Config, workers: int) -> tuple[Config, str]:
         config = dataclasses.replace(config, ratelimit_storage_uri=DATABASE)
         return config, (
             f"rate limits: counted in the database, shared by all {workers} workers "
-            "(memory:// would count per worker; set LEADWHEEL_RATELIMIT_STORAGE to choose)"
+            "(memory:// would count per worker; LEADWHEEL_RATELIMIT_STORAGE=redis://… for Redis)"
         )
     if storage == DATABASE:
         return config, "rate limits: counted in the database, shared by all workers"
