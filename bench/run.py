@@ -699,6 +699,24 @@ class Wrk:
 
 # --- the run ------------------------------------------------------------------------------------
 
+#: --limits: off, or on with the counters in each worker's memory or in the database (shared)
+LIMITS = {"off": None, "memory": "memory://", "database": "database"}
+#: so high no run reaches it: the limiter counts every request, and refuses none
+UNREACHED = "1000000000/minute"
+
+
+def limit_settings(limits: str) -> dict[str, str]:
+    """The environment for ``--limits``: what counting each request costs, never a 429."""
+    storage = LIMITS[limits]
+    if storage is None:
+        return {"LEADWHEEL_RATELIMIT": "off"}
+    return {
+        "LEADWHEEL_RATELIMIT": "on",
+        "LEADWHEEL_RATELIMIT_STORAGE": storage,
+        "LEADWHEEL_RATELIMIT_ASK": UNREACHED,
+        "LEADWHEEL_RATELIMIT_ANSWER": UNREACHED,
+    }
+
 
 def _raise_on_signal(signum: int, _frame: Any) -> None:
     raise KeyboardInterrupt(f"signal {signum}")
@@ -724,6 +742,11 @@ def main(argv: list[str] | None = None) -> int:
         "--no-scoring", action="store_true", help="publish no scoring model (answers then re-score no lead)"
     )
     parser.add_argument(
+        "--limits", choices=LIMITS, default="off",
+        help="rate limits on ask/answer, counted in memory:// or the database (limits set far above the load; "
+        "default off)",
+    )  # fmt: skip
+    parser.add_argument(
         "--leads", type=int, default=20_000,
         help=f"other leads in the database, each with {KNOWN_FIELDS} known fields (default 20,000)",
     )  # fmt: skip
@@ -747,7 +770,7 @@ def main(argv: list[str] | None = None) -> int:
             "DATABASE_URL": url,
             "LEADWHEEL_MIN_FILL_SECONDS": "0",
             "LEADWHEEL_TICKET_SECONDS": str(30 * 24 * 3600),
-            "LEADWHEEL_RATELIMIT": "off",
+            **limit_settings(args.limits),
             "PYTHONDONTWRITEBYTECODE": "1",
         }
         port = free_port()
@@ -779,7 +802,7 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"gunicorn gthread: {args.workers} workers x {args.threads} threads on 127.0.0.1:{port}; "
             f"wrk: {args.connections} connections, {args.wrk_threads} thread(s), {args.seconds}s per run; "
-            f"SQLite in {tmp}",
+            f"SQLite in {tmp}; rate limits: {args.limits}",
             flush=True,
         )
         print(

@@ -4,6 +4,11 @@ Each app gets its own :class:`Limiter` (tests and multi-tenant hosts build
 several apps in one process, and a shared limiter would share their settings).
 Limits are attached to the already-registered view functions, because a
 Flask-Limiter route limit is enforced by the wrapper its decorator returns.
+
+Where the counters live is ``LEADWHEEL_RATELIMIT_STORAGE``: ``memory://`` (one
+process only: each process counts on its own), ``database`` (the app's own
+database, shared by every process on it: capture/limit_storage.py) or any
+storage URI of the ``limits`` library, such as ``redis://host:6379/0``.
 """
 
 from __future__ import annotations
@@ -12,7 +17,18 @@ from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
+from capture import limit_storage
 from capture.config import Config
+
+#: the ``LEADWHEEL_RATELIMIT_STORAGE`` value for counters in the app's own database
+DATABASE = "database"
+
+
+def storage_of(app: Flask, config: Config) -> tuple[str, dict[str, object]]:
+    """The storage URI and its options for Flask-Limiter: the database storage gets the app's database."""
+    if config.ratelimit_storage_uri == DATABASE:
+        return limit_storage.URI, {"database": app.extensions["leadwheel"].db}
+    return config.ratelimit_storage_uri, {}
 
 
 def client_and_site() -> str:
@@ -24,10 +40,12 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
     """Wrap the public routes in their limits; with limits turned off, leave them unwrapped (no cost per call)."""
     if not config.ratelimit_enabled:
         return None
+    storage_uri, storage_options = storage_of(app, config)
     limiter = Limiter(
         key_func=client_and_site,
         app=app,
-        storage_uri=config.ratelimit_storage_uri,
+        storage_uri=storage_uri,
+        storage_options=storage_options,  # type: ignore[arg-type]  # passed on to the storage as they are
         headers_enabled=True,
     )
     routes = (

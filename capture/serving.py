@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from gunicorn.app.base import BaseApplication
 
@@ -62,6 +64,34 @@ def default_threads(database_url: str) -> int:
     return 1 if database_url.startswith("sqlite") else PG_THREADS
 
 
+def shared_limits(config: Config, workers: int) -> tuple[Config, str]:
+    """The config with rate limits every worker counts together, and the startup line that says where.
+
+    ``memory://`` counts in each worker, so with two workers a client would get
+    twice the documented figure: with more than one worker it is replaced by
+    the database storage (see capture/limit_storage.py), which needs nothing
+    more than the database the app already uses.
+    """
+    from capture.limits import DATABASE
+
+    if not config.ratelimit_enabled:
+        return config, "rate limits: off"
+    storage = config.ratelimit_storage_uri
+    if storage.startswith("memory://") and workers > 1:
+        config = dataclasses.replace(config, ratelimit_storage_uri=DATABASE)
+        return config, (
+            f"rate limits: counted in the database, shared by all {workers} workers "
+            "(memory:// would count per worker; LEADWHEEL_RATELIMIT_STORAGE=redis://… for Redis)"
+        )
+    if storage == DATABASE:
+        return config, "rate limits: counted in the database, shared by all workers"
+    if storage.startswith("memory://"):
+        return config, "rate limits: counted in memory (one worker)"
+    # the scheme and host only: a storage URI may carry a password
+    where = urlsplit(storage)
+    return config, f"rate limits: counted in {where.scheme}://{where.hostname or ''}, shared by all workers"
+
+
 def serve_app(
     bind: str | list[str],
     *,
@@ -73,9 +103,12 @@ def serve_app(
     """Serve Leadwheel (or what ``factory`` builds, in each worker) with gunicorn until stopped.
 
     ``threads``: per worker; by default what suits the database (:func:`default_threads`).
+    Rate limits count across all workers (:func:`shared_limits`); a ``factory`` builds
+    its app from its own config, and must see to that itself.
     """
     if threads is None:
         threads = default_threads(config.database_url)
+    config, where_limits_count = shared_limits(config, workers)
     binds = [bind] if isinstance(bind, str) else bind
     _Gunicorn(
         {
@@ -88,6 +121,10 @@ def serve_app(
             # gunicorn 24+ opens a control socket at one fixed path per user; two servers
             # (the demo and a test, say) would fight over it, and Leadwheel does not use it.
             "control_socket_disable": True,
+            # said once, by the arbiter, in gunicorn's own log next to its "Listening at" line
+            "when_ready": lambda server: server.log.info(where_limits_count),
+            # a worker takes requests only once its app is built; "Booting worker" comes before that
+            "post_worker_init": lambda worker: worker.log.info("Worker ready (pid: %s)", worker.pid),
         },
         config,
         factory,
