@@ -15,6 +15,7 @@ from capture.models.handoff import (
     WebhookEndpoint,
 )
 from capture.models.leads import Answer, Lead, Snooze, Visitor
+from capture.models.mail import MailOutbox
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
 from capture.models.tickets import UsedTicket
@@ -29,6 +30,7 @@ __all__ = [
     "Event",
     "Form",
     "Lead",
+    "MailOutbox",
     "RoutingVersion",
     "SalesOutcome",
     "ScoreChange",
