@@ -174,7 +174,9 @@ def check_smtp_url(url: str) -> None:
         raise ConfigError(f"LEADWHEEL_SMTP_URL must start with smtp://, smtps:// or file://, not {shown!r}")
     if parts.scheme == "file":
         if not parts.path or parts.netloc not in ("", "localhost"):
-            raise ConfigError(f"LEADWHEEL_SMTP_URL: a file URL names a local folder, e.g. file:///var/mail/out, not {shown!r}")
+            raise ConfigError(
+                f"LEADWHEEL_SMTP_URL: a file URL names a local folder, e.g. file:///var/mail/out, not {shown!r}"
+            )
         return
     try:
         host, port = parts.hostname, parts.port
@@ -184,7 +186,7 @@ def check_smtp_url(url: str) -> None:
         raise ConfigError(f"LEADWHEEL_SMTP_URL names no host: {shown!r}")
     if port == 0:
         raise ConfigError(f"LEADWHEEL_SMTP_URL has an invalid port: {shown!r}")
-    starttls = _query_flag(parts.query, "starttls")
+    starttls = url_flag(parts.query, "starttls")
     if starttls is None:
         raise ConfigError(f"LEADWHEEL_SMTP_URL: starttls must be 1 or 0: {shown!r}")
     if parts.password and parts.scheme == "smtp" and not starttls and not _is_loopback(host):
@@ -193,7 +195,7 @@ def check_smtp_url(url: str) -> None:
         )
 
 
-def _query_flag(query: str, name: str) -> bool | None:
+def url_flag(query: str, name: str) -> bool | None:
     """``name=1`` / ``name=0`` in a URL query (absent: False); None when it is something else."""
     for pair in query.split("&"):
         key, _, value = pair.partition("=")
@@ -229,7 +231,9 @@ def check_public_url(url: str) -> str:
     """The public base URL for links in mails: http(s), a host, no query; returned without a trailing slash."""
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
-        raise ConfigError(f"LEADWHEEL_PUBLIC_URL must be an http(s) base URL like https://forms.example.com, not {url!r}")
+        raise ConfigError(
+            f"LEADWHEEL_PUBLIC_URL must be an http(s) base URL like https://forms.example.com, not {url!r}"
+        )
     if parts.username or parts.password:
         raise ConfigError("LEADWHEEL_PUBLIC_URL must not carry a user or password")
     return url.rstrip("/")
