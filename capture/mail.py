@@ -442,7 +442,7 @@ def list_mails(connection: Connection, *, status: str | None = None, limit: int 
     ).order_by(c.id.desc())
     if status is not None:
         query = query.where(c.status == status)
-    return [MailRow(*row) for row in connection.execute(query.limit(limit))]
+    return [MailRow(**row._mapping) for row in connection.execute(query.limit(limit))]
 
 
 @dataclass(frozen=True)

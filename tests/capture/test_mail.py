@@ -335,11 +335,28 @@ def test_mail_list_shows_queued_sent_and_failed(db: Database, mail_config: Confi
     assert "later@example.com" in lines[0] and "550 5.1.1 No such user" in lines[1]
 
 
-def test_the_demo_writes_its_mail_into_its_data_folder(tmp_path: Path):
-    from capture.demo import prepare_demo
+def test_the_demo_writes_its_mail_into_its_data_folder(tmp_path: Path, clock: Any):
+    import time
+
+    from capture.demo import prepare_demo, start_mail_sender
 
     config, _ = prepare_demo(tmp_path / "demo", "127.0.0.1", 5001)
-    assert config.smtp_url == (tmp_path / "demo" / "mail").resolve().as_uri()
+    folder = tmp_path / "demo" / "mail"
+    assert config.smtp_url == folder.resolve().as_uri()
+    db = Database(config.database_url)
+    try:
+        assert queue(db, DANISH, clock(), config)
+    finally:
+        db.dispose()
+    stop = start_mail_sender(config, every=0.05)
+    try:
+        deadline = time.monotonic() + 10
+        while not list(folder.glob("*.eml")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    [written] = list(folder.glob("*.eml"))
+    assert subject_of(message_from_bytes(written.read_bytes())) == DANISH.subject
 
 
 def _closed_port() -> int:
