@@ -173,11 +173,20 @@ def build_message(mail: Mail, mail_from: str, message_id: str, at: datetime) -> 
 # --- transports ------------------------------------------------------------------------------------
 
 
-class Permanent(Exception):
+class MailFailure(Exception):
+    """A mail not sent. ``str()`` is the whole reason (kept, escaped, in the outbox); ``summary`` is what
+    logs may show: a reply code or an error's type, never the server's words, which often quote the address."""
+
+    def __init__(self, reason: str, summary: str):
+        super().__init__(reason)
+        self.summary = summary
+
+
+class Permanent(MailFailure):
     """The mail can never go as it is (5xx): give it up."""
 
 
-class Temporary(Exception):
+class Temporary(MailFailure):
     """Try again later (4xx, a connection that failed or timed out)."""
 
 
@@ -201,7 +210,8 @@ class FileTransport:
             partial.write_bytes(message.as_bytes())
             os.replace(partial, self.folder / name)  # whole or not at all: a reader never sees half a mail
         except OSError as exc:
-            raise Temporary(f"cannot write to {self.folder}: {exc.strerror or type(exc).__name__}") from None
+            reason = f"cannot write to {self.folder}: {exc.strerror or type(exc).__name__}"
+            raise Temporary(reason, f"{type(exc).__name__} writing the mail folder") from None
 
 
 class SmtpTransport:
@@ -246,27 +256,33 @@ class SmtpTransport:
                 self._session = self._connect()
             except smtplib.SMTPResponseException as exc:
                 # the settings or the server are wrong, not the mail: it waits for them (till its last attempt)
-                raise Temporary(f"cannot open the SMTP session: {_words(exc.smtp_code, exc.smtp_error)}") from None
+                reason = f"cannot open the SMTP session: {_words(exc.smtp_code, exc.smtp_error)}"
+                raise Temporary(reason, f"reply {exc.smtp_code} opening the session") from None
             except (smtplib.SMTPException, OSError) as exc:  # refused, timed out, TLS failed, no AUTH offered
-                raise Temporary(f"cannot open the SMTP session: {type(exc).__name__}: {exc}") from None
+                reason = f"cannot open the SMTP session: {type(exc).__name__}: {exc}"
+                raise Temporary(reason, f"{type(exc).__name__} opening the session") from None
         try:
             refused = self._session.send_message(message)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _ in exc.recipients.values()]
             words = "; ".join(_words(code, reply) for code, reply in exc.recipients.values())
             self._reset()
-            raise (Permanent if codes and min(codes) >= 500 else Temporary)(words) from None
+            raise (Permanent if codes and min(codes) >= 500 else Temporary)(
+                words, f"reply {min(codes, default=0)}"
+            ) from None
         except smtplib.SMTPNotSupportedError as exc:  # e.g. a non-ASCII address and no SMTPUTF8
             self._reset()
-            raise Permanent(f"not supported by the server: {exc}") from None
+            raise Permanent(f"not supported by the server: {exc}", type(exc).__name__) from None
         except smtplib.SMTPResponseException as exc:
             self._reset()
-            raise (Permanent if exc.smtp_code >= 500 else Temporary)(_words(exc.smtp_code, exc.smtp_error)) from None
+            kind = Permanent if exc.smtp_code >= 500 else Temporary
+            raise kind(_words(exc.smtp_code, exc.smtp_error), f"reply {exc.smtp_code}") from None
         except (smtplib.SMTPException, OSError) as exc:  # disconnected, refused, timed out, TLS failed
             self.close()
-            raise Temporary(f"{type(exc).__name__}: {exc}") from None
+            raise Temporary(f"{type(exc).__name__}: {exc}", type(exc).__name__) from None
         if refused:
-            raise Permanent("; ".join(_words(code, reply) for code, reply in refused.values()))
+            words = "; ".join(_words(code, reply) for code, reply in refused.values())
+            raise Permanent(words, "reply " + ",".join(str(code) for code, _ in refused.values()))
 
     def _reset(self) -> None:
         """After a refusal the session may be mid-transaction: RSET it, or drop it."""
@@ -369,7 +385,7 @@ def retry_delay(attempts: int) -> timedelta:
     return delay * random.uniform(0.9, 1.1)
 
 
-def _record(db: Database, claimed: Claimed, now: datetime, error: Exception | None, config: Config) -> str:
+def _record(db: Database, claimed: Claimed, now: datetime, error: MailFailure | None, config: Config) -> str:
     """Write one attempt's outcome; the mail's status afterwards."""
     attempts = claimed.attempts + 1
     values: dict[str, object] = {"attempts": attempts, "claimed_until": None}
@@ -409,23 +425,24 @@ def send_due(db: Database, config: Config, clock: Callable[[], datetime], *, lim
             if index and time.monotonic() - started > LEASE.total_seconds() / 2:
                 unsent.extend(rest.id for rest in batch[index:])  # the rest waits for the next poll
                 break
-            error: Exception | None = None
+            error: MailFailure | None = None
             try:
                 transport.send(build_message(claimed.mail, config.mail_from, claimed.message_id, clock()))
-            except (Temporary, Permanent) as exc:
+            except MailFailure as exc:
                 error = exc
             except Exception as exc:  # a fault no rule foresaw is a temporary failure, recorded, never a crash
                 log.error("mail %d: sending failed unexpectedly: %s", claimed.id, type(exc).__name__)
-                error = Temporary(f"internal error: {type(exc).__name__}")
+                error = Temporary(f"internal error: {type(exc).__name__}", type(exc).__name__)
             status = _record(db, claimed, clock(), error, config)
             made += 1
+            # the address and the server's words stay out of the log (they are in the outbox: `mail list`)
             log.info(
-                "mail %d (%s) via %s: %s %s",
+                "mail %d (%s) via %s: %s%s",
                 claimed.id,
                 claimed.mail.purpose,
                 redact_url(config.smtp_url),
                 status,
-                printable(str(error), ERROR_LIMIT) if error else "",
+                f" ({error.summary})" if error else "",
             )
     _release(db, unsent)
     return made

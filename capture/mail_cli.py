@@ -17,7 +17,7 @@ def mail() -> None:
 @click.argument("to")
 def mail_test(to: str) -> None:
     """Send one test mail to TO now, past the outbox, to check the SMTP settings."""
-    from capture.mail import Mail, Permanent, Temporary, check_address, send_now
+    from capture.mail import Mail, MailFailure, Temporary, check_address, send_now
     from capture.services import utc_now
 
     config = config_or_exit(demo=True)  # sending needs no SECRET_KEY
@@ -36,7 +36,7 @@ def mail_test(to: str) -> None:
     )
     try:
         send_now(config, test, utc_now())
-    except (Temporary, Permanent) as exc:
+    except MailFailure as exc:
         kind = "temporary" if isinstance(exc, Temporary) else "permanent"
         raise click.ClickException(f"not sent ({kind} failure): {exc}") from None
     click.echo(f"sent a test mail to {address} via {redact_url(config.smtp_url)}")

@@ -158,13 +158,18 @@ def test_the_wait_between_attempts_grows(db: Database, mail_config: Config, smtp
     assert all(later > earlier * 1.5 for earlier, later in zip(waits, waits[1:])), waits
 
 
-def test_a_permanent_failure_is_given_up(db: Database, mail_config: Config, smtp_server: Any, clock: Any):
+def test_a_permanent_failure_is_given_up(
+    db: Database, mail_config: Config, smtp_server: Any, clock: Any, caplog: pytest.LogCaptureFixture
+):
+    caplog.set_level(logging.INFO)
     assert queue(db, DANISH, clock(), mail_config)
-    smtp_server.refuse_with = "550 5.1.1 No such user here"
+    smtp_server.refuse_with = "550 5.1.1 <soeren@example.com>: No such user here"
     assert send_due(db, mail_config, clock) == 1
     [row] = outbox(db)
     assert (row.status, row.attempts) == ("failed", 1)
-    assert "550 5.1.1 No such user here" in row.last_error
+    assert "550 5.1.1 <soeren@example.com>: No such user here" in row.last_error  # for `mail list`
+    ours = "\n".join(r.getMessage() for r in caplog.records if r.name.startswith("capture"))
+    assert "failed (reply 550)" in ours and "soeren" not in ours  # Leadwheel's logs never hold the address
     smtp_server.refuse_with = None
     clock.advance(days=2)
     assert send_due(db, mail_config, clock) == 0
@@ -268,7 +273,7 @@ def test_the_smtp_password_never_reaches_logs_errors_or_reprs(
     assert queue(db, DANISH, clock(), config)
     assert send_due(db, config, clock) == 1
     assert "mailer:***@127.0.0.1" in caplog.text  # the log says which server …
-    assert "s3cret-Pa55" not in caplog.text  # … never with its password
+    assert "s3cret-Pa55" not in caplog.text  # … never with its password (nor does anything else logged)
     assert "s3cret-Pa55" not in (outbox(db)[0].last_error or "")
     assert "s3cret-Pa55" not in repr(config)
 
