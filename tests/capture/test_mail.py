@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from dataclasses import replace
 from datetime import timedelta
 from email import message_from_bytes
@@ -239,6 +240,19 @@ def test_two_workers_never_send_one_mail_twice(db: Database, mail_config: Config
     assert {(row.status, row.attempts) for row in outbox(db)} == {("sent", 1)}
 
 
+def test_a_slow_mail_server_holds_the_worker_for_half_a_lease_at_most(
+    db: Database, mail_config: Config, smtp_server: Any, clock: Any, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setattr("capture.mail.LEASE", timedelta(seconds=1))
+    smtp_server.delay = 0.5  # all six would take 3 s
+    for number in range(6):
+        assert queue(db, replace(DANISH, to=f"lead{number}@example.com"), clock(), mail_config)
+    started = time.monotonic()
+    made = send_due(db, mail_config, clock)
+    assert 1 <= made <= 3 and time.monotonic() - started < 2.5  # the rest waits for the next poll …
+    assert len(claim(db, clock())) == 6 - made  # … given back at once, not left to its lease
+
+
 def test_the_worker_sends_due_mail_each_poll(db: Database, mail_config: Config, smtp_server: Any, clock: Any):
     assert queue(db, DANISH, clock(), mail_config)
     assert run_worker(db, mail_config, once=True, clock=clock) == 1
@@ -341,8 +355,6 @@ def test_mail_list_shows_queued_sent_and_failed(db: Database, mail_config: Confi
 
 
 def test_the_demo_writes_its_mail_into_its_data_folder(tmp_path: Path, clock: Any):
-    import time
-
     from capture.demo import prepare_demo, start_mail_sender
 
     config, _ = prepare_demo(tmp_path / "demo", "127.0.0.1", 5001)
