@@ -105,6 +105,31 @@ def test_an_address_gets_at_most_its_cap_of_mails_of_one_purpose_a_day(db: Datab
     assert queue(db, DANISH, clock(), lenient)
 
 
+def test_racing_requests_cannot_pass_the_cap_together(db: Database, mail_config: Config, clock: Any):
+    start = threading.Barrier(6)
+    results: list[bool] = []
+    errors: list[BaseException] = []
+
+    def request() -> None:
+        own = Database(mail_config.database_url)
+        try:
+            start.wait(timeout=10)
+            results.append(queue(own, DANISH, clock(), mail_config))
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            own.dispose()
+
+    threads = [threading.Thread(target=request) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors
+    assert sorted(results) == [False] * 3 + [True] * 3
+    assert len(outbox(db)) == 3
+
+
 def test_nothing_is_queued_without_a_transport(db: Database, config: Config, clock: Any):
     assert config.smtp_url is None
     assert not queue(db, DANISH, clock(), config)
