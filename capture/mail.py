@@ -59,7 +59,6 @@ RETRY_CAP = timedelta(hours=6)
 LEASE = timedelta(seconds=120)
 #: the most of an error kept (escaped) in ``last_error``
 ERROR_LIMIT = 200
-STATUSES = ("pending", "sent", "failed")
 
 
 @dataclass(frozen=True)
@@ -100,6 +99,8 @@ def queue_mail(connection: Connection, mail: Mail, now: datetime, config: Config
     to = check_address(mail.to)
     if "\n" in mail.subject or "\r" in mail.subject:
         raise ValueError("a mail subject is one line")
+    if "\x00" in mail.subject or "\x00" in mail.text:
+        raise ValueError("a mail holds no NUL character")  # PostgreSQL would refuse the row
     if not mail.purpose or len(mail.purpose) > 64:
         raise ValueError("a mail purpose is a short name, e.g. email_confirmation")
     if connection.dialect.name == "postgresql":

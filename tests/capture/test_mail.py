@@ -150,6 +150,8 @@ def test_an_address_that_would_forge_headers_is_refused(db: Database, mail_confi
             queue(db, replace(DANISH, to=bad), clock(), mail_config)
     with pytest.raises(ValueError):
         queue(db, replace(DANISH, subject="Hi\nBcc: all@example.com"), clock(), mail_config)
+    with pytest.raises(ValueError):
+        queue(db, replace(DANISH, text="Hi\x00"), clock(), mail_config)
     assert outbox(db) == []
 
 
