@@ -234,6 +234,7 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
 from capture.cli_reports import report  # noqa: E402
 from capture.cli_scoring import accounts, lead, model, routing, token  # noqa: E402  (they join the group defined above)
 from capture.cli_webhooks import webhook, worker  # noqa: E402
+from capture.mail_cli import mail  # noqa: E402
 
 main.add_command(model)
 main.add_command(accounts)
@@ -243,6 +244,7 @@ main.add_command(report)
 main.add_command(routing)
 main.add_command(webhook)
 main.add_command(worker)
+main.add_command(mail)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -160,7 +160,7 @@ def webhook_deliveries(endpoint_id: int | None, status: str | None, limit: int) 
 @click.command()
 @click.option("--once", is_flag=True, help="Deliver what is due now, then exit.")
 def worker(once: bool) -> None:
-    """Send pending hand-offs: sign, POST, retry on the schedule, until stopped (SIGTERM/Ctrl-C)."""
+    """Send pending hand-offs (sign, POST) and mails, retrying on the schedule, until stopped (SIGTERM/Ctrl-C)."""
     from capture.worker import run_worker
 
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

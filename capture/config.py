@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from datetime import timedelta
+from email.utils import parseaddr
+from ipaddress import ip_address
+from urllib.parse import unquote, urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///leadwheel.db"
 
@@ -58,6 +61,19 @@ class Config:
     webhook_retry_after_cap: timedelta = timedelta(hours=10)
     #: how often an idle worker looks for due deliveries
     webhook_poll: timedelta = timedelta(seconds=1)
+    #: where mail goes: smtp://user:pass@host:587?starttls=1, smtps://host:465, or file:///dir (.eml files);
+    #: None: no mail is queued. Not in the repr: it may carry the SMTP password.
+    smtp_url: str | None = field(default=None, repr=False)
+    #: the From of every mail Leadwheel sends
+    mail_from: str = "Leadwheel <leadwheel@localhost>"
+    #: the public base URL of this service, for links in mails (no trailing slash); None: not known
+    public_url: str | None = None
+    #: at most this many mails of one purpose to one address in 24 hours (anti mail-bombing)
+    mail_cap_per_day: int = 3
+    #: each SMTP step (connect, each command) gives up after this long
+    smtp_timeout: timedelta = timedelta(seconds=10)
+    #: a mail that still fails after this many attempts is given up (failed)
+    mail_max_attempts: int = 10
     extra: dict[str, object] = field(default_factory=dict)
 
     @classmethod
@@ -94,6 +110,23 @@ class Config:
                 raise ConfigError(f"{name} must be a whole number, not {raw!r}")
             return int(raw)
 
+        def whole(name: str, default: int) -> int:
+            raw = env.get(name, "").strip()
+            if not raw:
+                return default
+            if not raw.isdigit():
+                raise ConfigError(f"{name} must be a whole number, not {raw!r}")
+            return int(raw)
+
+        smtp_url = env.get("LEADWHEEL_SMTP_URL", "").strip() or None
+        if smtp_url is not None:
+            check_smtp_url(smtp_url)
+        mail_from = env.get("LEADWHEEL_MAIL_FROM", "").strip() or cls.mail_from
+        if "\n" in mail_from or "\r" in mail_from or "@" not in parseaddr(mail_from)[1]:
+            raise ConfigError(f"LEADWHEEL_MAIL_FROM must be an address like 'Name <a@example.com>', not {mail_from!r}")
+        public_url = env.get("LEADWHEEL_PUBLIC_URL", "").strip() or None
+        if public_url is not None:
+            public_url = check_public_url(public_url)
         return cls(
             database_url=env.get("DATABASE_URL", DEFAULT_DATABASE_URL),
             secret_keys=keys,
@@ -119,4 +152,90 @@ class Config:
             webhook_disable_after=count("LEADWHEEL_WEBHOOK_DISABLE_AFTER") or cls.webhook_disable_after,
             webhook_retry_after_cap=seconds("LEADWHEEL_WEBHOOK_RETRY_AFTER_CAP", cls.webhook_retry_after_cap),
             webhook_poll=seconds("LEADWHEEL_WEBHOOK_POLL_SECONDS", cls.webhook_poll),
+            smtp_url=smtp_url,
+            mail_from=mail_from,
+            public_url=public_url,
+            mail_cap_per_day=whole("LEADWHEEL_MAIL_CAP_PER_DAY", cls.mail_cap_per_day),
+            smtp_timeout=seconds("LEADWHEEL_SMTP_TIMEOUT", cls.smtp_timeout),
+            mail_max_attempts=count("LEADWHEEL_MAIL_MAX_ATTEMPTS") or cls.mail_max_attempts,
         )
+
+
+SMTP_SCHEMES = ("smtp", "smtps", "file")
+
+
+def check_smtp_url(url: str) -> None:
+    """Refuse a mail URL Leadwheel could not use, saying why, without ever quoting its password.
+
+    Credentials over plain ``smtp://`` (no ``starttls=1``) are refused unless the server
+    is on this machine: the password would cross the network in clear.
+    """
+    parts = urlsplit(url)
+    shown = redact_url(url)
+    if parts.scheme not in SMTP_SCHEMES:
+        raise ConfigError(f"LEADWHEEL_SMTP_URL must start with smtp://, smtps:// or file://, not {shown!r}")
+    if parts.scheme == "file":
+        if not parts.path or parts.netloc not in ("", "localhost"):
+            raise ConfigError(
+                f"LEADWHEEL_SMTP_URL: a file URL names a local folder, e.g. file:///var/mail/out, not {shown!r}"
+            )
+        return
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        raise ConfigError(f"LEADWHEEL_SMTP_URL has an invalid port: {shown!r}") from exc
+    if not host:
+        raise ConfigError(f"LEADWHEEL_SMTP_URL names no host: {shown!r}")
+    if port == 0:
+        raise ConfigError(f"LEADWHEEL_SMTP_URL has an invalid port: {shown!r}")
+    starttls = url_flag(parts.query, "starttls")
+    if starttls is None:
+        raise ConfigError(f"LEADWHEEL_SMTP_URL: starttls must be 1 or 0: {shown!r}")
+    if parts.password and parts.scheme == "smtp" and not starttls and not _is_loopback(host):
+        raise ConfigError(
+            f"LEADWHEEL_SMTP_URL sends a password in clear to {host}: add ?starttls=1 or use smtps:// ({shown})"
+        )
+
+
+def url_flag(query: str, name: str) -> bool | None:
+    """``name=1`` / ``name=0`` in a URL query (absent: False); None when it is something else."""
+    for pair in query.split("&"):
+        key, _, value = pair.partition("=")
+        if unquote(key) == name:
+            if value in ("1", "true", "yes", "on"):
+                return True
+            if value in ("0", "false", "no", "off", ""):
+                return False
+            return None
+    return False
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password, if any, replaced by ``***``: what logs and messages may show."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    user = parts.username or ""
+    host = parts.netloc.rpartition("@")[2]
+    return parts._replace(netloc=f"{user}:***@{host}").geturl()
+
+
+def check_public_url(url: str) -> str:
+    """The public base URL for links in mails: http(s), a host, no query; returned without a trailing slash."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(
+            f"LEADWHEEL_PUBLIC_URL must be an http(s) base URL like https://forms.example.com, not {url!r}"
+        )
+    if parts.username or parts.password:
+        raise ConfigError("LEADWHEEL_PUBLIC_URL must not carry a user or password")
+    return url.rstrip("/")

@@ -21,9 +21,11 @@ left on a stage the live model would not give it.
 from __future__ import annotations
 
 import json
+import logging
 import secrets
+import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -47,6 +49,9 @@ DEMO_SEQUENCE = Path(__file__).resolve().parents[1] / "docs" / "examples" / "dem
 DEMO_FORM = "wheel"
 #: In the data folder: checksums of the sequence and the model the demo published last.
 SHIPPED_NOTE = "shipped.json"
+#: In the data folder: the demo's mails, as .eml files (it has no mail server).
+MAIL_FOLDER = "mail"
+log = logging.getLogger(__name__)
 
 
 def shipped_sequence() -> Sequence:
@@ -148,7 +153,12 @@ def prepare_demo(
         key_file.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         key_file.chmod(0o600)
     url = f"sqlite:///{(data / 'leadwheel.db').resolve()}"
-    config = Config(database_url=url, secret_keys=(key_file.read_text(encoding="utf-8").strip(),))
+    config = Config(
+        database_url=url,
+        secret_keys=(key_file.read_text(encoding="utf-8").strip(),),
+        smtp_url=demo_mail_url(data),
+        mail_from="Northwind demo <demo@localhost>",
+    )
     upgrade(url)
     origins = sorted({f"http://{host}:{site_port}", f"http://localhost:{site_port}", f"http://127.0.0.1:{site_port}"})
     noted = _read_note(data)
@@ -187,6 +197,35 @@ def prepare_demo(
     return config, site_key
 
 
+def demo_mail_url(data: Path) -> str:
+    """The demo has no mail server: its mails are written as .eml files into ``data/mail``."""
+    return (data / MAIL_FOLDER).resolve().as_uri()
+
+
+def start_mail_sender(config: Config, every: float = 1.0) -> threading.Event:
+    """Send the demo's queued mails (into its mail folder) from a background thread; set the event to stop.
+
+    The demo runs no worker: this thread is its mail step, started in the serving process.
+    """
+    from capture.mail import send_due
+
+    stop = threading.Event()
+
+    def loop() -> None:
+        db = Database(config.database_url)
+        try:
+            while not stop.wait(every):
+                try:
+                    send_due(db, config, utc_now)
+                except Exception as exc:  # the demo goes on; the next round tries again
+                    log.error("demo mail round failed: %s", type(exc).__name__)
+        finally:
+            db.dispose()
+
+    threading.Thread(target=loop, name="demo-mail", daemon=True).start()
+    return stop
+
+
 def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
     from capture.app import create_app
     from capture.demo_site import create_site as create_host_site
@@ -195,9 +234,12 @@ def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
 
     config, site_key = prepare_demo(data, host, site_port, say=lambda line: print(line, flush=True))
     forms_host = f"http://{host}:{port}"
+    config = replace(config, public_url=forms_host)
     api = f"{forms_host}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"
+    mail_folder = data / MAIL_FOLDER
 
     def both_sites() -> ByPort:
+        start_mail_sender(config)  # in the serving process (after gunicorn's fork), one per demo worker
         return ByPort(create_app(config), {site_port: create_host_site(forms_host, site_key, DEMO_FORM)})
 
     print(
@@ -221,6 +263,8 @@ you publish your own (a restart keeps what you published):
   DATABASE_URL={config.database_url} leadwheel model publish FILE
 Once you have given an e-mail, see your stage, score and why (in another terminal):
   DATABASE_URL={config.database_url} leadwheel lead show YOUR@EMAIL
+Mail the demo sends (confirmation links) is not sent: each is written as an .eml file into
+  {mail_folder.resolve()}/
 """,
         flush=True,
     )

@@ -28,6 +28,7 @@ from capture.config import Config
 from capture.db import Database
 from capture.delivery import Decision, Response, body_of, decide, printable, send, signed_headers
 from capture.errors import traceback_without_values
+from capture.mail import send_due as send_due_mail
 from capture.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from capture.services import utc_now
 
@@ -268,6 +269,22 @@ def run_once(
     return made
 
 
+def send_mail(db: Database, config: Config, clock: Callable[[], datetime], *, once: bool = False) -> int:
+    """One batch of due mails (capture/mail.py), after the deliveries' batch; how many attempts were made.
+
+    Its own failure (the database's: a mail server's trouble is recorded on the mail)
+    is logged and left for the next poll, so mail can never stop hand-offs. With
+    ``once`` it is raised instead.
+    """
+    try:
+        return send_due_mail(db, config, clock)
+    except Exception as exc:
+        if once:
+            raise
+        log.error("mail round failed; trying again at the next poll\n%s", traceback_without_values(exc))
+        return 0
+
+
 def run_worker(
     db: Database,
     config: Config,
@@ -277,6 +294,8 @@ def run_worker(
     clock: Callable[[], datetime] = utc_now,
 ) -> int:
     """Deliver until stopped; with ``once``, everything due now (each delivery at most once) and return.
+
+    Each poll also sends a bounded batch of due mails (:func:`send_mail`).
 
     Returns how many attempts were made. The poll interval is jittered a
     little so several workers do not knock in step. A running worker outlives
@@ -295,12 +314,11 @@ def run_worker(
             if once:
                 raise
             failures += 1
-            log.error(
-                "delivery round failed (%d in a row); trying again\n%s", failures, traceback_without_values(exc)
-            )
+            log.error("delivery round failed (%d in a row); trying again\n%s", failures, traceback_without_values(exc))
             stop.wait(min(60.0, config.webhook_poll.total_seconds() * 2**failures))
             continue
         failures = 0
+        made += send_mail(db, config, clock, once=once)
         total += made
         if made:
             continue

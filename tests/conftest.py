@@ -131,3 +131,45 @@ def app(config: Config, clock: Clock) -> Iterator[Any]:
 @pytest.fixture
 def client(app: Any) -> Any:
     return app.test_client()
+
+
+@dataclass
+class SmtpServer:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd) that keeps what it receives."""
+
+    url: str
+    messages: list[Any] = field(default_factory=list)
+    #: answer DATA with this (e.g. "451 4.3.0 Try again later", "550 5.1.1 No such user") instead of accepting
+    refuse_with: str | None = None
+    #: seconds the server takes over each message (a slow server)
+    delay: float = 0.0
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """``.url`` (smtp://127.0.0.1:PORT) to send to; ``.messages``, as ``email.message.Message``, what arrived."""
+    import asyncio
+    import socket
+    from email import message_from_bytes
+
+    from aiosmtpd.controller import Controller
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = SmtpServer(url=f"smtp://127.0.0.1:{port}")
+
+    class Collect:
+        async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+            await asyncio.sleep(server.delay)
+            if server.refuse_with is not None:
+                return server.refuse_with
+            server.messages.append(message_from_bytes(envelope.original_content or envelope.content))
+            return "250 OK"
+
+    controller = Controller(Collect(), hostname="127.0.0.1", port=port, server_hostname="localhost", ready_timeout=5)
+    controller.start()
+    try:
+        yield server
+    finally:
+        controller.stop()

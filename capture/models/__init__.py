@@ -16,6 +16,7 @@ from capture.models.handoff import (
 )
 from capture.models.leads import Answer, Lead, Snooze, Visitor
 from capture.models.limits import RateLimitCounter
+from capture.models.mail import MailOutbox
 from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
 from capture.models.tickets import UsedTicket
@@ -30,6 +31,7 @@ __all__ = [
     "Event",
     "Form",
     "Lead",
+    "MailOutbox",
     "RateLimitCounter",
     "RoutingVersion",
     "SalesOutcome",
