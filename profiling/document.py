@@ -81,9 +81,27 @@ _TOP_KEYS = SequenceDocument.keys()
 _TESTS = ConditionDocument.keys() - {"field"}
 assert _TESTS == {op.value for op in Operator}
 
-__all__ = ["FORMAT", "MAX_NUMBER", "CONTROL", "KEY_PATTERN", "LOCALE_PATTERN", "MAX_FRESHNESS_DAYS", "MAX_OPTIONS", "MAX_PATTERN"]
-__all__ += ["MAX_QUESTIONS", "MAX_STAGES", "MAX_TEXT", "DocumentError", "load", "loads", "dump", "dumps", "check"]
-__all__ += ["translation_warnings", "parse_text"]
+__all__ = [  # the limits and patterns others read from here, though declared in profiling.schema
+    "CONTROL",
+    "KEY_PATTERN",
+    "LOCALE_PATTERN",
+    "MAX_FRESHNESS_DAYS",
+    "MAX_NUMBER",
+    "MAX_OPTIONS",
+    "MAX_PATTERN",
+    "MAX_QUESTIONS",
+    "MAX_STAGES",
+    "MAX_TEXT",
+    "FORMAT",
+    "DocumentError",
+    "parse_text",
+    "load",
+    "loads",
+    "check",
+    "translation_warnings",
+    "dump",
+    "dumps",
+]
 
 
 class DocumentError(ProblemsError):
@@ -358,7 +376,8 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     try:
         qtype = QuestionType(str(doc.get("type")))
     except ValueError:
-        reader.problem(f"{path}.type", "must be one of " + ", ".join(t.value for t in QuestionType))
+        hint = did_you_mean(doc.get("type"), [t.value for t in QuestionType])
+        reader.problem(f"{path}.type", "must be one of " + ", ".join(t.value for t in QuestionType) + hint)
         qtype = QuestionType.TEXT
     labels = reader.texts(doc.get("label"), f"{path}.label", default_locale, required=True)
     help_texts = reader.texts(doc.get("help"), f"{path}.help", default_locale, required=False)

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, StringConstraints
 
-from profiling.schema_types import Declared, Key, Locale, Number, Scalar, text
+from profiling.schema_types import NO_CONTROL, Declared, Key, Locale, Number, Scalar, json_schema
 
 SCHEMA_ID = "https://leadwheel.example/schemas/sequence.schema.json"
 MAX_STAGES = 20
@@ -25,7 +25,7 @@ MAX_FRESHNESS_DAYS = 36_500
 #: Long or deeply nested patterns can exhaust the regex compiler; real validators are short.
 MAX_PATTERN = 500
 
-Text = text(MAX_TEXT)
+Text = Annotated[str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=NO_CONTROL)]
 #: One text in the default locale, or a text per locale.
 Texts = Annotated[
     Text | dict[Locale, Text],
@@ -108,6 +108,4 @@ class SequenceDocument(Declared):
 
 
 def sequence_schema() -> dict[str, Any]:
-    from profiling.schema_types import json_schema
-
     return json_schema(SequenceDocument, SCHEMA_ID, "Leadwheel sequence (leadwheel/sequence@1)")

@@ -24,11 +24,6 @@ Number = Annotated[float, Field(ge=-MAX_NUMBER, le=MAX_NUMBER, allow_inf_nan=Fal
 Scalar = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_CONTROL)] | bool | Number
 
 
-def text(limit: int) -> Any:
-    """A non-empty text of at most ``limit`` characters, without control characters."""
-    return Annotated[str, StringConstraints(min_length=1, max_length=limit, pattern=NO_CONTROL)]
-
-
 class Declared(BaseModel):
     """A part of a document: unknown keys are refused (the loaders add a "did you mean")."""
 

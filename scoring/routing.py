@@ -27,16 +27,16 @@ from typing import Any
 
 import yaml
 
+from profiling.schema_support import YAML_LOADER, ProblemsError, unknown_keys, with_lines
 from scoring.model import email_domain, listed_domain, same_value
 from scoring.profile import Profile
+from scoring.schema import RoutingDocument, RoutingRuleDocument
 
 FORMAT = "leadwheel/routing@1"
 
 
-class RoutingError(ValueError):
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class RoutingError(ProblemsError):
+    """A routing document that cannot be used, with every problem found ("path: message")."""
 
 
 @dataclass(frozen=True)
@@ -96,10 +96,13 @@ def route(routing: Routing, profile: Profile) -> Assignment | None:
 def load_routing(text: str) -> Routing:
     """A routing document from YAML or JSON text."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise RoutingError([f"not YAML or JSON: {exc}"]) from None
-    return parse_routing(document)
+    try:
+        return parse_routing(document)
+    except RoutingError as exc:
+        raise RoutingError(with_lines(text, exc.problems)) from None
 
 
 def parse_routing(document: Any) -> Routing:
@@ -109,8 +112,7 @@ def parse_routing(document: Any) -> Routing:
         raise RoutingError(["the document must be a mapping (a YAML or JSON object)"])
     if document.get("format") != FORMAT:
         problems.append(f"format: must be '{FORMAT}'")
-    unknown = set(document) - {"format", "account_owners", "rules", "teams", "default_team"}
-    problems += [f"{key}: is not a known setting" for key in sorted(unknown)]
+    problems += unknown_keys(document, RoutingDocument.keys(), "", "is not a known setting")
 
     teams: dict[str, tuple[str, ...]] = {}
     raw_teams = document.get("teams") or {}
@@ -161,8 +163,7 @@ def _rule(raw: Any, path: str, teams: Mapping[str, Any], problems: list[str]) ->
         problems.append(f"{path}: must be a mapping")
         return None
     before = len(problems)
-    unknown = set(raw) - {"field", "equals", "in", "min", "max", "owner", "team"}
-    problems += [f"{path}.{key}: is not a known setting" for key in sorted(unknown)]
+    problems += unknown_keys(raw, RoutingRuleDocument.keys(), path, "is not a known setting")
     field = raw.get("field")
     if not isinstance(field, str) or not field:
         problems.append(f"{path}.field: names the profile field the rule reads")
