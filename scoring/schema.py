@@ -9,11 +9,12 @@ objects. Conditions (``when``) are the sequence format's, so they are imported f
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, StringConstraints
 
-from profiling.schema import ConditionDocument
+from profiling.schema import ConditionDocument, sequence_schema
 from profiling.schema_types import NO_CONTROL, Declared, Key, Number, Scalar, json_schema
 
 MODEL_SCHEMA_ID = "https://leadwheel.example/schemas/scoring-model.schema.json"
@@ -177,3 +178,13 @@ def model_schema() -> dict[str, Any]:
 
 def routing_schema() -> dict[str, Any]:
     return json_schema(RoutingDocument, ROUTING_SCHEMA_ID, "Leadwheel routing (leadwheel/routing@1)")
+
+
+def schema_files() -> dict[str, str]:
+    """The published schemas (docs/schemas/), by file name, as scripts/build-schemas writes them."""
+    schemas = {
+        "sequence.schema.json": sequence_schema(),
+        "scoring-model.schema.json": model_schema(),
+        "routing.schema.json": routing_schema(),
+    }
+    return {name: json.dumps(schema, indent=2, ensure_ascii=False) + "\n" for name, schema in schemas.items()}
