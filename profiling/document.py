@@ -35,9 +35,9 @@ from profiling.schema_support import (
     LOCALE_PATTERN,
     YAML_LOADER,
     ProblemsError,
+    Reader,
     did_you_mean,
     missing_translations,
-    unknown_keys,
     with_lines,
 )
 from profiling.schema_types import MAX_NUMBER
@@ -159,14 +159,8 @@ def dumps(sequence: Sequence, fmt: str = "yaml") -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-class _Reader:
-    """Walks a raw document, noting problems instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
+class _Reader(Reader):
+    """The shared checks, and the sequence format's texts (per locale) and numbers."""
 
     def problems_under(self, path: str) -> bool:
         return any(p.startswith(f"{path}.") or p.startswith(f"{path}:") for p in self.problems)
@@ -199,12 +193,6 @@ class _Reader:
             self.problem(path, f"needs a text in the default locale '{default_locale}'")
         return texts
 
-    def key(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
-            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
-            return str(raw)
-        return raw
-
     def number(self, raw: Any, path: str, kind: type) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
             self.problem(path, "must be a number")
@@ -216,24 +204,6 @@ class _Reader:
             self.problem(path, "must be a whole number")
             return None
         return kind(raw)
-
-    def flag(self, raw: Any, path: str) -> bool:
-        if not isinstance(raw, bool):
-            self.problem(path, "must be true or false")
-            return False
-        return raw
-
-    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(raw, Mapping):
-            self.problem(path, "must be a mapping")
-            return {}
-        return raw
-
-    def items(self, raw: Any, path: str) -> list[Any]:
-        if not isinstance(raw, list):
-            self.problem(path, "must be a list")
-            return []
-        return raw
 
 
 def load(raw: Any) -> Sequence:
@@ -258,7 +228,7 @@ def load(raw: Any) -> Sequence:
     settings = _settings(reader, doc.get("settings", {}))
     thank_you = reader.texts(doc.get("thank_you"), "thank_you", default_locale, required=False)
     stages = _stages(reader, doc.get("stages"), default_locale)
-    reader.problems += unknown_keys(doc, _TOP_KEYS, "", "is not a known setting")
+    reader.unknown(doc, _TOP_KEYS, "", "setting")
     if reader.problems:
         raise DocumentError(reader.problems)
     return Sequence(
@@ -324,7 +294,7 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
             asked_before.setdefault(question.field, question)
             questions.append(question)
         count += len(raw_questions)
-        reader.problems += unknown_keys(stage, _STAGE_KEYS, path, "is not a known stage setting")
+        reader.unknown(stage, _STAGE_KEYS, path, "stage setting")
         stages.append(Stage(key=key, labels=labels, questions=tuple(questions)))
     if count > MAX_QUESTIONS:
         reader.problem("stages", f"at most {MAX_QUESTIONS} questions in a sequence")
@@ -404,7 +374,7 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     elif "consent_version" in doc:
         reader.problem(f"{path}.consent_version", "only a consent question has one")
     skippable = reader.flag(doc.get("skippable", True), f"{path}.skippable")
-    reader.problems += unknown_keys(doc, _QUESTION_KEYS, path, "is not a known question setting")
+    reader.unknown(doc, _QUESTION_KEYS, path, "question setting")
     return Question(
         key=key,
         field=field_name,
@@ -435,7 +405,7 @@ def _options(reader: _Reader, raw: Any, path: str, qtype: QuestionType, default_
     for i, item in enumerate(items):
         opath = f"{path}[{i}]"
         doc = reader.mapping(item, opath)
-        reader.problems += unknown_keys(doc, _OPTION_KEYS, opath, "is not a known option key (value, label)")
+        reader.unknown(doc, _OPTION_KEYS, opath, "option key (value, label)")
         value = doc.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)

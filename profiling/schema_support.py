@@ -127,3 +127,49 @@ def with_lines(text: str, problems: list[str]) -> list[str]:
         line = _line_of(root, path) if separator and " " not in path else None
         located.append(f"line {line}: {problem}" if line is not None else problem)
     return located
+
+
+class Reader:
+    """Walks a raw document, noting problems instead of stopping at the first.
+
+    The checks every format shares; each format's loader adds its own (numbers within
+    its bounds, texts per locale) in a subclass.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}" if path else message)
+
+    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
+        if not isinstance(raw, Mapping):
+            self.problem(path, "must be a mapping")
+            return {}
+        return raw
+
+    def items(self, raw: Any, path: str, limit: int | None = None) -> list[Any]:
+        """A list, cut to ``limit`` entries (with a problem) so a huge list costs nothing more."""
+        if not isinstance(raw, list):
+            self.problem(path, "must be a list")
+            return []
+        if limit is not None and len(raw) > limit:
+            self.problem(path, f"at most {limit} entries")
+            return raw[:limit]
+        return raw
+
+    def key(self, raw: Any, path: str) -> str:
+        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
+            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
+            return str(raw)
+        return raw
+
+    def flag(self, raw: Any, path: str) -> bool:
+        if not isinstance(raw, bool):
+            self.problem(path, "must be true or false")
+            return False
+        return raw
+
+    def unknown(self, doc: Mapping[Any, Any], allowed: Iterable[str], path: str, what: str) -> None:
+        """A problem, with a "did you mean", for each key of ``doc`` that is not ``allowed``."""
+        self.problems += unknown_keys(doc, allowed, path, f"is not a known {what}")

@@ -22,7 +22,7 @@ from typing import Any, Literal
 
 import yaml
 
-from profiling.schema_support import CONTROL, KEY_PATTERN, YAML_LOADER, ProblemsError, unknown_keys, with_lines
+from profiling.schema_support import CONTROL, KEY_PATTERN, YAML_LOADER, ProblemsError, Reader, with_lines
 from profiling.sequence import Condition, Operator
 from scoring.model import (
     BUILT_IN_LISTS,
@@ -79,29 +79,8 @@ class ModelError(ProblemsError):
     """A scoring model document that cannot be used, with every problem found ("path: message")."""
 
 
-class _Reader:
-    """Walks a raw document, noting problems instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
-
-    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(raw, Mapping):
-            self.problem(path, "must be a mapping")
-            return {}
-        return raw
-
-    def items(self, raw: Any, path: str, limit: int) -> list[Any]:
-        if not isinstance(raw, list):
-            self.problem(path, "must be a list")
-            return []
-        if len(raw) > limit:
-            self.problem(path, f"at most {limit} entries")
-            return raw[:limit]
-        return raw
+class _Reader(Reader):
+    """The shared checks, and the scoring format's bounded numbers, labels and compared values."""
 
     def number(
         self, raw: Any, path: str, *, low: float, high: float, low_open: bool = False, whole: bool = False
@@ -136,12 +115,6 @@ class _Reader:
             return ""
         return raw.strip()
 
-    def key(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
-            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
-            return str(raw)
-        return raw
-
     def scalar(self, raw: Any, path: str) -> Any:
         """A value a field or property can be compared with: a text, a number or true/false."""
         if isinstance(raw, bool):
@@ -152,9 +125,6 @@ class _Reader:
             return raw
         self.problem(path, "must be a short text, a number or true/false")
         return None
-
-    def unknown(self, doc: Mapping[str, Any], allowed: frozenset[str] | tuple[str, ...], path: str, what: str) -> None:
-        self.problems += unknown_keys(doc, allowed, path, f"is not a known {what}")
 
 
 def parse_model(document: Mapping[str, Any]) -> ScoringModel:
