@@ -7,6 +7,7 @@ would mislead both.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from pathlib import Path
@@ -15,11 +16,17 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from hypothesis import given, settings
 
-from profiling.document import loads
-from scoring.document import load_model
+from profiling.document import dump, loads
+from profiling.schema import SequenceDocument
+from profiling.sequence import Sequence
+from scoring.document import load_model, model_document, parse_model
+from scoring.model import ScoringModel
 from scoring.routing import load_routing
-from scoring.schema import schema_files
+from scoring.schema import ScoringModelDocument, schema_files
+from tests.profiling.strategies import sequences
+from tests.scoring.strategies import model_documents, models
 
 ROOT = Path(__file__).resolve().parents[2]
 SCHEMAS = ROOT / "docs" / "schemas"
@@ -36,6 +43,7 @@ LOADERS = {
 HEADER = re.compile(r"^# yaml-language-server: \$schema=(\S+)\n")
 
 
+@functools.cache
 def validator(name: str) -> jsonschema.protocols.Validator:
     schema = json.loads((SCHEMAS / name).read_text(encoding="utf-8"))
     cls = jsonschema.validators.validator_for(schema)
@@ -102,3 +110,27 @@ def test_the_schemas_offer_the_keys_an_editor_completes() -> None:
     assert {"key", "type", "label", "options", "when", "freshness_days"} <= set(question["properties"])
     assert question["additionalProperties"] is False
     assert "multi-select" in json.dumps(question["properties"]["type"])
+
+
+@settings(max_examples=60, deadline=None)
+@given(sequences(rich=True))
+def test_the_sequence_schema_accepts_every_valid_sequence(sequence: Sequence) -> None:
+    """An editor must never flag a document that the loader accepts (the schema is no stricter)."""
+    document = dump(sequence)
+    assert [error.message for error in validator("sequence.schema.json").iter_errors(document)] == []
+    SequenceDocument.model_validate(document)
+
+
+@settings(max_examples=60, deadline=None)
+@given(models())
+def test_the_model_schema_accepts_every_valid_model(model: ScoringModel) -> None:
+    document = model_document(model)
+    assert [error.message for error in validator("scoring-model.schema.json").iter_errors(document)] == []
+    ScoringModelDocument.model_validate(document)
+
+
+@settings(max_examples=60, deadline=None)
+@given(model_documents())
+def test_the_model_schema_accepts_every_document_the_loader_accepts(document: dict[str, Any]) -> None:
+    parse_model(document)
+    assert [error.message for error in validator("scoring-model.schema.json").iter_errors(document)] == []
