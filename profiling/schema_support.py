@@ -42,15 +42,20 @@ def did_you_mean(key: object, known: Iterable[str]) -> str:
     return f" (did you mean '{close[0]}'?)" if close else ""
 
 
+#: More unknown keys than this in one place are not typos, and hinting each would cost time for nothing.
+MAX_HINTS = 20
+
+
 def unknown_keys(doc: Mapping[Any, Any], known: Iterable[str], path: str, message: str) -> list[str]:
     """A problem for each key of ``doc`` that is not ``known``, with a hint when one is close."""
     allowed = set(known)
-    return [
-        f"{path}.{extra}: {message}{did_you_mean(extra, allowed)}"
-        if path
-        else f"{extra}: {message}{did_you_mean(extra, allowed)}"
-        for extra in sorted(set(doc) - allowed, key=str)
-    ]
+    extras = sorted(set(doc) - allowed, key=str)
+    hinted = len(extras) <= MAX_HINTS
+    problems = []
+    for extra in extras:
+        hint = did_you_mean(extra, allowed) if hinted else ""
+        problems.append(f"{path}.{extra}: {message}{hint}" if path else f"{extra}: {message}{hint}")
+    return problems
 
 
 def missing_translations(texts: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
@@ -75,7 +80,10 @@ def _steps(path: str) -> list[str | int]:
     return [int(index) if index else name for name, index in _STEP.findall(path)]
 
 
-def _line_of(root: yaml.Node, path: str) -> int | None:
+_Index = dict[int, dict[str, tuple[yaml.Node, yaml.Node]]]
+
+
+def _line_of(root: yaml.Node, path: str, indexes: _Index) -> int | None:
     """The 1-based line of the deepest node ``path`` reaches (its parent's, for a missing key)."""
     steps = _steps(path)
     node, line, i = root, None, 0
@@ -87,7 +95,7 @@ def _line_of(root: yaml.Node, path: str) -> int | None:
         elif isinstance(node, yaml.MappingNode) and step == 0:
             i += 1  # a single condition written as a mapping is read as a list of one
         elif isinstance(node, yaml.MappingNode) and isinstance(step, str):
-            found = _key_in(node, steps, i)
+            found = _key_in(node, steps, i, indexes)
             if found is None:
                 break
             key_node, node, i = found
@@ -97,15 +105,27 @@ def _line_of(root: yaml.Node, path: str) -> int | None:
     return line
 
 
-def _key_in(node: yaml.MappingNode, steps: list[str | int], i: int) -> tuple[yaml.Node, yaml.Node, int] | None:
-    """The entry of ``node`` named by steps[i:j], longest first: a key may hold dots (acme.com)."""
-    for j in range(len(steps), i, -1):
-        if any(isinstance(step, int) for step in steps[i:j]):
-            continue
-        name = ".".join(str(step) for step in steps[i:j])
+def _key_in(
+    node: yaml.MappingNode, steps: list[str | int], i: int, indexes: _Index
+) -> tuple[yaml.Node, yaml.Node, int] | None:
+    """The entry of ``node`` named by steps[i:j], longest first: a key may hold dots (acme.com).
+
+    Each mapping is indexed once, so a document with thousands of problems stays linear.
+    """
+    index = indexes.get(id(node))
+    if index is None:
+        index = {}
         for key_node, value_node in node.value:
-            if isinstance(key_node, yaml.ScalarNode) and key_node.value == name:
-                return key_node, value_node, j
+            if isinstance(key_node, yaml.ScalarNode):
+                index.setdefault(key_node.value, (key_node, value_node))
+        indexes[id(node)] = index
+    names = 0
+    while i + names < len(steps) and isinstance(steps[i + names], str):
+        names += 1
+    for j in range(i + names, i, -1):
+        entry = index.get(".".join(str(step) for step in steps[i:j]))
+        if entry is not None:
+            return entry[0], entry[1], j
     return None
 
 
@@ -122,9 +142,10 @@ def with_lines(text: str, problems: list[str]) -> list[str]:
     if root is None:
         return problems
     located: list[str] = []
+    indexes: _Index = {}
     for problem in problems:
         path, separator, _ = problem.partition(": ")
-        line = _line_of(root, path) if separator and " " not in path else None
+        line = _line_of(root, path, indexes) if separator and " " not in path else None
         located.append(f"line {line}: {problem}" if line is not None else problem)
     return located
 

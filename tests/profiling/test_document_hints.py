@@ -109,3 +109,11 @@ def test_a_document_in_one_language_has_no_warnings() -> None:
     doc = json.loads(json.dumps({"name": "One", "stages": [{"key": "s", "label": "S", "questions": [
         {"key": "email", "type": "email", "label": "E-mail", "help": "We write rarely"}]}]}))  # fmt: skip
     assert check(json.dumps(doc))[1] == []
+
+
+def test_a_flood_of_unknown_keys_is_reported_without_hints_and_quickly() -> None:
+    """Hints are for typos; thousands of unknown keys must not cost a difflib search each."""
+    flood = "".join(f"extra_setting_{i}: 1\n" for i in range(5000))
+    problems = refused(WHEEL + flood)
+    assert len(problems) == 5000
+    assert problems[0] == "line 19: extra_setting_0: is not a known setting"
