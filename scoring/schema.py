@@ -10,9 +10,19 @@ objects. Conditions (``when``) are the sequence format's, so they are imported f
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    Field,
+    StrictFloat,
+    StrictInt,
+    StringConstraints,
+    ValidationInfo,
+    model_validator,
+)
 
 from profiling.schema import ConditionDocument, sequence_schema
 from profiling.schema_types import NO_CONTROL, Declared, Key, Number, Scalar, json_schema
@@ -147,29 +157,86 @@ class ScoringModelDocument(Declared):
 
 # --- routing -------------------------------------------------------------------------------------
 
-Person = Annotated[str, Field(min_length=1, max_length=254, description="An e-mail address or CRM id")]
+
+def _person(value: str) -> str:
+    if not 0 < len(value.strip()) <= 254:
+        raise ValueError("must be a person (an e-mail address or CRM id)")
+    return value
+
+
+def _domain(value: str) -> str:
+    if "." not in value:
+        raise ValueError("must map a domain such as acme.com to a person")
+    return value
+
+
+def _people(value: list[str]) -> list[str]:
+    if not value:
+        raise ValueError("must be a non-empty list of people (e-mail addresses or CRM ids)")
+    return value
+
+
+def _a_team(value: str | None, info: ValidationInfo) -> str | None:
+    """A team a rule or the default names must be declared under ``teams`` (passed as context)."""
+    if value is not None and info.context is not None and value not in info.context.get("teams", ()):
+        raise ValueError(f"'{value}' is not one of the teams")
+    return value
+
+
+#: the schema's bounds are written out, so that the loader's message is its own ("must be a person")
+Person = Annotated[
+    str,
+    Field(description="An e-mail address or CRM id", json_schema_extra={"minLength": 1, "maxLength": 254}),
+    AfterValidator(_person),
+]
+Team = Annotated[str, AfterValidator(_a_team)]
+
+
+def _number(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError("must be a number")
+    return value
+
+
+#: kept as written (1000 stays 1000 in an export); true/false is not a number here
+Bound = Annotated[StrictInt | StrictFloat, BeforeValidator(_number)]
 
 
 class RoutingRuleDocument(Declared):
     """The first rule whose test matches the lead's answer names its owner or team."""
 
-    field: Annotated[str, Field(min_length=1)]
+    field: Annotated[str, Field(min_length=1, description="The profile field the rule reads")]
     equals: Any = None
     in_: Annotated[list[Any], Field(min_length=1)] | None = Field(None, alias="in")
-    min: float | None = None
-    max: float | None = None
+    min: Bound | None = None
+    max: Bound | None = None
     owner: Person | None = None
-    team: str | None = None
+    team: Team | None = None
+
+    @model_validator(mode="after")
+    def _one_test_and_one_target(self) -> RoutingRuleDocument:
+        if self.equals is None and not self.in_ and self.min is None and self.max is None:
+            raise ValueError("needs equals, in, or min/max")
+        if (self.owner is None) == (self.team is None):
+            raise ValueError("names either an owner or a team")
+        return self
 
 
 class RoutingDocument(Declared):
     """Who in sales gets a lead that is handed off: account owners, then rules, then the default team."""
 
     format: Literal["leadwheel/routing@1"]
-    account_owners: dict[str, Person] = {}
+    account_owners: dict[Annotated[str, AfterValidator(_domain)], Person] = {}
     rules: list[RoutingRuleDocument] = []
-    teams: dict[str, Annotated[list[Person], Field(min_length=1)]] = {}
-    default_team: str | None = None
+    teams: dict[str, Annotated[list[Person], Field(json_schema_extra={"minItems": 1}), AfterValidator(_people)]] = {}
+    default_team: Team | None = None
+
+    @classmethod
+    def check(cls, document: Mapping[str, Any]) -> RoutingDocument:
+        """Validate in one pass: the teams' names are the context that rule and default teams are checked in."""
+        teams = document.get("teams")
+        names = {str(name) for name in teams} if isinstance(teams, Mapping) else set()
+        return cls.model_validate(document, context={"teams": names})
 
 
 def model_schema() -> dict[str, Any]:

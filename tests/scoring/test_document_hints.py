@@ -66,6 +66,8 @@ def test_a_misspelt_model_key_gets_a_hint() -> None:
 
 def test_a_routing_problem_names_its_line_even_under_a_dotted_domain() -> None:
     problems = routing_problems(ROUTING.replace("anna@ours.example", "''"))
-    assert problems == ["line 2: account_owners.bigco.example: must map a domain such as acme.com to a person"]
+    assert problems == ["line 2: account_owners.bigco.example: must be a person (an e-mail address or CRM id)"]
+    problems = routing_problems(ROUTING.replace("bigco.example:", "bigco:"))
+    assert problems == ["line 2: account_owners.bigco: must map a domain such as acme.com to a person"]
     problems = routing_problems(ROUTING.replace("team: nordics}", "taem: nordics}"))
     assert "line 4: rules[0].taem: is not a known setting (did you mean 'team'?)" in problems
