@@ -1,9 +1,11 @@
 """Sequence documents: the YAML/JSON form marketers keep in git.
 
-``load`` turns a plain mapping into a :class:`Sequence` and collects *every*
-problem with a path (``stages[1].questions[0].type: ...``) so a marketer fixes
-a file in one pass instead of one error per import. ``dump`` is its inverse:
-``load(dump(s)) == s`` for every valid sequence.
+The format is declared once in :mod:`profiling.schema` (the published JSON Schema and the
+keys allowed at each level come from there). ``load`` turns a plain mapping into a
+:class:`Sequence` and collects *every* problem with a path
+(``stages[1].questions[0].type: ...``) so a marketer fixes a file in one pass instead of
+one error per import; ``loads`` adds the YAML line of each, and ``check`` the texts that
+lack a translation. ``dump`` is its inverse: ``load(dump(s)) == s`` for every valid sequence.
 """
 
 from __future__ import annotations

@@ -1,8 +1,10 @@
 """Scoring model documents: the YAML/JSON form marketers keep in git, beside their sequences.
 
-``parse_model`` turns a plain mapping into a :class:`ScoringModel` and collects
-*every* problem with a path (``engagement[2].half_life_days: ...``) so a marketer
-fixes a file in one pass. ``model_document`` is its inverse and writes the
+The format is declared once in :mod:`scoring.schema` (the published JSON Schema and the
+keys allowed at each level come from there). ``parse_model`` turns a plain mapping into a
+:class:`ScoringModel` and collects *every* problem with a path
+(``engagement[2].half_life_days: ...``) so a marketer fixes a file in one pass;
+``load_model`` adds the YAML line of each. ``model_document`` is its inverse and writes the
 canonical form (every setting written out, whole numbers without a decimal
 point): ``parse_model(model_document(m)) == m`` for every valid model, and
 ``checksum`` of that form tells whether a re-import changed anything.
