@@ -295,7 +295,9 @@ def run_worker(
             if once:
                 raise
             failures += 1
-            log.error("delivery round failed (%d in a row); trying again\n%s", failures, traceback_without_values(exc))
+            log.error(
+                "delivery round failed (%d in a row); trying again\n%s", failures, traceback_without_values(exc)
+            )
             stop.wait(min(60.0, config.webhook_poll.total_seconds() * 2**failures))
             continue
         failures = 0

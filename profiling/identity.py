@@ -36,7 +36,11 @@ def new_ticket_id() -> str:
 
 
 def _is_visitor_id(value: Any) -> bool:
-    return isinstance(value, str) and len(value) == VISITOR_ID_LENGTH and all(c in "0123456789abcdef" for c in value)
+    return (
+        isinstance(value, str)
+        and len(value) == VISITOR_ID_LENGTH
+        and all(c in "0123456789abcdef" for c in value)
+    )
 
 
 @dataclass(frozen=True)
