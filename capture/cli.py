@@ -112,10 +112,14 @@ def _read_sequence(path: Path) -> Any:
 @sequence.command("validate")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 def sequence_validate(file: Path) -> None:
-    """Check a sequence file without publishing it."""
-    parsed = _read_sequence(file)
+    """Check a sequence file without publishing it: exit 1 with its problems, 0 with any warnings."""
+    from profiling.document import DocumentError, check
+
+    parsed, warnings = read_document(file, lambda text: check(text, file.name), DocumentError, "sequence")
     count = sum(1 for _ in parsed.questions())
     click.echo(f"{file}: valid, {len(parsed.stages)} stages, {count} questions, locales {', '.join(parsed.locales)}")
+    for warning in warnings:
+        click.echo(f"warning: {warning}", err=True)
 
 
 @sequence.command("import")

@@ -1,9 +1,11 @@
 """Sequence documents: the YAML/JSON form marketers keep in git.
 
-``load`` turns a plain mapping into a :class:`Sequence` and collects *every*
-problem with a path (``stages[1].questions[0].type: ...``) so a marketer fixes
-a file in one pass instead of one error per import. ``dump`` is its inverse:
-``load(dump(s)) == s`` for every valid sequence.
+The format is declared once in :mod:`profiling.schema` (the published JSON Schema and the
+keys allowed at each level come from there). ``load`` turns a plain mapping into a
+:class:`Sequence` and collects *every* problem with a path
+(``stages[1].questions[0].type: ...``) so a marketer fixes a file in one pass instead of
+one error per import; ``loads`` adds the YAML line of each, and ``check`` the texts that
+lack a translation. ``dump`` is its inverse: ``load(dump(s)) == s`` for every valid sequence.
 """
 
 from __future__ import annotations
@@ -15,6 +17,32 @@ from typing import Any
 
 import yaml
 
+from profiling.schema import (
+    MAX_FRESHNESS_DAYS,
+    MAX_OPTIONS,
+    MAX_PATTERN,
+    MAX_QUESTIONS,
+    MAX_STAGES,
+    MAX_TEXT,
+    ConditionDocument,
+    OptionDocument,
+    QuestionDocument,
+    SequenceDocument,
+    SettingsDocument,
+    StageDocument,
+)
+from profiling.schema_support import (
+    CONTROL,
+    KEY_PATTERN,
+    LOCALE_PATTERN,
+    YAML_LOADER,
+    ProblemsError,
+    Reader,
+    did_you_mean,
+    missing_translations,
+    with_lines,
+)
+from profiling.schema_types import MAX_NUMBER
 from profiling.sequence import (
     Condition,
     Consent,
@@ -29,22 +57,6 @@ from profiling.sequence import (
 )
 
 FORMAT = "leadwheel/sequence@1"
-KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
-LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
-#: Upper bounds that keep a document (and every form built from it) small.
-MAX_STAGES = 20
-MAX_QUESTIONS = 200
-MAX_OPTIONS = 100
-MAX_TEXT = 2000
-#: Numbers beyond this are typos, and past 2**53 they stop surviving a float round trip.
-MAX_NUMBER = 10**15
-#: A century: any longer freshness is "never stale" and would overflow date arithmetic.
-MAX_FRESHNESS_DAYS = 36_500
-#: Long or deeply nested patterns can exhaust the regex compiler; real validators are short.
-MAX_PATTERN = 500
-#: Control characters (other than tab and newline) do not survive a YAML round trip and
-#: never belong in a label.
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 
 _RULE_KEYS = {
     "required": ("required", bool),
@@ -56,25 +68,46 @@ _RULE_KEYS = {
     "min_choices": ("min_choices", int),
     "max_choices": ("max_choices", int),
 }
-_SETTING_KEYS = {
+_SETTING_KEYS: dict[str, type] = {
     "questions_per_visit": int,
     "email_first": bool,
     "snooze_visits": int,
     "max_reasks": int,
     "more_on_request": bool,
 }
-_QUESTION_KEYS = {
-    "key", "field", "type", "label", "help", "options", "when", "freshness_days",
-    "consent_version", "skippable", *_RULE_KEYS,
-}
+_QUESTION_KEYS = QuestionDocument.keys()
+assert set(_SETTING_KEYS) == SettingsDocument.keys() and set(_RULE_KEYS) <= _QUESTION_KEYS
+_OPTION_KEYS = OptionDocument.keys()
+_STAGE_KEYS = StageDocument.keys()
+_TOP_KEYS = SequenceDocument.keys()
+_TESTS = ConditionDocument.keys() - {"field"}
+assert _TESTS == {op.value for op in Operator}
+
+__all__ = [  # the limits and patterns others read from here, though declared in profiling.schema
+    "CONTROL",
+    "KEY_PATTERN",
+    "LOCALE_PATTERN",
+    "MAX_FRESHNESS_DAYS",
+    "MAX_NUMBER",
+    "MAX_OPTIONS",
+    "MAX_PATTERN",
+    "MAX_QUESTIONS",
+    "MAX_STAGES",
+    "MAX_TEXT",
+    "FORMAT",
+    "DocumentError",
+    "parse_text",
+    "load",
+    "loads",
+    "check",
+    "translation_warnings",
+    "dump",
+    "dumps",
+]
 
 
-class DocumentError(ValueError):
+class DocumentError(ProblemsError):
     """A sequence document that cannot be used, with every problem found."""
-
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
 
 def parse_text(text: str, filename: str = "") -> Any:
@@ -82,13 +115,43 @@ def parse_text(text: str, filename: str = "") -> Any:
     try:
         if filename.endswith(".json"):
             return json.loads(text)
-        return yaml.safe_load(text)
+        return yaml.load(text, Loader=YAML_LOADER)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise DocumentError([f"not valid {'JSON' if filename.endswith('.json') else 'YAML'}: {exc}"]) from exc
 
 
 def loads(text: str, filename: str = "") -> Sequence:
-    return load(parse_text(text, filename))
+    """Read a sequence from YAML or JSON text; each problem names the line it is on."""
+    raw = parse_text(text, filename)
+    try:
+        return load(raw)
+    except DocumentError as exc:
+        raise DocumentError(with_lines(text, exc.problems)) from None
+
+
+def check(text: str, filename: str = "") -> tuple[Sequence, list[str]]:
+    """``loads``, and the warnings a marketer should see (texts missing a translation)."""
+    sequence = loads(text, filename)
+    return sequence, with_lines(text, translation_warnings(sequence))
+
+
+def translation_warnings(sequence: Sequence) -> list[str]:
+    """``stages[0].questions[2].label: no "nb" translation``, for each locale the sequence uses elsewhere.
+
+    Options without a label of their own show their value, which needs no translation.
+    """
+    texts: list[tuple[str, Mapping[str, str]]] = [("thank_you", sequence.thank_you)]
+    for i, stage in enumerate(sequence.stages):
+        texts.append((f"stages[{i}].label", stage.labels))
+        for j, question in enumerate(stage.questions):
+            path = f"stages[{i}].questions[{j}]"
+            texts += [(f"{path}.label", question.labels), (f"{path}.help", question.help)]
+            texts += [
+                (f"{path}.options[{k}].label", option.labels)
+                for k, option in enumerate(question.options)
+                if dict(option.labels) != {sequence.default_locale: option.value}
+            ]
+    return missing_translations(texts)
 
 
 def dumps(sequence: Sequence, fmt: str = "yaml") -> str:
@@ -98,14 +161,8 @@ def dumps(sequence: Sequence, fmt: str = "yaml") -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 
 
-class _Reader:
-    """Walks a raw document, noting problems instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
+class _Reader(Reader):
+    """The shared checks, and the sequence format's texts (per locale) and numbers."""
 
     def problems_under(self, path: str) -> bool:
         return any(p.startswith(f"{path}.") or p.startswith(f"{path}:") for p in self.problems)
@@ -128,7 +185,7 @@ class _Reader:
                 self.problem(f"{path}.{locale}", "must be a non-empty text")
             elif len(text) > MAX_TEXT:
                 self.problem(f"{path}.{locale}", f"is longer than {MAX_TEXT} characters")
-            elif _CONTROL.search(text):
+            elif CONTROL.search(text):
                 self.problem(f"{path}.{locale}", "contains a control character")
             else:
                 texts[locale] = text
@@ -137,12 +194,6 @@ class _Reader:
         elif required and texts and default_locale not in texts:
             self.problem(path, f"needs a text in the default locale '{default_locale}'")
         return texts
-
-    def key(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
-            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
-            return str(raw)
-        return raw
 
     def number(self, raw: Any, path: str, kind: type) -> Any:
         if isinstance(raw, bool) or not isinstance(raw, (int, float)):
@@ -155,24 +206,6 @@ class _Reader:
             self.problem(path, "must be a whole number")
             return None
         return kind(raw)
-
-    def flag(self, raw: Any, path: str) -> bool:
-        if not isinstance(raw, bool):
-            self.problem(path, "must be true or false")
-            return False
-        return raw
-
-    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(raw, Mapping):
-            self.problem(path, "must be a mapping")
-            return {}
-        return raw
-
-    def items(self, raw: Any, path: str) -> list[Any]:
-        if not isinstance(raw, list):
-            self.problem(path, "must be a list")
-            return []
-        return raw
 
 
 def load(raw: Any) -> Sequence:
@@ -197,9 +230,7 @@ def load(raw: Any) -> Sequence:
     settings = _settings(reader, doc.get("settings", {}))
     thank_you = reader.texts(doc.get("thank_you"), "thank_you", default_locale, required=False)
     stages = _stages(reader, doc.get("stages"), default_locale)
-    unknown = set(doc) - {"format", "name", "description", "default_locale", "settings", "thank_you", "stages"}
-    for key in sorted(unknown, key=str):
-        reader.problem(str(key), "is not a known setting")
+    reader.unknown(doc, _TOP_KEYS, "", "setting")
     if reader.problems:
         raise DocumentError(reader.problems)
     return Sequence(
@@ -217,7 +248,7 @@ def _settings(reader: _Reader, raw: Any) -> Settings:
     for key, value in reader.mapping(raw, "settings").items():
         kind = _SETTING_KEYS.get(key)
         if kind is None:
-            reader.problem(f"settings.{key}", "is not a known setting")
+            reader.problem(f"settings.{key}", "is not a known setting" + did_you_mean(key, _SETTING_KEYS))
         elif kind is bool:
             values[key] = reader.flag(value, f"settings.{key}")
         else:
@@ -265,8 +296,7 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
             asked_before.setdefault(question.field, question)
             questions.append(question)
         count += len(raw_questions)
-        for extra in sorted(set(stage) - {"key", "label", "questions"}, key=str):
-            reader.problem(f"{path}.{extra}", "is not a known stage setting")
+        reader.unknown(stage, _STAGE_KEYS, path, "stage setting")
         stages.append(Stage(key=key, labels=labels, questions=tuple(questions)))
     if count > MAX_QUESTIONS:
         reader.problem("stages", f"at most {MAX_QUESTIONS} questions in a sequence")
@@ -318,7 +348,8 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     try:
         qtype = QuestionType(str(doc.get("type")))
     except ValueError:
-        reader.problem(f"{path}.type", "must be one of " + ", ".join(t.value for t in QuestionType))
+        hint = did_you_mean(doc.get("type"), [t.value for t in QuestionType])
+        reader.problem(f"{path}.type", "must be one of " + ", ".join(t.value for t in QuestionType) + hint)
         qtype = QuestionType.TEXT
     labels = reader.texts(doc.get("label"), f"{path}.label", default_locale, required=True)
     help_texts = reader.texts(doc.get("help"), f"{path}.help", default_locale, required=False)
@@ -345,8 +376,7 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     elif "consent_version" in doc:
         reader.problem(f"{path}.consent_version", "only a consent question has one")
     skippable = reader.flag(doc.get("skippable", True), f"{path}.skippable")
-    for extra in sorted(set(doc) - _QUESTION_KEYS, key=str):
-        reader.problem(f"{path}.{extra}", "is not a known question setting")
+    reader.unknown(doc, _QUESTION_KEYS, path, "question setting")
     return Question(
         key=key,
         field=field_name,
@@ -377,8 +407,7 @@ def _options(reader: _Reader, raw: Any, path: str, qtype: QuestionType, default_
     for i, item in enumerate(items):
         opath = f"{path}[{i}]"
         doc = reader.mapping(item, opath)
-        for extra in sorted(set(doc) - {"value", "label"}, key=str):
-            reader.problem(f"{opath}.{extra}", "is not a known option key (value, label)")
+        reader.unknown(doc, _OPTION_KEYS, opath, "option key (value, label)")
         value = doc.get("value")
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             value = str(value)
@@ -467,7 +496,8 @@ def _conditions(reader: _Reader, raw: Any, path: str, own_field: str) -> tuple[C
         try:
             operator = Operator(tests[0])
         except ValueError:
-            reader.problem(f"{cpath}.{tests[0]}", "is not a test: " + ", ".join(op.value for op in Operator))
+            tests_named = ", ".join(op.value for op in Operator)
+            reader.problem(f"{cpath}.{tests[0]}", f"is not a test: {tests_named}{did_you_mean(tests[0], _TESTS)}")
             continue
         value = doc[tests[0]]
         if operator in (Operator.IN, Operator.NOT_IN) and not isinstance(value, list):

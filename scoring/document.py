@@ -1,8 +1,10 @@
 """Scoring model documents: the YAML/JSON form marketers keep in git, beside their sequences.
 
-``parse_model`` turns a plain mapping into a :class:`ScoringModel` and collects
-*every* problem with a path (``engagement[2].half_life_days: ...``) so a marketer
-fixes a file in one pass. ``model_document`` is its inverse and writes the
+The format is declared once in :mod:`scoring.schema` (the published JSON Schema and the
+keys allowed at each level come from there). ``parse_model`` turns a plain mapping into a
+:class:`ScoringModel` and collects *every* problem with a path
+(``engagement[2].half_life_days: ...``) so a marketer fixes a file in one pass;
+``load_model`` adds the YAML line of each. ``model_document`` is its inverse and writes the
 canonical form (every setting written out, whole numbers without a decimal
 point): ``parse_model(model_document(m)) == m`` for every valid model, and
 ``checksum`` of that form tells whether a re-import changed anything.
@@ -22,7 +24,7 @@ from typing import Any, Literal
 
 import yaml
 
-from profiling.document import KEY_PATTERN
+from profiling.schema_support import CONTROL, KEY_PATTERN, YAML_LOADER, ProblemsError, Reader, with_lines
 from profiling.sequence import Condition, Operator
 from scoring.model import (
     BUILT_IN_LISTS,
@@ -41,76 +43,46 @@ from scoring.model import (
     Weights,
     Window,
 )
+from scoring.schema import (
+    EVENT,
+    MAX_CONDITIONS,
+    MAX_DAYS,
+    MAX_DOMAINS,
+    MAX_LABEL,
+    MAX_LISTS,
+    MAX_PATH,
+    MAX_POINTS,
+    MAX_PROPS,
+    MAX_RULES,
+    MAX_VALUES,
+    MAX_WEIGHT,
+    MAX_WINDOW_COUNT,
+    DisqualifierDocument,
+    EngagementRuleDocument,
+    FitRuleDocument,
+    ScoringModelDocument,
+    SqlGateDocument,
+)
 
 FORMAT = "leadwheel/scoring@1"
 #: Event types: the same shape the capture side accepts (``page_view``, ``crm:call``).
-EVENT_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
+EVENT_PATTERN = re.compile(EVENT)
 DOMAIN_PATTERN = re.compile(r"^(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}$")
-#: Upper bounds that keep a model (and every lead's tally) small.
-MAX_RULES = 200
-MAX_LISTS = 50
-MAX_DOMAINS = 10_000
-MAX_LABEL = 200
-MAX_VALUES = 100
-MAX_PROPS = 20
-MAX_PATH = 500
-#: A single rule worth more than the whole 0–100 scale is a typo.
-MAX_POINTS = 100.0
-MAX_DAYS = 3650.0
-#: Window rules keep this many timestamps per lead, so it bounds the tally's size.
-MAX_WINDOW_COUNT = 100
-MAX_WEIGHT = 10.0
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
-#: The safe loader, in C when PyYAML has libyaml (the same documents, several times faster).
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-_TOP_KEYS = (
-    "format", "name", "description", "thresholds", "hysteresis", "weights", "mql_gate", "sql_gate", "domains",
-    "fit", "intent", "engagement", "disqualifiers",
-)  # fmt: skip
 _TESTS = ("equals", "in", "min", "max", "mentions", "known")
-_CRITERION_KEYS = frozenset({"field", "email_domain", "when", *_TESTS})
-_FIT_KEYS = frozenset({"id", "label", "points"}) | _CRITERION_KEYS
-_DISQUALIFIER_KEYS = frozenset({"id", "label"}) | _CRITERION_KEYS
-_ENGAGEMENT_KEYS = frozenset(
-    {"id", "label", "event", "path", "props", "points", "cap", "half_life_days", "window", "high_intent", "when"}
-)
+_TOP_KEYS = ScoringModelDocument.keys()
+_FIT_KEYS = FitRuleDocument.keys()
+_DISQUALIFIER_KEYS = DisqualifierDocument.keys()
+_ENGAGEMENT_KEYS = EngagementRuleDocument.keys()
 _SQL_GATE_KEYS = ("min_fit", "any_known", "min_intent", "min_engagement", "hand_raises")
-#: At most this many conditions in one segment.
-MAX_CONDITIONS = 10
+assert set(_SQL_GATE_KEYS) == SqlGateDocument.keys() and set(_TESTS) < _FIT_KEYS
 
 
-class ModelError(ValueError):
+class ModelError(ProblemsError):
     """A scoring model document that cannot be used, with every problem found ("path: message")."""
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
 
-
-class _Reader:
-    """Walks a raw document, noting problems instead of stopping at the first."""
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
-
-    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(raw, Mapping):
-            self.problem(path, "must be a mapping")
-            return {}
-        return raw
-
-    def items(self, raw: Any, path: str, limit: int) -> list[Any]:
-        if not isinstance(raw, list):
-            self.problem(path, "must be a list")
-            return []
-        if len(raw) > limit:
-            self.problem(path, f"at most {limit} entries")
-            return raw[:limit]
-        return raw
+class _Reader(Reader):
+    """The shared checks, and the scoring format's bounded numbers, labels and compared values."""
 
     def number(
         self, raw: Any, path: str, *, low: float, high: float, low_open: bool = False, whole: bool = False
@@ -140,16 +112,10 @@ class _Reader:
         if len(raw) > limit:
             self.problem(path, f"is longer than {limit} characters")
             return ""
-        if _CONTROL.search(raw):
+        if CONTROL.search(raw):
             self.problem(path, "contains a control character")
             return ""
         return raw.strip()
-
-    def key(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
-            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
-            return str(raw)
-        return raw
 
     def scalar(self, raw: Any, path: str) -> Any:
         """A value a field or property can be compared with: a text, a number or true/false."""
@@ -157,14 +123,10 @@ class _Reader:
             return raw
         if isinstance(raw, (int, float)):
             return self.number(raw, path, low=-1e15, high=1e15)
-        if isinstance(raw, str) and raw and len(raw) <= MAX_LABEL and not _CONTROL.search(raw):
+        if isinstance(raw, str) and raw and len(raw) <= MAX_LABEL and not CONTROL.search(raw):
             return raw
         self.problem(path, "must be a short text, a number or true/false")
         return None
-
-    def unknown(self, doc: Mapping[str, Any], allowed: frozenset[str] | tuple[str, ...], path: str, what: str) -> None:
-        for extra in sorted(set(doc) - set(allowed), key=str):
-            self.problem(f"{path}.{extra}" if path else str(extra), f"is not a known {what}")
 
 
 def parse_model(document: Mapping[str, Any]) -> ScoringModel:
@@ -735,7 +697,7 @@ def dump_model(model: ScoringModel, fmt: Literal["yaml", "json"] = "yaml") -> st
 
 
 def load_model(text: str) -> ScoringModel:
-    """Parse YAML or JSON text.
+    """Parse YAML or JSON text; each problem names the line it is on.
 
     Text that starts with ``{`` is tried as JSON first, for its clearer errors; a YAML flow
     mapping (``{name: x, ...}``) is still read as YAML.
@@ -746,17 +708,20 @@ def load_model(text: str) -> ScoringModel:
             raw = json.loads(text)
         except json.JSONDecodeError as exc:
             try:
-                raw = yaml.load(text, Loader=_YAML_LOADER)
+                raw = yaml.load(text, Loader=YAML_LOADER)
             except yaml.YAMLError:
                 raise ModelError([f"not valid JSON: {exc}"]) from exc
     else:
         try:
-            raw = yaml.load(text, Loader=_YAML_LOADER)
+            raw = yaml.load(text, Loader=YAML_LOADER)
         except yaml.YAMLError as exc:
             raise ModelError([f"not valid YAML: {exc}"]) from exc
     if raw is None:
         raise ModelError(["the document is empty"])
-    return parse_model(raw)
+    try:
+        return parse_model(raw)
+    except ModelError as exc:
+        raise ModelError(with_lines(text, exc.problems)) from None
 
 
 def checksum(document: Mapping[str, Any]) -> str:

@@ -26,17 +26,21 @@ from dataclasses import dataclass
 from typing import Any
 
 import yaml
+from pydantic import ValidationError
 
+from profiling.schema_support import YAML_LOADER, ProblemsError, with_lines
+from profiling.schema_types import problems_of
 from scoring.model import email_domain, listed_domain, same_value
 from scoring.profile import Profile
+from scoring.schema import RoutingDocument, RoutingRuleDocument
 
 FORMAT = "leadwheel/routing@1"
+#: what a misspelt key is compared with for a "did you mean"
+_KEYS = RoutingDocument.keys() | RoutingRuleDocument.keys()
 
 
-class RoutingError(ValueError):
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__("; ".join(problems))
+class RoutingError(ProblemsError):
+    """A routing document that cannot be used, with every problem found ("path: message")."""
 
 
 @dataclass(frozen=True)
@@ -96,99 +100,41 @@ def route(routing: Routing, profile: Profile) -> Assignment | None:
 def load_routing(text: str) -> Routing:
     """A routing document from YAML or JSON text."""
     try:
-        document = yaml.safe_load(text)
+        document = yaml.load(text, Loader=YAML_LOADER)
     except yaml.YAMLError as exc:
         raise RoutingError([f"not YAML or JSON: {exc}"]) from None
-    return parse_routing(document)
+    try:
+        return parse_routing(document)
+    except RoutingError as exc:
+        raise RoutingError(with_lines(text, exc.problems)) from None
 
 
 def parse_routing(document: Any) -> Routing:
-    """Check everything at once, so a marketer sees every problem in one go."""
-    problems: list[str] = []
+    """Check everything at once, so a marketer sees every problem in one go.
+
+    The declaration (:class:`scoring.schema.RoutingDocument`) does the checking; this builds
+    the frozen :class:`Routing` from what it accepted.
+    """
     if not isinstance(document, Mapping):
         raise RoutingError(["the document must be a mapping (a YAML or JSON object)"])
-    if document.get("format") != FORMAT:
-        problems.append(f"format: must be '{FORMAT}'")
-    unknown = set(document) - {"format", "account_owners", "rules", "teams", "default_team"}
-    problems += [f"{key}: is not a known setting" for key in sorted(unknown)]
-
-    teams: dict[str, tuple[str, ...]] = {}
-    raw_teams = document.get("teams") or {}
-    if not isinstance(raw_teams, Mapping):
-        problems.append("teams: must map a team name to a list of people")
-    else:
-        for name, members in raw_teams.items():
-            if not isinstance(members, list) or not members or not all(_person(m) for m in members):
-                problems.append(f"teams.{name}: must be a non-empty list of people (e-mail addresses or CRM ids)")
-            else:
-                teams[str(name)] = tuple(members)
-
-    owners: dict[str, str] = {}
-    raw_owners = document.get("account_owners") or {}
-    if not isinstance(raw_owners, Mapping):
-        problems.append("account_owners: must map an e-mail domain to a person")
-    else:
-        for domain, person in raw_owners.items():
-            if not isinstance(domain, str) or "." not in domain or not _person(person):
-                problems.append(f"account_owners.{domain}: must map a domain such as acme.com to a person")
-            else:
-                owners[domain.lower().strip(".")] = person
-
-    rules: list[RoutingRule] = []
-    raw_rules = document.get("rules") or []
-    if not isinstance(raw_rules, list):
-        problems.append("rules: must be a list")
-        raw_rules = []
-    for index, raw in enumerate(raw_rules):
-        rule = _rule(raw, f"rules[{index}]", teams, problems)
-        if rule is not None:
-            rules.append(rule)
-
-    default_team = document.get("default_team")
-    if default_team is not None and default_team not in teams:
-        problems.append(f"default_team: '{default_team}' is not one of the teams")
-    if problems:
-        raise RoutingError(problems)
-    return Routing(owners, tuple(rules), teams, default_team)
-
-
-def _person(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value.strip()) <= 254
-
-
-def _rule(raw: Any, path: str, teams: Mapping[str, Any], problems: list[str]) -> RoutingRule | None:
-    if not isinstance(raw, Mapping):
-        problems.append(f"{path}: must be a mapping")
-        return None
-    before = len(problems)
-    unknown = set(raw) - {"field", "equals", "in", "min", "max", "owner", "team"}
-    problems += [f"{path}.{key}: is not a known setting" for key in sorted(unknown)]
-    field = raw.get("field")
-    if not isinstance(field, str) or not field:
-        problems.append(f"{path}.field: names the profile field the rule reads")
-    values: tuple[Any, ...] = ()
-    if "equals" in raw:
-        values = (raw["equals"],)
-    elif "in" in raw:
-        if not isinstance(raw["in"], list) or not raw["in"]:
-            problems.append(f"{path}.in: must be a non-empty list")
-        else:
-            values = tuple(raw["in"])
-    bounds = [raw.get("min"), raw.get("max")]
-    if any(b is not None and (isinstance(b, bool) or not isinstance(b, (int, float))) for b in bounds):
-        problems.append(f"{path}: min and max must be numbers")
-    if not values and bounds == [None, None]:
-        problems.append(f"{path}: needs equals, in, or min/max")
-    owner, team = raw.get("owner"), raw.get("team")
-    if (owner is None) == (team is None):
-        problems.append(f"{path}: names either an owner or a team")
-    elif owner is not None and not _person(owner):
-        problems.append(f"{path}.owner: must be a person (an e-mail address or CRM id)")
-    elif team is not None and team not in teams:
-        problems.append(f"{path}.team: '{team}' is not one of the teams")
-    if len(problems) > before:
-        return None
-    return RoutingRule(str(field), values, bounds[0], bounds[1], owner, team)
+    try:
+        checked = RoutingDocument.check(document)
+    except ValidationError as exc:
+        raise RoutingError(problems_of(exc, _KEYS)) from None
+    rules = tuple(
+        RoutingRule(
+            rule.field,
+            (rule.equals,) if rule.equals is not None else tuple(rule.in_ or ()),
+            rule.min,
+            rule.max,
+            rule.owner,
+            rule.team,
+        )
+        for rule in checked.rules
+    )
+    owners = {domain.lower().strip("."): person for domain, person in checked.account_owners.items()}
+    teams = {name: tuple(members) for name, members in checked.teams.items()}
+    return Routing(owners, rules, teams, checked.default_team)
 
 
 def routing_document(routing: Routing) -> dict[str, Any]:

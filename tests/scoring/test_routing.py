@@ -63,3 +63,23 @@ def test_every_problem_is_named() -> None:
 def test_the_document_round_trips() -> None:
     routing = load_routing(DOCUMENT)
     assert parse_routing(routing_document(routing)) == routing
+
+
+def test_true_is_not_a_size_and_an_empty_list_matches_nothing() -> None:
+    with pytest.raises(RoutingError) as refused:
+        parse_routing(
+            {
+                "format": "leadwheel/routing@1",
+                "rules": [
+                    {"field": "company_size", "min": True, "team": "inbound"},
+                    {"field": "c", "in": [], "team": "inbound"},
+                ],
+                "teams": {"inbound": ["eva@ours.example"]},
+            }
+        )
+    assert refused.value.problems == ["rules[0].min: must be a number", "rules[1].in: must list at least 1 value"]
+
+
+def test_a_whole_bound_stays_whole_in_the_export() -> None:
+    exported = routing_document(load_routing(DOCUMENT))
+    assert any(rule.get("min") == 1000 and isinstance(rule["min"], int) for rule in exported["rules"])

@@ -1,0 +1,196 @@
+"""What the three document formats (sequence, scoring model, routing) share.
+
+One error class with its list of problems, the rules every text obeys (no control
+characters, locale codes), "did you mean" hints for misspelt keys, and the mapping
+from a problem's path (``stages[1].questions[0].type``) to the YAML line it is on,
+so a marketer can jump to it. Plain Python: profiling/ and scoring/ both build on it,
+and it builds on nothing of theirs.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import yaml
+
+#: Keys of stages, questions, fields, rules and lists: safe in URLs, CSS classes and column names.
+KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
+LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+#: Control characters (other than tab and newline) do not survive a YAML round trip and
+#: never belong in a label.
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: The safe loader, in C when PyYAML has libyaml (the same documents, several times faster).
+YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class ProblemsError(ValueError):
+    """A document that cannot be used, with every problem found ("path: message"), in one pass."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = problems
+        super().__init__("; ".join(problems))
+
+
+def did_you_mean(key: object, known: Iterable[str]) -> str:
+    """`` (did you mean 'label'?)`` for a key close to a known one, else nothing."""
+    if not isinstance(key, str):
+        return ""
+    close = difflib.get_close_matches(key, sorted(known), n=1, cutoff=0.6)
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+#: More unknown keys than this in one place are not typos, and hinting each would cost time for nothing.
+MAX_HINTS = 20
+
+
+def unknown_keys(doc: Mapping[Any, Any], known: Iterable[str], path: str, message: str) -> list[str]:
+    """A problem for each key of ``doc`` that is not ``known``, with a hint when one is close."""
+    allowed = set(known)
+    extras = sorted(set(doc) - allowed, key=str)
+    hinted = len(extras) <= MAX_HINTS
+    problems = []
+    for extra in extras:
+        hint = did_you_mean(extra, allowed) if hinted else ""
+        problems.append(f"{path}.{extra}: {message}{hint}" if path else f"{extra}: {message}{hint}")
+    return problems
+
+
+def missing_translations(texts: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
+    """``path: no "nb" translation`` for each text that lacks a locale the document uses elsewhere.
+
+    A missing translation is not an error (the form falls back to the default locale), but
+    a marketer who added Norwegian wants to hear which labels still show in English.
+    """
+    listed = [(path, mapping) for path, mapping in texts if mapping]
+    used: list[str] = []
+    for _, mapping in listed:
+        used += [locale for locale in mapping if locale not in used]
+    return [
+        f'{path}: no "{locale}" translation' for path, mapping in listed for locale in used if locale not in mapping
+    ]
+
+
+_STEP = re.compile(r"\.?([^.\[\]]+)|\[(\d+)\]")
+
+
+def _steps(path: str) -> list[str | int]:
+    return [int(index) if index else name for name, index in _STEP.findall(path)]
+
+
+_Index = dict[int, dict[str, tuple[yaml.Node, yaml.Node]]]
+
+
+def _line_of(root: yaml.Node, path: str, indexes: _Index) -> int | None:
+    """The 1-based line of the deepest node ``path`` reaches (its parent's, for a missing key)."""
+    steps = _steps(path)
+    node, line, i = root, None, 0
+    while i < len(steps):
+        step = steps[i]
+        if isinstance(node, yaml.SequenceNode) and isinstance(step, int) and step < len(node.value):
+            node, i = node.value[step], i + 1
+            line = node.start_mark.line + 1
+        elif isinstance(node, yaml.MappingNode) and step == 0:
+            i += 1  # a single condition written as a mapping is read as a list of one
+        elif isinstance(node, yaml.MappingNode) and isinstance(step, str):
+            found = _key_in(node, steps, i, indexes)
+            if found is None:
+                break
+            key_node, node, i = found
+            line = key_node.start_mark.line + 1
+        else:
+            break
+    return line
+
+
+def _key_in(
+    node: yaml.MappingNode, steps: list[str | int], i: int, indexes: _Index
+) -> tuple[yaml.Node, yaml.Node, int] | None:
+    """The entry of ``node`` named by steps[i:j], longest first: a key may hold dots (acme.com).
+
+    Each mapping is indexed once, so a document with thousands of problems stays linear.
+    """
+    index = indexes.get(id(node))
+    if index is None:
+        index = {}
+        for key_node, value_node in node.value:
+            if isinstance(key_node, yaml.ScalarNode):
+                index.setdefault(key_node.value, (key_node, value_node))
+        indexes[id(node)] = index
+    names = 0
+    while i + names < len(steps) and isinstance(steps[i + names], str):
+        names += 1
+    for j in range(i + names, i, -1):
+        entry = index.get(".".join(str(step) for step in steps[i:j]))
+        if entry is not None:
+            return entry[0], entry[1], j
+    return None
+
+
+def with_lines(text: str, problems: list[str]) -> list[str]:
+    """Prefix each problem with ``line N:`` where ``text`` (YAML, or JSON) says where its path is.
+
+    Only called once a document has problems, so the second, line-tracking parse costs
+    nothing on the happy path.
+    """
+    try:
+        root = yaml.compose(text, Loader=YAML_LOADER)
+    except yaml.YAMLError:
+        return problems
+    if root is None:
+        return problems
+    located: list[str] = []
+    indexes: _Index = {}
+    for problem in problems:
+        path, separator, _ = problem.partition(": ")
+        line = _line_of(root, path, indexes) if separator and " " not in path else None
+        located.append(f"line {line}: {problem}" if line is not None else problem)
+    return located
+
+
+class Reader:
+    """Walks a raw document, noting problems instead of stopping at the first.
+
+    The checks every format shares; each format's loader adds its own (numbers within
+    its bounds, texts per locale) in a subclass.
+    """
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def problem(self, path: str, message: str) -> None:
+        self.problems.append(f"{path}: {message}" if path else message)
+
+    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
+        if not isinstance(raw, Mapping):
+            self.problem(path, "must be a mapping")
+            return {}
+        return raw
+
+    def items(self, raw: Any, path: str, limit: int | None = None) -> list[Any]:
+        """A list, cut to ``limit`` entries (with a problem) so a huge list costs nothing more."""
+        if not isinstance(raw, list):
+            self.problem(path, "must be a list")
+            return []
+        if limit is not None and len(raw) > limit:
+            self.problem(path, f"at most {limit} entries")
+            return raw[:limit]
+        return raw
+
+    def key(self, raw: Any, path: str) -> str:
+        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
+            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
+            return str(raw)
+        return raw
+
+    def flag(self, raw: Any, path: str) -> bool:
+        if not isinstance(raw, bool):
+            self.problem(path, "must be true or false")
+            return False
+        return raw
+
+    def unknown(self, doc: Mapping[Any, Any], allowed: Iterable[str], path: str, what: str) -> None:
+        """A problem, with a "did you mean", for each key of ``doc`` that is not ``allowed``."""
+        self.problems += unknown_keys(doc, allowed, path, f"is not a known {what}")
