@@ -64,8 +64,17 @@ _SETTING_KEYS = {
     "more_on_request": bool,
 }
 _QUESTION_KEYS = {
-    "key", "field", "type", "label", "help", "options", "when", "freshness_days",
-    "consent_version", "skippable", *_RULE_KEYS,
+    "key",
+    "field",
+    "type",
+    "label",
+    "help",
+    "options",
+    "when",
+    "freshness_days",
+    "consent_version",
+    "skippable",
+    *_RULE_KEYS,
 }
 
 
