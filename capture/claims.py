@@ -31,7 +31,6 @@ from sqlalchemy import Connection, insert, select, update
 from capture.config import Config
 from capture.mail import Mail, current_config, queue_mail
 from capture.models import EmailClaim, Lead, Site
-from capture.scores import LiveModel, score_lead
 
 _claims = EmailClaim.__table__
 _leads = Lead.__table__
@@ -118,42 +117,6 @@ def claim_locale(connection: Connection, claim_id: int) -> str | None:
     return connection.execute(select(_claims.c.locale).where(_claims.c.id == claim_id)).scalar()
 
 
-def confirm_claim(
-    connection: Connection,
-    claim_id: int,
-    now: datetime,
-    via: str,
-    models: Callable[[int | None], LiveModel | None],
-) -> str:
-    """Join the claimant's lead to the address's holder; ``confirmed``, ``already`` or ``unknown``.
-
-    The holder survives (its id is the one sales knows); if nobody holds the address
-    any more, the claimant takes it. Either way the address is confirmed and the
-    lead is scored again from everything it now has.
-    """
-    from capture.profiles import merge_leads  # profiles records claims: import here, not at load
-
-    row = connection.execute(
-        select(_claims.c.email, _claims.c.lead_id, _claims.c.resolved_at).where(_claims.c.id == claim_id)
-    ).first()
-    if row is None:
-        return "unknown"
-    if row.resolved_at is not None:
-        return "already"
-    holder = connection.execute(select(_leads.c.id).where(_leads.c.email == row.email).with_for_update()).scalar()
-    if holder is None:
-        connection.execute(update(_leads).where(_leads.c.id == row.lead_id).values(email=row.email))
-        holder = row.lead_id
-    elif holder != row.lead_id:
-        merge_leads(connection, survivor=holder, absorbed=row.lead_id)
-    confirm_held(connection, holder, row.email, now, via)
-    site_id = connection.execute(select(_leads.c.site_id).where(_leads.c.id == holder)).scalar()
-    live = models(site_id)
-    if live is not None:
-        score_lead(connection, live, holder, now, "confirmation")
-    return "confirmed"
-
-
 def confirm_held(connection: Connection, lead_id: int, email: str, now: datetime, via: str) -> None:
     """Mark the address the lead holds as confirmed, and end the claims to it that the lead now has."""
     connection.execute(
@@ -166,6 +129,28 @@ def confirm_held(connection: Connection, lead_id: int, email: str, now: datetime
         .where(_claims.c.lead_id == lead_id, _claims.c.email == email, _claims.c.resolved_at.is_(None))
         .values(resolved_at=now, resolution=via)
     )
+
+
+def email_standing(
+    connection: Connection, lead_id: int, confirmed_at: datetime | None, iso: Callable[[datetime], str | None]
+) -> dict[str, object]:
+    """How far sales can trust a lead's address: ``email_confirmed``, and its claims still unconfirmed.
+
+    A lead from a browser that typed an address another lead holds has no ``email`` of its
+    own; what it claimed is listed here, marked for what it is. ``iso`` writes times as the
+    document around them does.
+    """
+    pending = connection.execute(
+        select(_claims.c.email, _claims.c.source, _claims.c.created_at)
+        .where(_claims.c.lead_id == lead_id, _claims.c.resolved_at.is_(None))
+        .order_by(_claims.c.created_at, _claims.c.id)
+    )
+    return {
+        "email_confirmed": confirmed_at is not None,
+        "unconfirmed_emails": [
+            {"email": row.email, "source": row.source, "claimed_at": iso(row.created_at)} for row in pending
+        ],
+    }
 
 
 _MAIL_TEXTS = {
