@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import json
 import re
-from email.header import decode_header, make_header
 from dataclasses import replace
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
