@@ -21,6 +21,7 @@ from sqlalchemy import func, select
 
 from capture import lead_profile
 from capture.handoff import _payload, lead_story
+from capture.leads import describe_lead
 from capture.mail import send_due
 from capture.models import Answer, EmailClaim, Event, Lead, Visitor
 from tests.capture.conftest import Browser, site_user_hash
@@ -159,11 +160,17 @@ def test_sales_sees_unconfirmed_addresses_marked_and_a_vouched_one_confirmed(
     assert claimed["lead"]["email"] is None and claimed["lead"]["email_confirmed"] is False
     assert [(c["email"], c["source"]) for c in claimed["lead"]["unconfirmed_emails"]] == [(VICTIM, "form")]
 
+    with db.read() as session:  # and so does `leadwheel lead show`
+        assert f"{VICTIM} (unconfirmed)" in describe_lead(session, VICTIM)
+        assert f"claims, unconfirmed: {VICTIM}" in describe_lead(session, str(claimant_id))
+
     signed = site_user_hash(app, form.site_key, VICTIM)
     assert stranger.identify(VICTIM, user_hash=signed).status_code == 200  # the site's login says it is Ada
     with db.read_connection() as connection:
         story = lead_story(connection, holder.id)
     assert story["lead"]["email_confirmed"] is True and story["lead"]["unconfirmed_emails"] == []
+    with db.read() as session:
+        assert f"{VICTIM} (confirmed by identity)" in describe_lead(session, VICTIM)
     assert live_leads(app) == 1
 
 
