@@ -30,10 +30,11 @@ from sqlalchemy import Connection, insert, select, update
 
 from capture.config import Config
 from capture.mail import Mail, current_config, queue_mail
-from capture.models import EmailClaim, Lead, Site
+from capture.models import Answer, EmailClaim, Lead, Site
 
 _claims = EmailClaim.__table__
 _leads = Lead.__table__
+_answers = Answer.__table__
 
 #: how long a confirmation link works
 LINK_LIFETIME = timedelta(days=7)
@@ -115,6 +116,36 @@ def read_link_token(config: Config, token: str) -> int | None:
 
 def claim_locale(connection: Connection, claim_id: int) -> str | None:
     return connection.execute(select(_claims.c.locale).where(_claims.c.id == claim_id)).scalar()
+
+
+def release_address(connection: Connection, holder_id: int, email: str, now: datetime) -> None:
+    """Take an address from a lead that only claimed it, because another lead has just proven it.
+
+    The first browser to type an address nobody held got it unconfirmed; merging the
+    proven owner into that lead would join a stranger who typed it first to the
+    owner's data. So the address moves to the proven lead, and this lead keeps its
+    answers and becomes a claimant like any other (its link is mailed, so an owner
+    who used both browsers can join them).
+    """
+    typed = connection.execute(
+        select(_answers.c.id, _answers.c.visitor_id, _answers.c.site_id, _answers.c.locale, _answers.c.source)
+        .where(_answers.c.lead_id == holder_id, _answers.c.field == "email", _answers.c.skipped.is_(False))
+        .order_by(_answers.c.answered_at.desc(), _answers.c.id.desc())
+        .limit(1)
+    ).first()
+    connection.execute(
+        update(_leads)
+        .where(_leads.c.id == holder_id)
+        .values(email=None, email_confirmed_at=None, email_confirmed_via=None)
+    )
+    if typed is None:  # an address no answer gave (an import): nothing was claimed to keep
+        return
+    source = typed.source if typed.source in ("form", "identify") else "form"
+    record_claim(
+        connection,
+        Claim(email, holder_id, typed.visitor_id, typed.site_id, typed.id, source, typed.locale),
+        now,
+    )
 
 
 def confirm_held(connection: Connection, lead_id: int, email: str, now: datetime, via: str) -> None:

@@ -11,7 +11,7 @@ from datetime import datetime
 
 from sqlalchemy import Connection, select, update
 
-from capture.claims import confirm_held
+from capture.claims import confirm_held, release_address
 from capture.models import EmailClaim, Lead
 from capture.profiles import merge_leads
 from capture.scores import LiveModel, score_lead
@@ -29,9 +29,11 @@ def confirm_claim(
 ) -> str:
     """Join the claimant's lead to the address's holder; ``confirmed``, ``already`` or ``unknown``.
 
-    The holder survives (its id is the one sales knows); if nobody holds the address
-    any more, the claimant takes it. Either way the address is confirmed and the
-    lead is scored again from everything it now has.
+    A holder whose address is confirmed survives the merge (its id is the one sales
+    knows). A holder that only claimed the address itself (typed it first) is not
+    joined on this proof: the address moves to the claimant and the holder becomes
+    a claimant (:func:`capture.claims.release_address`). Either way the address is
+    confirmed and the lead that holds it is scored again from everything it now has.
     """
     row = connection.execute(
         select(_claims.c.email, _claims.c.lead_id, _claims.c.resolved_at)
@@ -42,12 +44,17 @@ def confirm_claim(
         return "unknown"
     if row.resolved_at is not None:
         return "already"
-    holder = connection.execute(select(_leads.c.id).where(_leads.c.email == row.email).with_for_update()).scalar()
-    if holder is None:
+    held = connection.execute(
+        select(_leads.c.id, _leads.c.email_confirmed_at).where(_leads.c.email == row.email).with_for_update()
+    ).first()
+    if held is not None and held.id != row.lead_id and held.email_confirmed_at is not None:
+        merge_leads(connection, survivor=held.id, absorbed=row.lead_id)
+        holder = held.id
+    else:
+        if held is not None and held.id != row.lead_id:
+            release_address(connection, held.id, row.email, now)  # it only claimed the address too
         connection.execute(update(_leads).where(_leads.c.id == row.lead_id).values(email=row.email))
         holder = row.lead_id
-    elif holder != row.lead_id:
-        merge_leads(connection, survivor=holder, absorbed=row.lead_id)
     confirm_held(connection, holder, row.email, now, via)
     site_id = connection.execute(select(_leads.c.site_id).where(_leads.c.id == holder)).scalar()
     live = models(site_id)

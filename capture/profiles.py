@@ -39,7 +39,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture import lead_profile, visit_record
-from capture.claims import Claim, record_claim
+from capture.claims import Claim, record_claim, release_address
 from capture.lead_seen import seen_values
 from capture.models import Answer, EmailClaim, Lead, Snooze, Visitor
 from capture.models import Event as EventRow
@@ -204,7 +204,9 @@ def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timede
 _LOCK_VISITOR = Prepared(
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
-_LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
+_LEAD_BY_EMAIL = Prepared(
+    select(_leads.c.id, _leads.c.email_confirmed_at).where(_leads.c.email == bindparam("email")).with_for_update()
+)
 
 
 def _seen(email: bool, profile: bool) -> Prepared:
@@ -275,8 +277,9 @@ def record_answers(
 
     An e-mail another lead already holds is a claim (capture/claims.py): the
     visitor stays on its own lead and the claim waits for confirmation, unless
-    the address is ``vouched`` for ("identity": the site's back end signed it),
-    when the visitor's lead merges into the holder's at once.
+    the address is ``vouched`` for ("identity": the site's back end signed it):
+    then the visitor's lead merges into a holder whose address is confirmed, and
+    takes the address from one that only claimed it.
 
     Returns what is known afterwards, so the caller can plan the next
     questions without reading it back. ``seen_later``: the caller writes the
@@ -309,6 +312,8 @@ def record_answers(
             if vouched is None:
                 core(connection)  # rare: the claim is kept (and mailed) on Core
                 claimed, email = email, None
+            elif found.email_confirmed_at is None:  # the holder only claimed it: the address moves here
+                release_address(core(connection), owner, email, now)
             else:
                 if lead_id is not None:
                     merge_leads(connection, survivor=owner, absorbed=lead_id, visit_since=visit_since)

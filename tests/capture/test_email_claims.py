@@ -143,7 +143,7 @@ def test_sales_sees_unconfirmed_addresses_marked_and_a_vouched_one_confirmed(
     app: Any, client: Any, publish_form: Any, clock: Any
 ) -> None:
     form = publish_form()
-    victim(client, form, clock)
+    office = victim(client, form, clock)
     stranger = Browser(client, form, clock)
     stranger.ask()
     stranger.answer({"email": VICTIM, "first_name": "Mallory", "customer_type": "b2c"})
@@ -165,12 +165,13 @@ def test_sales_sees_unconfirmed_addresses_marked_and_a_vouched_one_confirmed(
         assert f"claims, unconfirmed: {VICTIM}" in describe_lead(session, str(claimant_id))
 
     signed = site_user_hash(app, form.site_key, VICTIM)
-    assert stranger.identify(VICTIM, user_hash=signed).status_code == 200  # the site's login says it is Ada
+    assert office.identify(VICTIM, user_hash=signed).status_code == 200  # Ada logs in at the office
     with db.read_connection() as connection:
         story = lead_story(connection, holder.id)
     assert story["lead"]["email_confirmed"] is True and story["lead"]["unconfirmed_emails"] == []
     with db.read() as session:
         assert f"{VICTIM} (confirmed by identity)" in describe_lead(session, VICTIM)
+    assert stranger.identify(VICTIM, user_hash=signed).status_code == 200  # and on the other browser too
     assert live_leads(app) == 1
 
 
@@ -184,9 +185,12 @@ def confirmation_link(message: Any) -> str:
 @pytest.mark.parametrize(
     "locale, subject", [("en", "Confirm your e-mail address"), ("da", "Bekræft din e-mailadresse")]
 )
-def test_the_mailbox_confirms_a_claim_by_its_link_and_the_two_browsers_become_one_lead(
+def test_the_mailbox_confirms_each_browsers_claim_by_its_link_and_they_become_one_lead(
     app: Any, client: Any, publish_form: Any, clock: Any, smtp_server: Any, locale: str, subject: str
 ) -> None:
+    """Ada typed her address at the office (unconfirmed) and again on her phone (a claim, mailed).
+    Her phone's link proves the address hers, so it moves there; the office's lead becomes a claimant
+    and its link is mailed too; once both are confirmed, the two browsers are one lead."""
     services = app.extensions["leadwheel"]
     services.config = replace(services.config, smtp_url=smtp_server.url, public_url="https://forms.example.com")
     form = publish_form()
@@ -206,13 +210,19 @@ def test_the_mailbox_confirms_a_claim_by_its_link_and_the_two_browsers_become_on
     assert shown.status_code == 200 and b'method="post"' in shown.data
     assert "default-src 'none'" in shown.headers["Content-Security-Policy"]
     assert shown.headers["Referrer-Policy"] == "no-referrer"
-    assert live_leads(app) == 2
+    assert live_leads(app) == 2 and lead_of(app, VICTIM).email_confirmed_at is None
 
     done = client.post(path)
     assert done.status_code == 200 and b'role="status"' in done.data
+    holder = lead_of(app, VICTIM)  # the proven browser's lead holds the address now
+    assert holder.email_confirmed_via == "link" and live_leads(app) == 2
+    with services.db.read() as session:
+        assert session.scalar(select(Visitor.lead_id).where(Visitor.id == visitor_of(phone))) == holder.id
+
+    assert send_due(services.db, services.config, clock) == 1  # the office lead's claim, mailed in turn
+    office_path = confirmation_link(smtp_server.messages[-1]).removeprefix("https://forms.example.com")
+    assert client.post(office_path).status_code == 200
     assert live_leads(app) == 1
-    holder = lead_of(app, VICTIM)
-    assert holder.email_confirmed_via == "link" and holder.email_confirmed_at is not None
     with services.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == holder.id)) == 2
         assert session.scalar(select(func.count()).select_from(Event).where(Event.lead_id == holder.id)) == 1
@@ -222,10 +232,46 @@ def test_the_mailbox_confirms_a_claim_by_its_link_and_the_two_browsers_become_on
     office.next_visit()
     for browser in (phone, office):
         assert not {"email", "first_name", "customer_type", "company_size"} & set(browser.asked_keys())
-        assert "Adalind" not in json.dumps(browser.last) and "4321" not in json.dumps(browser.last)
+    assert "Adalind" not in json.dumps(phone.last) and "4321" not in json.dumps(phone.last)
 
     again = client.post(path)
     assert again.status_code == 200 and live_leads(app) == 1
+
+
+def visitor_of(browser: Browser) -> str:
+    from profiling.identity import Tokens
+
+    visitor = Tokens(["test-secret-key-" + "x" * 16]).read_visitor(browser.token, browser.clock())
+    assert visitor is not None
+    return visitor
+
+
+def test_whoever_typed_an_address_first_gets_nothing_when_its_owner_proves_it(
+    app: Any, client: Any, publish_form: Any, clock: Any
+) -> None:
+    """A stranger who types Ada's address before Ada ever does holds it, unconfirmed. When Ada's
+    login vouches for it, the address moves to Ada's browser: the stranger is not merged into her lead."""
+    form = publish_form()
+    squatter = Browser(client, form, clock)
+    squatter.ask()
+    assert squatter.answer({"email": VICTIM, "first_name": "Mallory", "customer_type": "b2c"}).status_code == 201
+    ada = Browser(client, form, clock)
+    ada.ask()
+    assert ada.answer({"first_name": "Adalind", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
+    assert ada.identify(VICTIM, user_hash=site_user_hash(app, form.site_key, VICTIM)).status_code == 200
+
+    assert live_leads(app) == 2
+    holder = lead_of(app, VICTIM)
+    assert holder.email_confirmed_via == "identity"
+    assert lead_profile.values(holder.profile)["first_name"] == "Adalind"
+    with app.extensions["leadwheel"].db.read() as session:
+        (claim,) = session.scalars(select(EmailClaim).where(EmailClaim.resolved_at.is_(None))).all()
+        assert claim.lead_id != holder.id  # the squatter's lead: a claimant now, what it typed kept
+        squatters = session.scalar(select(Visitor.lead_id).where(Visitor.id == visitor_of(squatter)))
+        assert squatters == claim.lead_id
+    squatter.next_visit()
+    assert "Adalind" not in json.dumps(squatter.last)
+    assert lead_profile.values(lead_of(app, VICTIM).profile)["first_name"] == "Adalind"
 
 
 def test_a_damaged_or_forged_link_gets_a_readable_page(client: Any) -> None:

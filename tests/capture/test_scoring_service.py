@@ -183,6 +183,8 @@ def test_merging_two_leads_scores_the_survivor_with_both_histories(
     app: Any, client: Any, browser: Browser, publish_form: Any, live: Any, clock: Any
 ) -> None:
     become_lead(browser)
+    signed = site_user_hash(app, browser.form.site_key, "ada@example.com")
+    assert browser.identify("ada@example.com", user_hash=signed).status_code == 200  # Ada's login vouches
     before = lead_row(app, "ada@example.com")
     other = Browser(client, browser.form, clock)  # the same person on a second device, or a stranger
     other.ask()
@@ -191,7 +193,6 @@ def test_merging_two_leads_scores_the_survivor_with_both_histories(
     claimed = lead_row(app, "ada@example.com")  # typing the address raises nothing on its lead
     assert (claimed.engagement, claimed.fit, claimed.stage) == (before.engagement, before.fit, before.stage)
 
-    signed = site_user_hash(app, browser.form.site_key, "ada@example.com")
     assert other.identify("ada@example.com", user_hash=signed).status_code == 200  # the site vouches: one person
     lead = lead_row(app, "ada@example.com")
     assert lead.engagement == 40 and lead.fit == 10
