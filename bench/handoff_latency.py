@@ -10,7 +10,7 @@ database removed at the end, with every process stopped at the end:
    scoring model (``MODEL``) in which a lead from a target account has 40 fit
    points, which opens the SQL gate, and one ``demo_request`` (40 points)
    takes it from MQL (40) over the SQL threshold (75);
-2. ``2 x --leads + 1`` such leads made through ``POST .../identify``;
+2. ``2 x --leads + 1`` such leads made through ``POST .../identify`` (vouched by ``user_hash``);
 3. the baseline: for ``--leads`` of them, the round trip of the event POST
    (``POST .../events`` with one ``demo_request``, as the snippet sends it)
    that makes the lead SQL, with no webhook endpoint configured, so nothing is
@@ -57,6 +57,7 @@ from bench.handoff import Receiver  # noqa: E402
 from bench.run import ORIGIN, BenchError, Server, _raise_on_signal, free_port, post  # noqa: E402
 from bench.tempdb import backends as chosen_backends  # noqa: E402
 from bench.tempdb import temporary_database  # noqa: E402
+from capture.claims import user_hash  # noqa: E402
 
 TARGET_DOMAIN = "target.example"
 
@@ -117,8 +118,8 @@ class Collector:
         return 204
 
 
-def prepare(url: str) -> str:
-    """Migrate, create the site, publish MODEL; the site key."""
+def prepare(url: str) -> tuple[str, str]:
+    """Migrate, create the site, publish MODEL; the site key and its identity secret."""
     from capture.db import Database
     from capture.migrate import upgrade
     from capture.publishing import create_site, publish_model
@@ -131,7 +132,7 @@ def prepare(url: str) -> str:
         with db.write() as session:
             site = create_site(session, "Bench", [ORIGIN], utc_now())
             publish_model(session, parse_model(MODEL), utc_now())
-            return site.public_key
+            return site.public_key, site.identity_secret
     finally:
         db.dispose()
 
@@ -239,7 +240,7 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
     workdir.mkdir()
     try:
         with temporary_database(backend, workdir, "latency") as url:
-            site_key = prepare(url)
+            site_key, identity_secret = prepare(url)
             env = {
                 **os.environ,
                 "SECRET_KEY": secrets.token_urlsafe(48),
@@ -253,8 +254,11 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
             root = f"http://127.0.0.1:{port}"
 
             emails = [f"lead{n}@{TARGET_DOMAIN}" for n in range(2 * args.leads + 1)]
-            tokens = [
-                post(f"{root}/api/v1/sites/{site_key}/identify", {"email": email, "locale": "en"}, 200)["visitor"]
+            identify = f"{root}/api/v1/sites/{site_key}/identify"
+            tokens = [  # the site's back end vouches for each address, as a login would
+                post(identify, {"email": email, "user_hash": user_hash(identity_secret, email), "locale": "en"}, 200)[
+                    "visitor"
+                ]
                 for email in emails
             ]
             warmup, crossing_leads = 2 * args.leads, range(args.leads, 2 * args.leads)

@@ -51,6 +51,7 @@ if str(REPO) not in sys.path:
 from bench.run import LUA_REPORT, ORIGIN, BenchError, Result, Server, Wrk, _raise_on_signal, free_port  # noqa: E402
 from bench.tempdb import backends as chosen_backends  # noqa: E402
 from bench.tempdb import temporary_database  # noqa: E402
+from capture.claims import user_hash  # noqa: E402
 from capture.serving import default_threads  # noqa: E402
 
 TARGET = 0.5
@@ -175,7 +176,8 @@ def prepare(url: str, secret: str, visitors: int) -> Prepared:
         entry = services.catalog.site(site_key)
         tokens = []
         for n in range(visitors):
-            body = {"email": f"visitor{n}@company{n % 40}.example", "locale": "en"}
+            email = f"visitor{n}@company{n % 40}.example"
+            body = {"email": email, "user_hash": user_hash(entry.identity_secret, email), "locale": "en"}
             tokens.append(services.visits.identify(entry, body, utc_now()))
         with services.db.read() as session:
             people = [(row.id, row.lead_id) for row in session.execute(select(Visitor.id, Visitor.lead_id))]

@@ -118,6 +118,7 @@ def _cors(response: Response) -> Response:
 @api.route(FORM_PATH + "/ask", methods=["OPTIONS"])
 @api.route(FORM_PATH + "/answers", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/identify", methods=["OPTIONS"])
+@api.route("/sites/<site_key>/identify/ticket", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/events", methods=["OPTIONS"])
 def preflight(site_key: str, slug: str | None = None) -> Response:
     _check_origin(site_key)
@@ -142,6 +143,17 @@ def answer(site_key: str, slug: str) -> tuple[Response, int]:
     form = svc.catalog.form(site_key, slug)
     stored, asked = svc.visits.answer(form, body, svc.clock())
     return jsonify({"stored": stored, **asked_json(asked)}), 201
+
+
+@api.post("/sites/<site_key>/identify/ticket")
+def identify_ticket(site_key: str) -> Response:
+    """A ticket for one ``identify`` without ``user_hash``: it then has an answer's bot defences."""
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    ticket, visitor = svc.visits.identify_ticket(svc.catalog.site(site_key), body.get("visitor"), svc.clock())
+    min_fill_ms = round(svc.visits.tokens.min_fill_time.total_seconds() * 1000)
+    return jsonify({"ticket": ticket, "min_fill_ms": min_fill_ms, "visitor": visitor})
 
 
 @api.post("/sites/<site_key>/identify")

@@ -46,10 +46,12 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
 
     from capture.api import api
     from capture.assets import assets
+    from capture.confirm_page import confirm
     from capture.limits import limit_routes
 
     app.register_blueprint(api)
     app.register_blueprint(assets)
+    app.register_blueprint(confirm)
     app.extensions["leadwheel_limiter"] = limit_routes(app, config)  # the limiter is only weakly held otherwise
     _register_errors(app)
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import or_, select
@@ -31,6 +31,8 @@ class SiteEntry:
     id: int
     public_key: str
     allowed_origins: frozenset[str]
+    #: the key of the site's ``user_hash`` (capture/claims.py); never sent to a browser
+    identity_secret: str = field(default="", repr=False)
 
 
 @dataclass(frozen=True)
@@ -155,7 +157,12 @@ class Catalog:
             site = session.scalar(select(Site).where(Site.public_key == public_key))
             if site is None:
                 return None
-            return SiteEntry(id=site.id, public_key=site.public_key, allowed_origins=frozenset(site.allowed_origins))
+            return SiteEntry(
+                id=site.id,
+                public_key=site.public_key,
+                allowed_origins=frozenset(site.allowed_origins),
+                identity_secret=site.identity_secret,
+            )
 
     def _load_form(self, site: SiteEntry, slug: str) -> PublishedForm | None:
         if len(slug) > 64:

@@ -24,6 +24,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
 from capture import lead_profile
+from capture.claims import email_standing
 from capture.models import (
     Answer,
     Delivery,
@@ -398,6 +399,7 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
         "lead": {
             "id": lead.id,
             "email": lead.email,
+            **email_standing(connection, lead.id, lead.email_confirmed_at, _iso),
             "created_at": _iso(lead.created_at),
             "last_seen_at": _iso(lead.last_seen_at),
             "owner": lead.owner,

@@ -37,7 +37,10 @@ def seen_values(dialect: Dialect, *, email: bool, profile: bool) -> dict[str, An
     now = bindparam("now", type_=_leads.c.last_seen_at.type)
     values: dict[str, Any] = {"last_seen_at": case((_leads.c.last_seen_at < now, now), else_=_leads.c.last_seen_at)}
     if email:
+        # a new address is only claimed: whatever confirmed the old one does not confirm it
         values["email"] = bindparam("email", type_=_leads.c.email.type)
+        values["email_confirmed_at"] = None
+        values["email_confirmed_via"] = None
     if profile:
         # bound as the JSON text lead_profile.encode made, not through the JSON type, which would encode it again
         values["profile"] = _json_text("profile", dialect)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from capture.models import Lead, ScoreChange, ScoringModelVersion
+from capture.models import EmailClaim, Lead, ScoreChange, ScoringModelVersion
 from capture.publishing import PublishingError
 
 
@@ -36,7 +36,15 @@ def stage_move(before: str | None, after: str) -> str:
 
 def describe_lead(session: Session, who: str, changes: int = 10) -> str:
     lead = find_lead(session, who)
-    lines = [f"lead {lead.id} {lead.email or '(no e-mail yet)'}"]
+    trust = ""
+    if lead.email is not None:
+        trust = f" (confirmed by {lead.email_confirmed_via})" if lead.email_confirmed_at else " (unconfirmed)"
+    lines = [f"lead {lead.id} {lead.email or '(no e-mail yet)'}{trust}"]
+    claimed = session.scalars(
+        select(EmailClaim.email).where(EmailClaim.lead_id == lead.id, EmailClaim.resolved_at.is_(None))
+    ).all()
+    if claimed:
+        lines.append(f"  claims, unconfirmed: {', '.join(claimed)}")
     if lead.scored_at is None:
         lines.append("  not scored yet (no scoring model was published when it last changed)")
         return "\n".join(lines) + "\n"

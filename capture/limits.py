@@ -52,6 +52,7 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.ask", config.ratelimit_ask, "POST"),
         ("api.answer", config.ratelimit_answer, "POST"),
         ("api.identify", config.ratelimit_answer, "POST"),
+        ("api.identify_ticket", config.ratelimit_ask, "POST"),
         ("api.browser_events", config.ratelimit_events, "POST"),
         ("api.system_events", config.ratelimit_system, "POST"),
         ("api.lead_outcomes", config.ratelimit_system, "POST"),

@@ -20,6 +20,7 @@ from sqlalchemy import Connection, insert, select, update
 
 from capture.api_tokens import Caller
 from capture.behaviour import email_of, reported_time
+from capture.claims import email_standing
 from capture.db import Database
 from capture.errors import Refused, invalid
 from capture.models import Lead, SalesOutcome, ScoreChange
@@ -252,6 +253,7 @@ def lead_for_sales(db: Database, caller: Caller, lead_id: int) -> dict[str, Any]
         if resolved is None:
             raise Refused(404, "lead_not_found", "No lead has this id.")
         lead = connection.execute(select(Lead.__table__).where(_leads.c.id == resolved)).one()
+        trust = email_standing(connection, lead.id, lead.email_confirmed_at, _iso)
         outcomes = connection.execute(
             select(_outcomes.c.outcome, _outcomes.c.reason, _outcomes.c.note, _outcomes.c.at, _outcomes.c.received_at)
             .where(_outcomes.c.lead_id == resolved)
@@ -261,6 +263,7 @@ def lead_for_sales(db: Database, caller: Caller, lead_id: int) -> dict[str, Any]
     return {
         "id": lead.id,
         "email": lead.email,
+        **trust,
         "stage": lead.stage,
         "stage_changed_at": _iso(lead.stage_changed_at),
         "score": lead.score,

@@ -39,8 +39,9 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture import lead_profile, visit_record
+from capture.claims import Claim, record_claim, release_address
 from capture.lead_seen import seen_values
-from capture.models import Answer, Lead, Snooze, Visitor
+from capture.models import Answer, EmailClaim, Lead, Snooze, Visitor
 from capture.models import Event as EventRow
 from capture.prepared import Prepared, Runner, core, row_insert
 from capture.scores import STANDING_COLUMNS
@@ -115,7 +116,7 @@ class LeadView:
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
-_snoozes, _events = Snooze.__table__, EventRow.__table__
+_snoozes, _events, _claims = Snooze.__table__, EventRow.__table__, EmailClaim.__table__
 
 #: The hot read of every ask, built once: the visitor's lead with its whole profile (one document on
 #: its row), and its snoozes on this form, in one round trip. The lead's row comes first (the one with
@@ -203,7 +204,9 @@ def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timede
 _LOCK_VISITOR = Prepared(
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
-_LEAD_BY_EMAIL = Prepared(select(_leads.c.id).where(_leads.c.email == bindparam("email")).with_for_update())
+_LEAD_BY_EMAIL = Prepared(
+    select(_leads.c.id, _leads.c.email_confirmed_at).where(_leads.c.email == bindparam("email")).with_for_update()
+)
 
 
 def _seen(email: bool, profile: bool) -> Prepared:
@@ -264,12 +267,19 @@ def record_answers(
     *,
     seen_later: bool = False,
     visit_gap: timedelta | None = None,
+    vouched: str | None = None,
 ) -> LeadView:
     """Store a batch of answers for the visitor's lead (created or merged as needed).
 
     The questions the form showed (``provenance.shown``) count against the
     visit's quota from now on (capture/visit_record.py); ``visit_gap`` tells
     whether a lead this answer joins or merges is still in a visit.
+
+    An e-mail another lead already holds is a claim (capture/claims.py): the
+    visitor stays on its own lead and the claim waits for confirmation, unless
+    the address is ``vouched`` for ("identity": the site's back end signed it):
+    then the visitor's lead merges into a holder whose address is confirmed, and
+    takes the address from one that only claimed it.
 
     Returns what is known afterwards, so the caller can plan the next
     questions without reading it back. ``seen_later``: the caller writes the
@@ -294,13 +304,20 @@ def record_answers(
     )
     email = email.lower() if email is not None else None
     merged = False
+    claimed: str | None = None  # an address another lead holds, which this browser only claims
     if email is not None and email != before.email:
         found = _LEAD_BY_EMAIL.first(connection, {"email": email})
         owner = found.id if found is not None else None
         if owner is not None and owner != lead_id:
-            if lead_id is not None:
-                merge_leads(connection, survivor=owner, absorbed=lead_id, visit_since=visit_since)
-            lead_id, merged = owner, True
+            if vouched is None:
+                core(connection)  # rare: the claim is kept (and mailed) on Core
+                claimed, email = email, None
+            elif found.email_confirmed_at is None:  # the holder only claimed it: the address moves here
+                release_address(core(connection), owner, email, now)
+            else:
+                if lead_id is not None:
+                    merge_leads(connection, survivor=owner, absorbed=lead_id, visit_since=visit_since)
+                lead_id, merged = owner, True
     if lead_id is None:
         lead_id = _NEW_LEAD.one(
             connection, {"site_id": provenance.site_id, "visit_count": 1, "last_seen_at": now, "created_at": now}
@@ -315,6 +332,16 @@ def record_answers(
         _MOVE_VISITOR.run(connection, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
 
     answer_ids = _store_answers(connection, lead_id, provenance, answers)
+    if claimed is not None:
+        record_claim(
+            core(connection),
+            Claim(
+                email=claimed, lead_id=lead_id, visitor_id=provenance.visitor_id, site_id=provenance.site_id,
+                answer_id=next(i for g, i in zip(answers, answer_ids, strict=True) if g.field == EMAIL_FIELD),
+                source=provenance.source, locale=provenance.locale,
+            ),
+            now,
+        )  # fmt: skip
     # The newest answer per field (the wheel never asks two questions for one field at once).
     latest = {
         given.field: (given.field, given.value, now, answer_id)
@@ -383,7 +410,8 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     """The lead with this (lower-cased) e-mail, created if new, for a back-end system that knows only that.
 
     A new lead gets the e-mail as an answer from outside any form (source
-    ``api``), so its provenance is as clear as a typed one. Two senders racing
+    ``api``), so its provenance is as clear as a typed one, and holds it
+    confirmed: the site's back end vouches for the address. Two senders racing
     on one new address meet the unique e-mail; ``Database.run`` repeats the loser.
     """
     found = _LEAD_BY_EMAIL.first(connection, {"email": email})
@@ -391,7 +419,15 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
         return int(found.id)
     lead_id = connection.execute(
         insert(_leads)
-        .values(email=email, site_id=site_id, visit_count=1, last_seen_at=now, created_at=now)
+        .values(
+            email=email,
+            email_confirmed_at=now,
+            email_confirmed_via="api",
+            site_id=site_id,
+            visit_count=1,
+            last_seen_at=now,
+            created_at=now,
+        )  # fmt: skip
         .returning(_leads.c.id)
     ).scalar_one()
     provenance = Provenance(
@@ -498,6 +534,7 @@ def merge_leads(runner: Runner, *, survivor: int, absorbed: int, visit_since: da
     connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_events).where(_events.c.lead_id == absorbed).values(lead_id=survivor))
+    connection.execute(update(_claims).where(_claims.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_leads).where(_leads.c.merged_into_id == absorbed).values(merged_into_id=survivor))
 
     snoozes: dict[tuple[int, str], tuple[int, int]] = {}
@@ -542,5 +579,7 @@ def merge_leads(runner: Runner, *, survivor: int, absorbed: int, visit_since: da
         )
     )
     connection.execute(
-        update(_leads).where(_leads.c.id == absorbed).values(email=None, merged_into_id=survivor, profile={})
+        update(_leads)
+        .where(_leads.c.id == absorbed)
+        .values(email=None, email_confirmed_at=None, email_confirmed_via=None, merged_into_id=survivor, profile={})
     )

@@ -54,6 +54,7 @@ def create_site(session: Session, name: str, origins: list[str], now: datetime) 
         name=name,
         public_key="site_" + secrets.token_urlsafe(18),
         allowed_origins=sorted({normalise_origin(origin) for origin in origins}),
+        identity_secret=secrets.token_hex(32),
         created_at=now,
     )
     session.add(site)

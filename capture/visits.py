@@ -15,9 +15,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from capture.catalog import Catalog, PublishedForm, SiteEntry
+from capture.claims import confirm_held, vouched_for
 from capture.db import Database
 from capture.errors import invalid
-from capture.prepared import Runner
+from capture.prepared import Runner, core
 from capture.profiles import (
     EMAIL_FIELD,
     GivenAnswer,
@@ -31,7 +32,7 @@ from capture.profiles import (
 from capture.scores import score_lead
 from capture.used_tickets import TicketUse, TicketUsed, earlier_result, forget_used, submission_digest, use_ticket
 from forms import validate_answers
-from profiling.identity import Ticket, TicketRefused, Tokens, new_ticket_id, new_visitor_id
+from profiling.identity import IdentifyTicket, Ticket, TicketRefused, Tokens, new_ticket_id, new_visitor_id
 from profiling.sequence import Question, QuestionType, Rules, Sequence, localised
 from profiling.wheel import Plan, next_questions
 
@@ -202,23 +203,30 @@ class Visits:
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
 
     def _record_use(
-        self, connection: Runner, use: TicketUse, provenance: Provenance, given: list[GivenAnswer]
+        self,
+        connection: Runner,
+        use: TicketUse,
+        provenance: Provenance,
+        given: list[GivenAnswer],
+        vouched: str | None = None,
     ) -> LeadView:
         """:meth:`_record` a ticket's submission, the ticket marked used first, in the same transaction."""
         use_ticket(connection, use)
         if self._forget_used_after is None or use.used_at >= self._forget_used_after:
             forget_used(connection, use.used_at - self.tokens.ticket_lifetime)
             self._forget_used_after = use.used_at + FORGET_USED_EVERY
-        return self._record(connection, provenance, given)
+        return self._record(connection, provenance, given, vouched)
 
-    def _record(self, connection: Runner, provenance: Provenance, given: list[GivenAnswer]) -> LeadView:
+    def _record(
+        self, connection: Runner, provenance: Provenance, given: list[GivenAnswer], vouched: str | None = None
+    ) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer.
 
         The lead is scored by its own site's model, which may not be the form's site's (a lead of one
         site answering another site's form), so the model is chosen once the lead is known; the
         score's write of the lead row also writes what the answers set on it.
         """
-        view = record_answers(connection, provenance, given, seen_later=True, visit_gap=self.visit_gap)
+        view = record_answers(connection, provenance, given, seen_later=True, visit_gap=self.visit_gap, vouched=vouched)
         assert view.lead_id is not None, "answers always end with a lead"
         live = self.catalog.scoring_model(view.site_id)
         if live is None:
@@ -231,18 +239,47 @@ class Visits:
             )  # fmt: skip
         return view
 
+    def identify_ticket(self, site: SiteEntry, visitor_token: Any, now: datetime) -> tuple[str, str]:
+        """A ticket for one unverified ``identify`` of this visitor on this site, and the visitor token to keep."""
+        visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
+        ticket = self.tokens.identify_ticket(IdentifyTicket(visitor_id, site.id, now, new_ticket_id()))
+        return ticket, self.tokens.visitor_token(visitor_id, now)
+
     def identify(self, site: SiteEntry, body: Mapping[str, Any], now: datetime) -> str:
         """Attach an e-mail the host page already knows (a login, a newsletter form) to this visitor.
 
-        Stored as an answer from outside any form, so it merges leads exactly as
-        answering the e-mail question would. Returns the visitor token to keep.
+        With ``user_hash`` (the site's back end signed the address: capture/claims.py) the
+        address is vouched for: the visitor joins the lead that holds it, confirmed. Without,
+        it is what a browser says, and is treated exactly as answering the e-mail question:
+        it needs an identify ticket (used once, not sooner than a person could type), an
+        empty honeypot, and an address another lead holds stays a claim. Returns the
+        visitor token to keep.
         """
         locale = body.get("locale") if isinstance(body.get("locale"), str) and LOCALE.match(body["locale"]) else "en"
         validated = validate_answers([IDENTIFY_EMAIL], {EMAIL_FIELD: body.get("email")}, locale, "en")
         if not validated.ok:
             message = validated.errors[EMAIL_FIELD][0].message
             raise invalid("invalid_email", message, {"email": message})
-        visitor_id = self.tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
+        address = str(validated.values[EMAIL_FIELD])
+        use: TicketUse | None = None
+        vouched: str | None = None
+        if body.get("user_hash") is not None:
+            if not vouched_for(site.identity_secret, address, body.get("user_hash")):
+                message = "user_hash is not this site's signature of this e-mail address."
+                raise invalid("identity_unverified", message, {"user_hash": message})
+            visitor_id = self.tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
+            vouched = "identity"
+        else:
+            if body.get("hp") not in (None, ""):
+                raise invalid("suspected_bot", "This submission looks automated and was not stored.")
+            try:
+                ticket = self.tokens.read_identify_ticket(body.get("ticket"), now)
+            except TicketRefused as refused:
+                raise invalid(refused.code, refused.message) from None
+            if ticket.site_id != site.id:
+                raise invalid("ticket_invalid", "This ticket belongs to another site; ask for a new one.")
+            visitor_id = ticket.visitor_id
+            use = TicketUse(ticket.ticket_id, submission_digest(body), 1, now)
         provenance = Provenance(
             visitor_id=visitor_id,
             site_id=site.id,
@@ -254,8 +291,21 @@ class Visits:
             answered_at=now,
             source="identify",
         )
-        email = GivenAnswer(field=EMAIL_FIELD, value=validated.values[EMAIL_FIELD])
-        self.db.run_on_driver(lambda connection: self._record(connection, provenance, [email]))
+        email = [GivenAnswer(field=EMAIL_FIELD, value=address)]
+
+        def vouch(connection: Runner) -> None:
+            view = self._record(connection, provenance, email, vouched)
+            assert view.lead_id is not None
+            confirm_held(core(connection), view.lead_id, address.lower(), now, "identity")
+
+        if use is None:
+            self.db.run(vouch)
+        else:
+            claim = use
+            try:
+                self.db.run_on_driver(lambda connection: self._record_use(connection, claim, provenance, email))
+            except TicketUsed:
+                earlier_result(self.db, claim)  # the same identify again is answered as the first; else ticket_used
         return self.tokens.visitor_token(visitor_id, now)
 
     def _check(self, sequence: Sequence, ticket: Ticket, body: Mapping[str, Any], locale: str) -> list[GivenAnswer]:

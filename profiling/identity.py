@@ -22,6 +22,7 @@ from itsdangerous.encoding import base64_encode, want_bytes
 
 VISITOR_SALT = "leadwheel.visitor.v1"
 TICKET_SALT = "leadwheel.render-ticket.v1"
+IDENTIFY_SALT = "leadwheel.identify-ticket.v1"
 #: Visitor ids are 128 random bits, hex-encoded.
 VISITOR_ID_LENGTH = 32
 
@@ -36,11 +37,7 @@ def new_ticket_id() -> str:
 
 
 def _is_visitor_id(value: Any) -> bool:
-    return (
-        isinstance(value, str)
-        and len(value) == VISITOR_ID_LENGTH
-        and all(c in "0123456789abcdef" for c in value)
-    )
+    return isinstance(value, str) and len(value) == VISITOR_ID_LENGTH and all(c in "0123456789abcdef" for c in value)
 
 
 @dataclass(frozen=True)
@@ -58,6 +55,17 @@ class Ticket:
     #: random, "i" in the token; a ticket minted before tickets had ids reads with a digest of its
     #: token instead, so it is single use too
     ticket_id: str = ""
+
+
+@dataclass(frozen=True)
+class IdentifyTicket:
+    """Permission to claim an e-mail from a browser, as a form's ticket permits answers: issued to this
+    visitor for this site at this time, used once, and not sooner than a person could type."""
+
+    visitor_id: str
+    site_id: int
+    issued_at: datetime
+    ticket_id: str
 
 
 class TicketRefused(Exception):
@@ -144,6 +152,7 @@ class Tokens:
         keys = list(secret_keys)
         self._visitor = _Serializer(keys, salt=VISITOR_SALT)
         self._ticket = _Serializer(keys, salt=TICKET_SALT)
+        self._identify = _Serializer(keys, salt=IDENTIFY_SALT)
         self.visitor_lifetime = visitor_lifetime
         self.ticket_lifetime = ticket_lifetime
         self.min_fill_time = min_fill_time
@@ -200,12 +209,36 @@ class Tokens:
             )
         except (BadData, KeyError, TypeError, ValueError, OverflowError) as exc:
             raise TicketRefused("ticket_invalid", "The form ticket is not valid; reload the form.") from exc
-        age = now - ticket.issued_at
+        self._check_age(ticket.issued_at, now)
+        return ticket
+
+    def identify_ticket(self, ticket: IdentifyTicket) -> str:
+        issued = ticket.issued_at.timestamp()
+        return self._identify.dumps({"v": ticket.visitor_id, "s": ticket.site_id, "t": issued, "i": ticket.ticket_id})
+
+    def read_identify_ticket(self, token: Any, now: datetime) -> IdentifyTicket:
+        """The identify ticket in ``token``, or :class:`TicketRefused` with the codes a form's ticket has."""
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise TicketRefused("ticket_invalid", "The identify ticket is missing or malformed; ask for a new one.")
+        try:
+            payload = self._identify.loads(token)
+            ticket = IdentifyTicket(
+                visitor_id=str(payload["v"]),
+                site_id=int(payload["s"]),
+                issued_at=datetime.fromtimestamp(float(payload["t"]), tz=now.tzinfo),
+                ticket_id=_ticket_id(payload["i"], token),
+            )
+        except (BadData, KeyError, TypeError, ValueError, OverflowError) as exc:
+            raise TicketRefused("ticket_invalid", "The identify ticket is not valid; ask for a new one.") from exc
+        self._check_age(ticket.issued_at, now)
+        return ticket
+
+    def _check_age(self, issued_at: datetime, now: datetime) -> None:
+        age = now - issued_at
         if age < self.min_fill_time:
             raise TicketRefused("too_fast", "The form was sent too quickly after it was shown; please try again.")
         if age > self.ticket_lifetime:
             raise TicketRefused("ticket_expired", "The form has been open too long; reload it to continue.")
-        return ticket
 
 
 def _ticket_id(minted: Any, token: str) -> str:

@@ -14,7 +14,7 @@ from capture.models.handoff import (
     TeamTurn,
     WebhookEndpoint,
 )
-from capture.models.leads import Answer, Lead, Snooze, Visitor
+from capture.models.leads import Answer, EmailClaim, Lead, Snooze, Visitor
 from capture.models.limits import RateLimitCounter
 from capture.models.mail import MailOutbox
 from capture.models.scores import ScoreChange, ScoringModelVersion
@@ -28,6 +28,7 @@ __all__ = [
     "Base",
     "Delivery",
     "DeliveryAttempt",
+    "EmailClaim",
     "Event",
     "Form",
     "Lead",

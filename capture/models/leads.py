@@ -25,6 +25,10 @@ class Lead(Base):
     email: Mapped[str | None] = mapped_column(String(254), unique=True)
     #: the site the lead first answered or was named on: its site's scoring model scores it (if it has one)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("sites.id"), index=True)
+    #: when the address was confirmed as this lead's, and by whom ("identity": the site's back end by
+    #: HMAC, "api": a back end with an API token, "link": the mailbox's owner); NULL: only claimed
+    email_confirmed_at: Mapped[datetime | None]
+    email_confirmed_via: Mapped[str | None] = mapped_column(String(16))
     #: set when this lead was merged into another; its answers moved there
     merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
     #: visits counted across all the lead's browsers; drives snooze timing
@@ -113,3 +117,36 @@ class Snooze(Base):
     skips: Mapped[int] = mapped_column(Integer)
     #: the lead's visit number at the latest skip
     last_visit: Mapped[int] = mapped_column(Integer)
+
+
+class EmailClaim(Base):
+    """A browser's claim to an address another lead already holds, kept until it is confirmed.
+
+    An address typed in a browser is a claim, not a proof: the browser keeps its own
+    lead (the answer is stored there, with its provenance) and this row waits for
+    the mailbox's owner or the site's back end to confirm it. Confirmation joins
+    the claimant's lead to the holder's. Rows are never deleted by the service.
+    """
+
+    __tablename__ = "email_claims"
+    __table_args__ = (Index(None, "email", "resolved_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: lower-cased, as ``leads.email``
+    email: Mapped[str] = mapped_column(String(254))
+    #: the claimant's lead (moved along when that lead is merged)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    visitor_id: Mapped[str | None] = mapped_column(String(32))
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"))
+    #: the answer that made the claim
+    answer_id: Mapped[int | None] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
+    #: form or identify
+    source: Mapped[str] = mapped_column(String(16))
+    #: the claimant's language: the confirmation mail is written in it
+    locale: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime]
+    #: whether a confirmation link was mailed (False: no transport, or the address's daily cap was reached)
+    mailed: Mapped[bool] = mapped_column(server_default=false())
+    resolved_at: Mapped[datetime | None]
+    #: how it ended: "link", "identity" (confirmed), or "held" (the claimant's lead came to hold the address)
+    resolution: Mapped[str | None] = mapped_column(String(16))

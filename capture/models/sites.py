@@ -20,6 +20,9 @@ class Site(Base):
     public_key: Mapped[str] = mapped_column(String(40), unique=True)
     #: exact origins (scheme://host[:port]) allowed to show and submit this site's forms
     allowed_origins: Mapped[list[str]]
+    #: signs visitors' e-mail addresses in the site's back end (``user_hash``, an HMAC-SHA256): an
+    #: ``identify`` that carries one is vouched for; secret, like an API token
+    identity_secret: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

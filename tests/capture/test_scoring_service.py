@@ -16,7 +16,7 @@ from capture.models import Delivery, Lead, ScoreChange, WebhookEndpoint
 from capture.publishing import publish_model
 from capture.rescoring import rescore
 from scoring.document import parse_model
-from tests.capture.conftest import ORIGIN, Browser
+from tests.capture.conftest import ORIGIN, Browser, site_user_hash
 
 #: A model over SMALL_WHEEL's fields, small enough to reason about in a test.
 MODEL: dict[str, Any] = {
@@ -183,10 +183,17 @@ def test_merging_two_leads_scores_the_survivor_with_both_histories(
     app: Any, client: Any, browser: Browser, publish_form: Any, live: Any, clock: Any
 ) -> None:
     become_lead(browser)
-    other = Browser(client, browser.form, clock)  # the same person on a second device
+    signed = site_user_hash(app, browser.form.site_key, "ada@example.com")
+    assert browser.identify("ada@example.com", user_hash=signed).status_code == 200  # Ada's login vouches
+    before = lead_row(app, "ada@example.com")
+    other = Browser(client, browser.form, clock)  # the same person on a second device, or a stranger
     other.ask()
     track(client, other, ("demo_request", "/demo"))
     assert other.answer({"email": "ADA@example.com", "first_name": "Ada", "customer_type": "b2b"}).status_code == 201
+    claimed = lead_row(app, "ada@example.com")  # typing the address raises nothing on its lead
+    assert (claimed.engagement, claimed.fit, claimed.stage) == (before.engagement, before.fit, before.stage)
+
+    assert other.identify("ada@example.com", user_hash=signed).status_code == 200  # the site vouches: one person
     lead = lead_row(app, "ada@example.com")
     assert lead.engagement == 40 and lead.fit == 10
 

@@ -14,9 +14,16 @@ from sqlalchemy import event, select
 
 import capture.prepared
 from capture.models import Answer
-from tests.capture.conftest import SMALL_WHEEL, Browser
+from tests.capture.conftest import SMALL_WHEEL, Browser, site_user_hash
 
 FIRST_BATCH = {"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"}
+
+
+def vouch(app: Any, browser: Browser, email: str = "ada@example.com") -> None:
+    """The host page's login vouches for the address this browser gave (``identify`` with ``user_hash``)."""
+    assert browser.identify(email, user_hash=site_user_hash(app, browser.form.site_key, email)).status_code == 200
+
+
 THANKS = "Thanks, we know all we need."
 
 
@@ -102,32 +109,38 @@ def test_a_second_tab_cannot_ask_more_than_the_visit_has_left(browser: Browser, 
 def test_another_browser_of_the_same_lead_in_the_same_visit_is_paused(app: Any, client: Any, browser: Browser) -> None:
     browser.ask()
     browser.answer(FIRST_BATCH)
+    vouch(app, browser)
     phone = Browser(client, browser.form, browser.clock)
-    response = client.post(
-        f"/api/v1/sites/{browser.form.site_key}/identify",
-        json={"email": "ADA@example.com"},
-        headers=browser.headers(),
+    response = phone.identify(
+        "ADA@example.com", user_hash=site_user_hash(app, browser.form.site_key, "ada@example.com")
     )
     assert response.status_code == 200, response.get_json()
-    phone.token = response.get_json()["visitor"]
     assert_paused(phone.ask())
     phone.clock.advance(hours=gap(app) + 0.1)
     phone.ask()
     assert phone.asked_keys() == ["company_size", "looking_for", "consent"]
 
 
-def test_an_email_answered_in_a_second_browser_joins_the_visit_it_was_in(client: Any, browser: Browser) -> None:
-    """The second browser had no lead, so its first form was the plain first batch; once its e-mail
-    makes it the same person, the visit's quota of both counts."""
+def test_a_second_browser_joins_the_visit_it_was_in_once_its_email_is_confirmed(
+    app: Any, client: Any, browser: Browser
+) -> None:
+    """The second browser had no lead, so its first form was the plain first batch, and its typed
+    e-mail only claims Ada's address; once the site vouches for it, the visit's quota of both counts."""
     browser.ask()
     browser.answer(FIRST_BATCH)
+    vouch(app, browser)
     laptop = Browser(client, browser.form, browser.clock)
     laptop.ask()
     assert laptop.asked_keys() == ["email", "first_name", "customer_type"]
     response = laptop.answer({"email": "ada@example.com", "customer_type": "b2b"})
     assert response.status_code == 201, response.get_json()
-    assert_paused(response.get_json())
-    assert_paused(laptop.ask())
+    assert_paused(response.get_json())  # its own batch spent its own quota
+    signed = site_user_hash(app, browser.form.site_key, "ada@example.com")
+    assert laptop.identify("ada@example.com", user_hash=signed).status_code == 200
+    assert_paused(laptop.ask())  # one person, one visit
+    laptop.clock.advance(hours=gap(app) + 0.1)
+    laptop.ask()
+    assert laptop.asked_keys() == ["company_size", "looking_for", "consent"]
 
 
 def test_a_merge_mid_visit_keeps_what_this_visit_has_shown(
@@ -139,18 +152,14 @@ def test_a_merge_mid_visit_keeps_what_this_visit_has_shown(
     office = Browser(client, form, clock)
     office.ask()
     office.answer(FIRST_BATCH)
+    vouch(app, office)
     clock.advance(days=1)
     home = Browser(client, form, clock)
     home.ask()
     assert home.answer({"first_name": "Ada", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
     assert_paused(home.last)
-    response = client.post(
-        f"/api/v1/sites/{form.site_key}/identify",
-        json={"visitor": home.token, "email": "ada@example.com"},
-        headers=home.headers(),
-    )
+    response = home.identify("ada@example.com", user_hash=site_user_hash(app, form.site_key, "ada@example.com"))
     assert response.status_code == 200, response.get_json()
-    home.token = response.get_json()["visitor"]
     assert_paused(home.ask())
     clock.advance(hours=gap(app) + 0.1)
     home.ask()

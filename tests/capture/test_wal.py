@@ -22,7 +22,8 @@ def _wal_frames(path: Path) -> int:
 
 
 _NEW_SITE = text(
-    "INSERT INTO sites (name, public_key, allowed_origins, created_at) VALUES (:name, :key, '[]', '2026-01-01')"
+    "INSERT INTO sites (name, public_key, allowed_origins, identity_secret, created_at)"
+    " VALUES (:name, :key, '[]', 'not-a-secret', '2026-01-01')"
 )
 
 

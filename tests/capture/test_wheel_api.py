@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from capture import lead_profile
 from capture.models import Answer, Lead, Visitor
-from tests.capture.conftest import Browser
+from tests.capture.conftest import Browser, site_user_hash
 
 
 def count(app: Any, model: Any) -> int:
@@ -197,11 +197,18 @@ def test_stale_timeline_is_asked_again_after_its_freshness(app: Any, browser: Br
     assert browser.asked_keys() == ["buying_timeline"]
 
 
-def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any, publish_form: Any, clock: Any) -> None:
+def test_same_email_from_another_browser_is_a_claim_and_merges_once_the_site_vouches(
+    app: Any, client: Any, publish_form: Any, clock: Any
+) -> None:
     form = publish_form()
     office = Browser(client, form, clock)
     office.ask()
     office.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"})
+    # the office's login vouches for the address: a lead another browser can later be proven to join
+    assert (
+        office.identify("ada@example.com", user_hash=site_user_hash(app, form.site_key, "ada@example.com")).status_code
+        == 200
+    )
     office.next_visit()
     office.answer({"company_size": 10, "looking_for": ["reports"], "consent": True})
 
@@ -217,17 +224,28 @@ def test_same_email_from_another_browser_merges_the_leads(app: Any, client: Any,
         assert home.answer({}, skipped=home.asked_keys()).status_code == 201
     assert "email" in home.asked_keys()
     assert home.answer({"email": "ADA@example.com"}).status_code == 201
+    # Typed in a browser, the address is only claimed: the leads stay apart, the office's untouched.
+    with app.extensions["leadwheel"].db.read() as session:
+        live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None)).order_by(Lead.id)).all()
+        assert [lead.email for lead in live] == ["ada@example.com", None]
+        assert lead_profile.values(live[0].profile)["first_name"] == "Ada"
+    assert "email" not in home.ask()["questions"]  # the claimant is not asked again either
 
+    # The host page's back end vouches for the address (its login knows it): now they are one lead.
+    vouched = home.identify("ada@example.com", user_hash=site_user_hash(app, form.site_key, "ada@example.com"))
+    assert vouched.status_code == 200, vouched.get_json()
     with app.extensions["leadwheel"].db.read() as session:
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
         assert len(live) == 1 and live[0].email == "ada@example.com"
+        assert live[0].email_confirmed_via == "identity"
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
         profile = lead_profile.values(profile_of(session))
     assert profile["first_name"] == "Ada L."  # the newest value wins
     assert profile["company_size"] == 10  # nothing from the office browser is lost
     stored = answers(app)
     assert {a.lead_id for a in stored} == {live[0].id}
-    assert len([a for a in stored if not a.skipped]) == 9  # 6 from the office, 3 from home: none lost
+    # 6 from the office, 3 from home, and the two vouched e-mails: none lost
+    assert len([a for a in stored if not a.skipped]) == 11
     # The home browser now continues where the office left off.
     home.next_visit()
     assert home.asked_keys() and not {"company_size", "looking_for", "consent"} & set(home.asked_keys())
@@ -261,10 +279,9 @@ def identify(client: Any, form: Any, body: dict[str, Any], origin: str = "https:
 def test_identify_attaches_an_email_and_the_wheel_stops_asking_for_it(app: Any, client: Any, browser: Browser) -> None:
     browser.ask()
     assert "email" in browser.asked_keys()
-    response = identify(client, browser.form, {"visitor": browser.token, "email": " Ada@Example.com "})
+    response = browser.identify(" Ada@Example.com ")
     assert response.status_code == 200, response.get_json()
     assert response.headers["Access-Control-Allow-Origin"] == "https://www.example.com"
-    browser.token = response.get_json()["visitor"]
     browser.ask()
     assert "email" not in browser.asked_keys()
     (stored,) = answers(app)
@@ -277,14 +294,24 @@ def test_identify_attaches_an_email_and_the_wheel_stops_asking_for_it(app: Any, 
     )
 
 
-def test_identify_with_a_known_email_merges_into_that_lead(app: Any, client: Any, browser: Browser) -> None:
+def test_identify_with_a_known_email_merges_into_that_lead_only_when_the_site_vouches(
+    app: Any, client: Any, browser: Browser, clock: Any
+) -> None:
     browser.ask()
     browser.answer({"email": "ada@example.com", "customer_type": "b2b"})
-    newcomer = identify(client, browser.form, {"visitor": None, "email": "ADA@example.com"}).get_json()["visitor"]
-    browser.token = newcomer  # another browser, identified by the host page's login
-    browser.ask()
-    assert not {"email", "customer_type"} & set(browser.asked_keys())
-    assert count(app, Lead) == 1
+    signed = site_user_hash(app, browser.form.site_key, "ada@example.com")
+    assert browser.identify("ada@example.com", user_hash=signed).status_code == 200
+    another = Browser(client, browser.form, clock)
+    assert another.identify("ADA@example.com").status_code == 200  # only a claim
+    another.ask()
+    assert "customer_type" in another.asked_keys()  # it learnt nothing of Ada's lead
+    assert count(app, Lead) == 2
+
+    assert another.identify("ADA@example.com", user_hash=signed).status_code == 200  # the host's login vouches
+    another.ask()
+    assert not {"email", "customer_type"} & set(another.asked_keys())
+    with app.extensions["leadwheel"].db.read() as session:
+        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.merged_into_id.is_(None))) == 1
 
 
 def test_identify_refuses_a_bad_email_a_foreign_origin_and_an_unknown_site(
@@ -319,6 +346,8 @@ def test_answers_store_on_the_driver_and_only_a_merge_reruns_on_core(
     assert (
         office.answer({"email": "grace@example.com", "first_name": "Grace", "customer_type": "b2b"}).status_code == 201
     )
+    assert office.identify("grace@example.com", user_hash=site_user_hash(app, form.site_key, "grace@example.com"))
+    reruns.clear()  # a vouched identify runs on Core from the start
     office.next_visit()
     assert office.answer({"company_size": 40, "looking_for": ["analytics"], "consent": True}).status_code == 201
     assert reruns == []
@@ -327,15 +356,12 @@ def test_answers_store_on_the_driver_and_only_a_merge_reruns_on_core(
     home.ask()
     assert home.answer({"first_name": "Grace H.", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
     assert reruns == []
-    response = client.post(
-        f"/api/v1/sites/{form.site_key}/identify",
-        json={"visitor": home.token, "email": "GRACE@example.com"},
-        headers={"Origin": form.origin},
-    )
+    response = home.identify("GRACE@example.com", user_hash=site_user_hash(app, form.site_key, "grace@example.com"))
     assert response.status_code == 200, response.get_json()
     assert reruns == [1]
     with db.read() as session:
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
         assert [lead.email for lead in live] == ["grace@example.com"]
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
-    assert len([a for a in answers(app) if not a.skipped]) == 9  # 6 + 2 answers and the identified e-mail: none lost
+    # 6 + 2 answers and the two identified e-mails: none lost
+    assert len([a for a in answers(app) if not a.skipped]) == 10
