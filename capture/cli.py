@@ -95,6 +95,29 @@ def site_list() -> None:
             click.echo(f"{row.public_key}\t{row.name}\t{' '.join(row.allowed_origins)}")
 
 
+@site.command("identity-secret")
+@click.argument("site_key")
+@click.option("--rotate", is_flag=True, help="Replace it with a new one; the old one stops working at once.")
+def site_identity_secret(site_key: str, rotate: bool) -> None:
+    """Print the secret the site's back end signs visitors' e-mail addresses with (user_hash).
+
+    Keep it on the server, like an API token: whoever holds it can vouch for any address on
+    this site. See docs/embed.md, "Identifying a visitor".
+    """
+    import secrets
+
+    from capture.publishing import find_site
+
+    with _session(_database_url()) as session:
+        found = find_site(session, site_key)
+        if rotate:
+            found.identity_secret = secrets.token_hex(32)
+        secret = found.identity_secret
+    click.echo(secret)
+    if rotate:
+        click.echo("rotated: user_hash made with the old secret is refused from now on", err=True)
+
+
 # --- sequences ----------------------------------------------------------------------------------
 
 

@@ -8,10 +8,10 @@ the question definitions, and stores them in one retried transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from capture.catalog import Catalog, PublishedForm, SiteEntry
@@ -36,6 +36,7 @@ from profiling.identity import IdentifyTicket, Ticket, TicketRefused, Tokens, ne
 from profiling.sequence import Question, QuestionType, Rules, Sequence, localised
 from profiling.wheel import Plan, next_questions
 
+T = TypeVar("T")
 LOCALE = re.compile(r"^[A-Za-z]{2,3}([-_][A-Za-z0-9]{2,8})*$")
 MAX_URL = 2048
 #: how often (at most, per process) an answer also deletes the uses of tickets that have expired
@@ -163,14 +164,7 @@ class Visits:
         (``ticket_used``), unless it is the same submission again (a retry after the
         first answer was lost), which is told what the first use stored.
         """
-        honeypot = body.get("hp")
-        if honeypot not in (None, ""):
-            # A field people never see: only a form-filling robot puts something in it.
-            raise invalid("suspected_bot", "This submission looks automated and was not stored.")
-        try:
-            ticket = self.tokens.read_ticket(body.get("ticket"), now)
-        except TicketRefused as refused:
-            raise invalid(refused.code, refused.message) from None
+        ticket = _ticket_of(body, self.tokens.read_ticket, now)
         if ticket.form_id != form.form_id:
             raise invalid("ticket_invalid", "This ticket belongs to another form; reload the form.")
         sequence = self.catalog.sequence(ticket.sequence_version_id)
@@ -270,12 +264,7 @@ class Visits:
             visitor_id = self.tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
             vouched = "identity"
         else:
-            if body.get("hp") not in (None, ""):
-                raise invalid("suspected_bot", "This submission looks automated and was not stored.")
-            try:
-                ticket = self.tokens.read_identify_ticket(body.get("ticket"), now)
-            except TicketRefused as refused:
-                raise invalid(refused.code, refused.message) from None
+            ticket = _ticket_of(body, self.tokens.read_identify_ticket, now)
             if ticket.site_id != site.id:
                 raise invalid("ticket_invalid", "This ticket belongs to another site; ask for a new one.")
             visitor_id = ticket.visitor_id
@@ -361,3 +350,14 @@ class Visits:
         if not given:
             raise invalid("nothing_to_store", "Answer at least one question, or choose “not now”.")
         return given
+
+
+def _ticket_of(body: Mapping[str, Any], read: Callable[[Any, datetime], T], now: datetime) -> T:
+    """The ticket a submission carries, read by ``read``, after the honeypot; else the refusal, as an API error."""
+    if body.get("hp") not in (None, ""):
+        # A field people never see: only a form-filling robot puts something in it.
+        raise invalid("suspected_bot", "This submission looks automated and was not stored.")
+    try:
+        return read(body.get("ticket"), now)
+    except TicketRefused as refused:
+        raise invalid(refused.code, refused.message) from None

@@ -120,3 +120,20 @@ def test_lead_show_names_the_first_stage_change_in_words(run: Any, app: Any, bro
     first_change = shown.stdout.splitlines()[-1]
     assert "None" not in shown.stdout
     assert re.search(r"\bnew → (subscriber|engaged)\s+\(answer\)$", first_change), first_change
+
+
+def test_site_identity_secret_prints_the_key_of_user_hash_and_rotates_it(run: Any) -> None:
+    from capture.claims import user_hash, vouched_for
+
+    key = run("site", "create", "Northwind", "--origin", "https://www.northwind.example").stdout.strip()
+    secret = run("site", "identity-secret", key).stdout.strip()
+    assert re.fullmatch(r"[0-9a-f]{64}", secret)
+    assert run("site", "identity-secret", key).stdout.strip() == secret  # reading does not change it
+    signed = user_hash(secret, "Ada@Example.com ")
+    assert vouched_for(secret, "ada@example.com", signed)
+
+    rotated = run("site", "identity-secret", key, "--rotate")
+    assert rotated.exit_code == 0 and "refused from now on" in rotated.stderr
+    new = rotated.stdout.strip()
+    assert new != secret and not vouched_for(new, "ada@example.com", signed)
+    assert run("site", "identity-secret", "site_nope").exit_code == 1
