@@ -12,14 +12,14 @@ from typing import Any
 
 import click
 
+from capture.cli_support import LeadwheelGroup, read_document
 from capture.cli_support import config_or_exit as _config
 from capture.cli_support import database_url as _database_url
-from capture.cli_support import read_document
 from capture.cli_support import session_for as _session
 from capture.config import ConfigError
 
 
-@click.group()
+@click.group(cls=LeadwheelGroup)
 @click.version_option(package_name="leadwheel")
 def main() -> None:
     """Leadwheel: progressive-profiling forms and lead capture."""

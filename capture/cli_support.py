@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TypeVar
 
 import click
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from capture.config import Config, ConfigError
@@ -16,6 +17,31 @@ from capture.db import Database
 from capture.publishing import PublishingError
 
 T = TypeVar("T")
+
+#: PostgreSQL's SQLSTATEs for a table or column that is not there
+_UNDEFINED = frozenset({"42P01", "42703"})
+NO_SCHEMA = "The database at DATABASE_URL has no Leadwheel schema, or an older one: run `leadwheel db upgrade` first."
+
+
+class LeadwheelGroup(click.Group):
+    """The command group: a database without the schema (or behind it) is one line saying what to run."""
+
+    def invoke(self, ctx: click.Context) -> object:
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            if schema_missing(exc):
+                raise click.ClickException(NO_SCHEMA) from None
+            raise
+
+
+def schema_missing(exc: DBAPIError) -> bool:
+    """Whether the statement failed on a table or column the migrations would have made."""
+    sqlstate = getattr(exc.orig, "sqlstate", None)
+    if sqlstate in _UNDEFINED:
+        return True
+    message = str(exc.orig)
+    return message.startswith(("no such table", "no such column")) or "has no column named" in message
 
 
 def config_or_exit(demo: bool = False) -> Config:

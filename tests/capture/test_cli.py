@@ -137,3 +137,17 @@ def test_site_identity_secret_prints_the_key_of_user_hash_and_rotates_it(run: An
     new = rotated.stdout.strip()
     assert new != secret and not vouched_for(new, "ada@example.com", signed)
     assert run("site", "identity-secret", "site_nope").exit_code == 1
+
+
+def test_a_command_on_a_database_without_the_schema_says_to_upgrade_it(run: Any, config: Any) -> None:
+    from capture.migrate import downgrade, upgrade
+
+    downgrade(config.database_url, "base")
+    try:
+        for args in (("site", "list"), ("lead", "show", "ada@example.com"), ("webhook", "list")):
+            result = CliRunner().invoke(main, list(args))
+            assert result.exit_code == 1, (args, result.output)
+            assert "run `leadwheel db upgrade` first" in result.output
+            assert "Traceback" not in result.output and "SELECT" not in result.output
+    finally:
+        upgrade(config.database_url)
