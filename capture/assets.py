@@ -11,7 +11,8 @@ from pathlib import Path
 
 from flask import Blueprint, Response, abort, send_from_directory
 
-STATIC = Path(__file__).resolve().parents[1] / "static"
+#: the top-level static/ folder; capture/static links to it, so an installed wheel carries the files
+STATIC = Path(__file__).resolve().parent / "static"
 MAX_AGE_SECONDS = 300
 
 assets = Blueprint("assets", __name__)
