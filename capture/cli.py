@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from capture.cli_support import LeadwheelGroup, read_document
+from capture.cli_support import LeadwheelGroup, format_option, print_rows, read_document
 from capture.cli_support import config_or_exit as _config
 from capture.cli_support import database_url as _database_url
 from capture.cli_support import session_for as _session
@@ -84,15 +84,19 @@ def site_create(name: str, origins: tuple[str, ...]) -> None:
 
 
 @site.command("list")
-def site_list() -> None:
+@format_option
+def site_list(fmt: str) -> None:
     """List sites with their keys and origins."""
     from sqlalchemy import select
 
     from capture.models import Site
 
     with _session(_database_url()) as session:
-        for row in session.scalars(select(Site).order_by(Site.id)):
-            click.echo(f"{row.public_key}\t{row.name}\t{' '.join(row.allowed_origins)}")
+        rows = [
+            {"key": row.public_key, "name": row.name, "origins": list(row.allowed_origins), "created": row.created_at}
+            for row in session.scalars(select(Site).order_by(Site.id))
+        ]
+    print_rows(["key", "name", "origins", "created"], rows, fmt, empty="(no sites: leadwheel site create)")
 
 
 @site.command("identity-secret")

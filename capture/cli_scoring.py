@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from capture.cli_support import database_url, read_document, session_for
+from capture.cli_support import database_url, format_option, print_rows, read_document, session_for
 
 
 @click.group()
@@ -221,7 +221,8 @@ def token_create(site_key: str, name: str, scopes: tuple[str, ...]) -> None:
 
 @token.command("list")
 @click.option("--site", "site_key", required=True)
-def token_list(site_key: str) -> None:
+@format_option
+def token_list(site_key: str, fmt: str) -> None:
     """List a site's tokens (their first characters only)."""
     from sqlalchemy import select
 
@@ -230,9 +231,17 @@ def token_list(site_key: str) -> None:
 
     with session_for(database_url()) as session:
         site = find_site(session, site_key)
-        for row in session.scalars(select(ApiToken).where(ApiToken.site_id == site.id).order_by(ApiToken.id)):
-            state = f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active"
-            click.echo(f"{row.id}\t{row.prefix}…\t{row.name}\t{','.join(row.scopes)}\t{state}")
+        rows = [
+            {
+                "id": row.id,
+                "starts": f"{row.prefix}…",
+                "name": row.name,
+                "scopes": list(row.scopes),
+                "state": f"revoked {row.revoked_at:%Y-%m-%d}" if row.revoked_at else "active",
+            }
+            for row in session.scalars(select(ApiToken).where(ApiToken.site_id == site.id).order_by(ApiToken.id))
+        ]
+    print_rows(["id", "starts", "name", "scopes", "state"], rows, fmt, empty="(no tokens: leadwheel token create)")
 
 
 @token.command("revoke")

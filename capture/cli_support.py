@@ -82,3 +82,51 @@ def read_document(path: Path, parse: Callable[[str], T], invalid: type[ValueErro
     except invalid as exc:
         lines = "\n".join(f"  - {problem}" for problem in getattr(exc, "problems", [str(exc)]))
         raise click.ClickException(f"{path} is not a valid {what}:\n{lines}") from None
+
+
+#: ``--format table|json`` for the list commands
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="A headed table for people, or JSON (a list of objects) for scripts.",
+)
+
+
+def print_rows(columns: list[str], rows: list[dict[str, object]], fmt: str, *, empty: str) -> None:
+    """``rows`` (each a dict by column name) as a headed table or as JSON.
+
+    Table cells are escaped: names, URLs and errors can hold what someone else typed, and a
+    terminal must not run it. JSON keeps the values as they are (times in ISO 8601).
+    """
+    import json
+    from datetime import datetime
+
+    from capture.delivery import printable
+
+    if fmt == "json":
+        plain = [{name: v.isoformat() if isinstance(v, datetime) else v for name, v in row.items()} for row in rows]
+        click.echo(json.dumps(plain, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo(empty, err=True)
+        return
+    cells = [[_cell(row.get(name), printable) for name in columns] for row in rows]
+    widths = [max(len(name), *(len(line[i]) for line in cells)) for i, name in enumerate(columns)]
+    click.echo("  ".join(name.upper().replace("_", " ").ljust(width) for name, width in zip(columns, widths)).rstrip())
+    for line in cells:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip())
+
+
+def _cell(value: object, printable: Callable[[str, int], str]) -> str:
+    from datetime import datetime
+
+    if value is None:
+        return "-"
+    if isinstance(value, datetime):
+        return value.strftime("%Y-%m-%d %H:%M")
+    if isinstance(value, list | tuple):
+        return printable(",".join(str(v) for v in value), 120)
+    return printable(str(value), 120)

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 import click
 from sqlalchemy import Connection
 
-from capture.cli_support import config_or_exit
+from capture.cli_support import config_or_exit, format_option, print_rows
 from capture.config import Config
 from capture.db import Database
 from capture.endpoints import EVENT_TYPES, EndpointError
@@ -70,13 +70,24 @@ def webhook_add(url: str, events: str) -> None:
 
 
 @webhook.command("list")
-def webhook_list() -> None:
+@format_option
+def webhook_list(fmt: str) -> None:
     """Endpoints with their events, state and failure streak."""
     from capture.endpoints import list_endpoints
 
-    for row in _run(list_endpoints):
-        state = "enabled" if row.enabled else f"disabled ({row.disabled_reason or 'no reason'})"
-        click.echo(f"{row.id}\t{row.url}\t{','.join(row.events or [])}\t{state}\tstreak {row.failure_streak}")
+    rows = [
+        {
+            "id": row.id,
+            "url": row.url,
+            "events": list(row.events or []),
+            "state": "enabled" if row.enabled else f"disabled ({row.disabled_reason or 'no reason'})",
+            "failure_streak": row.failure_streak,
+        }
+        for row in _run(list_endpoints)
+    ]
+    print_rows(
+        ["id", "url", "events", "state", "failure_streak"], rows, fmt, empty="(no endpoints: leadwheel webhook add)"
+    )
 
 
 @webhook.command("remove")

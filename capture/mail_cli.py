@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from capture.cli_support import config_or_exit
+from capture.cli_support import config_or_exit, format_option, print_rows
 from capture.config import redact_url
 
 
@@ -45,10 +45,10 @@ def mail_test(to: str) -> None:
 @mail.command("list")
 @click.option("--status", type=click.Choice(["pending", "sent", "failed"]), default=None)
 @click.option("--limit", type=click.IntRange(min=1), default=50, show_default=True)
-def mail_list(status: str | None, limit: int) -> None:
+@format_option
+def mail_list(status: str | None, limit: int, fmt: str) -> None:
     """The newest mails of the outbox: queued (pending), sent and failed, with the last error."""
     from capture.db import Database
-    from capture.delivery import printable
     from capture.mail import list_mails
 
     db = Database(config_or_exit(demo=True).database_url)
@@ -56,22 +56,20 @@ def mail_list(status: str | None, limit: int) -> None:
         rows = db.run(lambda c: list_mails(c, status=status, limit=limit))
     finally:
         db.dispose()
-    click.echo(
-        f"{'id':>6}  {'status':<8}{'attempts':>8}  {'created (UTC)':<17}  {'sent / next (UTC)':<17}  "
-        f"{'purpose':<20}  {'to':<32}  last error"
-    )
-    for row in rows:
-        when = row.sent_at if row.status == "sent" else (row.next_attempt_at if row.status == "pending" else None)
-        error = printable(row.last_error or "", 80)
-        click.echo(
-            f"{row.id:>6}  {row.status:<8}{row.attempts:>8}  {_minute(row.created_at):<17}  {_minute(when):<17}  "
-            f"{printable(row.purpose, 20):<20}  {printable(row.to, 32):<32}  {error}".rstrip()
-        )
-    if not rows:
-        click.echo("(no mails)", err=True)
-
-
-def _minute(moment: object) -> str:
-    from datetime import datetime
-
-    return moment.strftime("%Y-%m-%d %H:%M") if isinstance(moment, datetime) else "-"
+    columns = ["id", "status", "attempts", "created", "sent_or_next", "purpose", "to", "last_error"]
+    listed = [
+        {
+            "id": row.id,
+            "status": row.status,
+            "attempts": row.attempts,
+            "created": row.created_at,
+            "sent_or_next": row.sent_at
+            if row.status == "sent"
+            else (row.next_attempt_at if row.status == "pending" else None),
+            "purpose": row.purpose,
+            "to": row.to,
+            "last_error": row.last_error,
+        }
+        for row in rows
+    ]
+    print_rows(columns, listed, fmt, empty="(no mails)")

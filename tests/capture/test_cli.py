@@ -39,7 +39,11 @@ def test_site_create_prints_a_key_and_import_export_round_trips(run: Any, tmp_pa
     assert created.exit_code == 0, created.output
     key = created.stdout.strip().splitlines()[0]
     assert key.startswith("site_")
-    assert "https://shop.northwind.example" in run("site", "list").output
+    listed = run("site", "list").stdout.splitlines()
+    assert listed[0].split() == ["KEY", "NAME", "ORIGINS", "CREATED"]
+    assert "https://shop.northwind.example" in listed[1] and "Northwind" in listed[1]
+    (site,) = json.loads(run("site", "list", "--format", "json").stdout)
+    assert site["key"] == key and site["origins"] == ["https://shop.northwind.example", "https://www.northwind.example"]
 
     source = tmp_path / "wheel.yaml"
     source.write_text(yaml.safe_dump(SMALL_WHEEL, allow_unicode=True), encoding="utf-8")

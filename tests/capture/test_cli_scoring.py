@@ -81,7 +81,10 @@ def test_tokens_are_shown_once_listed_by_prefix_and_revoked(run: Any, client: An
     assert token[:10] in listing and token not in listing and "active" in listing
     body = {"events": [{"id": "esp-1", "type": "email_open", "email": "a@example.com"}]}
     assert client.post("/api/v1/events", json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 202
-    token_id = listing.split("\t")[0]
+    assert listing.splitlines()[0].split() == ["ID", "STARTS", "NAME", "SCOPES", "STATE"]
+    (listed,) = json.loads(run("token", "list", "--site", key, "--format", "json").stdout)
+    assert listed["name"] == "Mailchimp" and listed["scopes"] == ["events"] and token not in json.dumps(listed)
+    token_id = str(listed["id"])
     assert run("token", "revoke", token_id).exit_code == 0
     assert "revoked" in run("token", "list", "--site", key).stdout
     assert client.post("/api/v1/events", json=body, headers={"Authorization": f"Bearer {token}"}).status_code == 401

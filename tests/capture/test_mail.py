@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 import time
@@ -376,9 +377,13 @@ def test_mail_list_shows_queued_sent_and_failed(db: Database, mail_config: Confi
     result = CliRunner().invoke(main, ["mail", "list"], env={"DATABASE_URL": mail_config.database_url})
     assert result.exit_code == 0, result.output
     header, *lines = result.output.splitlines()
-    assert header.split()[:3] == ["id", "status", "attempts"]
+    assert header.split()[:3] == ["ID", "STATUS", "ATTEMPTS"]
     assert [line.split()[1] for line in lines] == ["pending", "failed", "sent"]
     assert "later@example.com" in lines[0] and "550 5.1.1 No such user" in lines[1]
+    as_json = CliRunner().invoke(
+        main, ["mail", "list", "--format", "json"], env={"DATABASE_URL": mail_config.database_url}
+    )
+    assert [row["status"] for row in json.loads(as_json.stdout)] == ["pending", "failed", "sent"]
 
 
 def test_the_demo_writes_its_mail_into_its_data_folder(tmp_path: Path, clock: Any):

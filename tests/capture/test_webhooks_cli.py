@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -70,9 +71,15 @@ def test_add_prints_a_secret_once_and_list_shows_the_endpoint(run: Any, monkeypa
     secret = added.stdout.strip()
     assert secret.startswith("whsec_") and len(base64.b64decode(secret[6:])) >= 24
     assert "endpoint 1" in added.stderr and "not shown again" in added.stderr
-    listed = run("webhook", "list").output
-    assert "1\thttp://10.2.3.4/hooks\tlead.sql,lead.mql\tenabled\tstreak 0" in listed
-    assert secret not in listed
+    listed = run("webhook", "list").stdout.splitlines()
+    assert listed[0].split() == ["ID", "URL", "EVENTS", "STATE", "FAILURE", "STREAK"]
+    assert listed[1].split() == ["1", "http://10.2.3.4/hooks", "lead.sql,lead.mql", "enabled", "0"]
+    assert secret not in "".join(listed)
+    as_json = json.loads(run("webhook", "list", "--format", "json").stdout)
+    assert as_json == [
+        {"id": 1, "url": "http://10.2.3.4/hooks", "events": ["lead.sql", "lead.mql"], "state": "enabled",
+         "failure_streak": 0}
+    ]  # fmt: skip
 
     default = run("webhook", "add", "http://127.0.0.1:9/x")
     assert default.exit_code == 0 and "(lead.sql)" in default.stderr
@@ -100,7 +107,9 @@ def test_rotate_disable_enable_remove(run: Any, db: Database, monkeypatch: pytes
     assert "no webhook endpoint 7" in one_line_error(run("webhook", "enable", "7"))
     new_deliveries(db, 1, datetime.now(UTC), count=2)
     assert run("webhook", "remove", "1").exit_code == 0
-    assert run("webhook", "list").output == ""
+    emptied = run("webhook", "list")
+    assert emptied.stdout == "" and "no endpoints" in emptied.stderr
+    assert run("webhook", "list", "--format", "json").stdout.strip() == "[]"
     with db.read() as session:
         assert session.query(Delivery).count() == 0
 
