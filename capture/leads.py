@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from capture.models import EmailClaim, Lead, ScoreChange, ScoringModelVersion
+from capture.delivery import printable
+from capture.models import Answer, EmailClaim, Form, Lead, ScoreChange, ScoringModelVersion, SequenceVersion
 from capture.publishing import PublishingError
 
 
@@ -47,7 +50,7 @@ def describe_lead(session: Session, who: str, changes: int = 10) -> str:
         lines.append(f"  claims, unconfirmed: {', '.join(claimed)}")
     if lead.scored_at is None:
         lines.append("  not scored yet (no scoring model was published when it last changed)")
-        return "\n".join(lines) + "\n"
+        return "\n".join(lines + _answer_lines(session, lead.id)) + "\n"
     version = session.scalar(select(ScoringModelVersion.version).where(ScoringModelVersion.id == lead.scoring_model_id))
     explanation = lead.explanation or {}
     lines.append(
@@ -73,4 +76,33 @@ def describe_lead(session: Session, who: str, changes: int = 10) -> str:
         for change in history:
             stage = stage_move(change.stage_before, change.stage)
             lines.append(f"    {change.at:%Y-%m-%d %H:%M}  {change.score:5.1f}  {stage:<22} ({change.cause})")
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines + _answer_lines(session, lead.id)) + "\n"
+
+
+def _answer_lines(session: Session, lead_id: int) -> list[str]:
+    """Every answer, oldest first, with where it came from: zero-party data is only as good as its provenance.
+
+    Values are escaped (a visitor typed them; a terminal must not run them) and cut short.
+    """
+    rows = session.execute(
+        select(Answer, Form.slug, SequenceVersion.version)
+        .outerjoin(Form, Form.id == Answer.form_id)
+        .outerjoin(SequenceVersion, SequenceVersion.id == Answer.sequence_version_id)
+        .where(Answer.lead_id == lead_id)
+        .order_by(Answer.answered_at, Answer.id)
+    ).all()
+    if not rows:
+        return ["  answers: none yet"]
+    lines = ["  answers (oldest first):"]
+    for answer, slug, version in rows:
+        value = "(not now)" if answer.skipped else printable(json.dumps(answer.value, ensure_ascii=False), 60)
+        where = f"form {slug} v{version}" if slug is not None else answer.source
+        details = [where, answer.locale]
+        if answer.page_url:
+            details.append(printable(answer.page_url, 80))
+        if answer.consent_text:
+            details.append(f"consent text {answer.consent_version or ''}: {printable(answer.consent_text, 60)}".strip())
+        lines.append(
+            f"    {answer.answered_at:%Y-%m-%d %H:%M}  {printable(answer.field, 40)} = {value}  ({', '.join(details)})"
+        )
+    return lines

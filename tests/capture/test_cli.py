@@ -121,9 +121,27 @@ def test_lead_show_names_the_first_stage_change_in_words(run: Any, app: Any, bro
 
     shown = run("lead", "show", "ada@example.com")
     assert shown.exit_code == 0, shown.output
-    first_change = shown.stdout.splitlines()[-1]
+    lines = shown.stdout.splitlines()
+    first_change = lines[lines.index("  answers (oldest first):") - 1]
     assert "None" not in shown.stdout
     assert re.search(r"\bnew → (subscriber|engaged)\s+\(answer\)$", first_change), first_change
+
+
+def test_lead_show_lists_every_answer_with_its_provenance(run: Any, browser: Any) -> None:
+    browser.ask()
+    given = {"email": "ada@example.com", "first_name": "Ada\x1b[31m", "customer_type": "b2b"}
+    assert browser.answer(given, skipped=[]).status_code == 201
+    browser.next_visit()
+    browser.answer({"looking_for": ["reports"], "consent": True}, skipped=["company_size"])
+
+    shown = run("lead", "show", "ada@example.com").stdout
+    answers = shown[shown.index("  answers (oldest first):") :].splitlines()[1:]
+    assert len(answers) == 6
+    assert 'first_name = "Ada[31m"' in shown and "\x1b" not in shown  # the escape never reaches a terminal
+    assert all("(form wheel v1, en, https://www.example.com/pricing" in line for line in answers)
+    assert any("company_size = (not now)" in line for line in answers)
+    consent = next(line for line in answers if "marketing_consent" in line)
+    assert "consent text 2026-11: You may e-mail me about products." in consent
 
 
 def test_site_identity_secret_prints_the_key_of_user_hash_and_rotates_it(run: Any) -> None:
