@@ -7,11 +7,13 @@ from typing import Any
 
 import pytest
 import schemathesis
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from capture.openapi import document
+from tests.conftest import ROOT
 
 
 def test_every_api_route_is_documented(app: Any) -> None:
@@ -72,3 +74,35 @@ def test_schemathesis_finds_no_server_errors_and_no_schema_violations(fuzz_app: 
         except Exception as exc:  # noqa: BLE001 - collect every operation's failure
             failures.append(f"{operation.method.upper()} {operation.path}: {exc}")
     assert not failures, "\n".join(failures)
+
+
+def _codes_raised() -> set[str]:
+    """Every error code the code can answer with: the literal codes of each refusal it builds."""
+    import ast
+
+    from capture.api import _NO_SUCH
+    from capture.app import _HTTP_CODES
+
+    makers = {"invalid", "not_found", "Refused", "TicketRefused", "_error"}
+    codes = set(_HTTP_CODES.values()) | {code for code, _message in _NO_SUCH.values()} | {"http_error"}
+    for path in [*(ROOT / "capture").rglob("*.py"), *(ROOT / "profiling").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call):
+                continue
+            name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+            if name in makers:
+                literal = next(
+                    (a.value for a in node.args[:2] if isinstance(a, ast.Constant) and isinstance(a.value, str)), None
+                )
+                if literal is not None:
+                    codes.add(literal)
+    return codes
+
+
+def test_every_error_code_the_code_raises_is_documented_and_no_other() -> None:
+    document = yaml.safe_load((ROOT / "capture" / "openapi.yaml").read_text(encoding="utf-8"))
+    code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
+    documented = set(code["enum"])
+    assert _codes_raised() == documented
+    for name in documented:  # and each says what it means
+        assert f"`{name}`:" in code["description"], name
