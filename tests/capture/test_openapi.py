@@ -106,3 +106,39 @@ def test_every_error_code_the_code_raises_is_documented_and_no_other() -> None:
     assert _codes_raised() == documented
     for name in documented:  # and each says what it means
         assert f"`{name}`:" in code["description"], name
+
+
+def _json_contents(document: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    """(where, JSON pointer of the content, content) for each JSON request body and success response."""
+    found = []
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if not isinstance(operation, dict) or "operationId" not in operation:
+                continue
+            base = "/paths/" + path.replace("~", "~0").replace("/", "~1") + "/" + method
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json")
+            if body is not None:
+                found.append(
+                    (f"{operation['operationId']} request", base + "/requestBody/content/application~1json", body)
+                )
+            for status, response in operation["responses"].items():
+                content = (response.get("content") or {}).get("application/json")
+                if status.startswith("2") and content is not None:
+                    where = f"{operation['operationId']} {status}"
+                    found.append((where, f"{base}/responses/{status}/content/application~1json", content))
+    return found
+
+
+def test_every_operation_shows_a_real_example_of_what_it_takes_and_answers() -> None:
+    """Examples were taken from a real exchange with the service; they must stay valid as the schemas move."""
+    import jsonschema
+
+    document = yaml.safe_load((ROOT / "capture" / "openapi.yaml").read_text(encoding="utf-8"))
+    contents = _json_contents(document)
+    assert len(contents) >= 16
+    for where, pointer, content in contents:
+        if where.startswith("openapi "):
+            continue  # the document itself
+        assert "example" in content, f"{where} has no example"
+        root = {**document, "$ref": f"#{pointer}/schema"}  # the document is the root, so its $refs resolve
+        jsonschema.Draft202012Validator(root).validate(content["example"])
