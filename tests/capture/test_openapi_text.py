@@ -43,9 +43,12 @@ def schemas_in(schema: Any, where: str) -> Iterator[tuple[str, dict[str, Any]]]:
             yield from schemas_in(sub, f"{where}.{key}[{index}]")
 
 
-def every_schema(node: Any = None, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+_WHOLE = object()
+
+
+def every_schema(node: Any = _WHOLE, where: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
     """Every schema object of the document: components and each `schema:` of a parameter or body."""
-    node = document() if node is None else node
+    node = document() if node is _WHOLE else node
     if isinstance(node, dict):
         for key, value in node.items():
             if key == "schema":
