@@ -392,7 +392,7 @@ def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
     from capture.scores import LiveModel, standing
     from capture.services import utc_now
     from scoring.document import parse_model
-    from scoring.engine import score
+    from scoring.engine import Tally, score
     from scoring.profile import Profile
 
     db = Database(url)
@@ -417,7 +417,7 @@ def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
                         for _ in events:
                             pass
                         continue
-                    tally = model.new_tally()
+                    tally = Tally(model)
                     add = tally.add_row
                     for _, kind, at, path, props in events:
                         add(kind, at, path, props)

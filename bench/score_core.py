@@ -27,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from scoring.document import default_model
-from scoring.engine import score
+from scoring.engine import Tally, score
 from scoring.events import Event
 from scoring.profile import Profile
 
@@ -73,7 +73,7 @@ def baseline(rows: list[Row], per_lead: int) -> None:
 def fold_rows(rows: list[Row], per_lead: int) -> None:
     model = default_model()
     for lead in range(0, len(rows), per_lead):
-        tally = model.new_tally()
+        tally = Tally(model)
         add = tally.add_row
         for kind, at, path, props in rows[lead : lead + per_lead]:
             add(kind, at, path, props)
@@ -82,7 +82,7 @@ def fold_rows(rows: list[Row], per_lead: int) -> None:
 def fold_events(rows: list[Row], per_lead: int) -> None:
     model = default_model()
     for lead in range(0, len(rows), per_lead):
-        tally = model.new_tally()
+        tally = Tally(model)
         for kind, at, path, props in rows[lead : lead + per_lead]:
             tally.add(Event(kind, at, path, props))
 
@@ -93,7 +93,7 @@ def rescore(rows: list[Row], per_lead: int) -> None:
     profile = Profile(fields=fields, email="ann@northwind.example")
     now = datetime(2026, 11, 27, tzinfo=UTC)
     for lead in range(0, len(rows), per_lead):
-        tally = model.new_tally()
+        tally = Tally(model)
         add = tally.add_row
         for kind, at, path, props in rows[lead : lead + per_lead]:
             add(kind, at, path, props)

@@ -148,7 +148,7 @@ def rescore(
                 kept = isinstance(state, Mapping) and state.get("model") == model.tally_key
             else:
                 kept = False
-                tally = Tally(model)  # model.new_tally() imports Tally on every call
+                tally = Tally(model)
                 add = tally.add_row  # raw rows: no Event per row (props is never NULL: see store_events)
                 for _, kind, at, path, props in events:
                     add(kind, at, path, props)

@@ -416,7 +416,7 @@ def score_lead(
         for event in new_events or ():
             tally.add(event)
     else:
-        tally = live.model.new_tally()
+        tally = Tally(live.model)
         for event in core_events(_READ_EVENTS.rows(connection, {"lead_id": lead_id})):
             tally.add(event)
     result = score(live.model, profile, tally, now)

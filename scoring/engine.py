@@ -448,7 +448,7 @@ def score(model: ScoringModel, profile: Profile, tally: Tally, now: datetime) ->
 
 def score_events(model: ScoringModel, profile: Profile, events: Iterable[Event], now: datetime) -> Score:
     """Fold ``events`` into a fresh tally and score it: the reference that incremental scoring must equal."""
-    tally = model.new_tally()
+    tally = Tally(model)
     for event in events:
         tally.add(event)
     return score(model, profile, tally, now)

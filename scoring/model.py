@@ -24,7 +24,6 @@ from profiling.sequence import Condition
 from scoring.profile import Profile
 
 if TYPE_CHECKING:
-    from scoring.engine import Tally
     from scoring.events import Event
 
 #: Common free-mail providers. A B2B model usually gives them negative fit points: the address
@@ -558,12 +557,6 @@ class ScoringModel:
     def with_version(self, version: int | None) -> ScoringModel:
         """The same model stamped with the version number it was published as."""
         return replace(self, version=version)
-
-    def new_tally(self) -> Tally:
-        """An empty engagement tally for one lead under this model."""
-        from scoring.engine import Tally
-
-        return Tally(self)
 
     def matching_rules(self, event: Event) -> tuple[EngagementRule, ...]:
         """The engagement rules ``event`` counts for (to explain one event; the engine does not use it)."""

@@ -70,7 +70,7 @@ def test_a_cap_limits_the_sum_and_says_so() -> None:
 def test_a_capped_burst_stays_at_the_cap_until_its_decayed_sum_falls_below_it() -> None:
     pricing = model({"event": "page_view", "points": 10, "cap": 30, "half_life_days": 14})
     visits = [Event("page_view", days_ago(0)) for _ in range(6)]  # 60 points, capped at 30
-    tally = pricing.new_tally()
+    tally = Tally(pricing)
     for event in visits:
         tally.add(event)
     assert score(pricing, NOBODY, tally, NOW + timedelta(days=13)).engagement == 30.0
@@ -106,7 +106,7 @@ def test_a_window_rule_awards_its_points_once_while_the_window_holds(ages: tuple
 
 def test_a_window_holds_for_its_length_after_the_burst_then_stops() -> None:
     burst = model(BURST)
-    tally = burst.new_tally()
+    tally = Tally(burst)
     for age in (2, 1, 0):
         tally.add(Event("page_view", days_ago(age), "/pricing"))
     assert score(burst, NOBODY, tally, NOW + timedelta(days=4, hours=23)).engagement == 20.0
@@ -159,7 +159,7 @@ def test_one_event_counts_for_every_rule_it_matches() -> None:
 
 def test_events_no_rule_names_change_nothing() -> None:
     pricing = model({"event": "page_view", "points": 10})
-    tally = pricing.new_tally()
+    tally = Tally(pricing)
     tally.add(Event("video_play", NOW))
     assert tally.state()["rules"] == {}
 
@@ -253,14 +253,14 @@ def fit_model() -> ScoringModel:
     ],
 )
 def test_fit_rules(fields: dict[str, Any], email: str | None, expected: dict[str, float]) -> None:
-    result = score(fit_model(), Profile(fields=fields, email=email), fit_model().new_tally(), NOW)
+    result = score(fit_model(), Profile(fields=fields, email=email), Tally(fit_model()), NOW)
     assert {c.rule: c.points for c in result.contributions} == expected
     assert result.fit == max(0.0, sum(expected.values()))
 
 
 def test_fit_explains_with_the_value_that_matched() -> None:
     result = score(fit_model(), Profile({"company_size": 120, "job_title": "Head of Sales"}, "a@eu.acme.com"),
-                   fit_model().new_tally(), NOW)  # fmt: skip
+                   Tally(fit_model()), NOW)  # fmt: skip
     details = {c.rule: c.detail for c in result.contributions}
     assert details == {
         "target": "e-mail domain eu.acme.com is on the targets list",
@@ -273,7 +273,7 @@ def test_fit_explains_with_the_value_that_matched() -> None:
 def test_unknown_is_not_zero_completeness_tells_them_apart() -> None:
     weights = sum(abs(rule["points"]) for rule in FIT)  # 110
     fits = fit_model()
-    new_lead = score(fits, Profile({"company_size": 120, "decision_role": "decision_maker"}), fits.new_tally(), NOW)
+    new_lead = score(fits, Profile({"company_size": 120, "decision_role": "decision_maker"}), Tally(fits), NOW)
     assert new_lead.fit == 40.0
     assert new_lead.completeness == pytest.approx(40 / weights)
     answered_badly = Profile(
@@ -281,9 +281,9 @@ def test_unknown_is_not_zero_completeness_tells_them_apart() -> None:
          "challenges": ["manual_work"], "phone": "12345678"},
         email="ann@other.dk",
     )  # fmt: skip
-    known_bad = score(fits, answered_badly, fits.new_tally(), NOW)
+    known_bad = score(fits, answered_badly, Tally(fits), NOW)
     assert known_bad.fit == 5.0 and known_bad.completeness == 1.0  # only the phone number scored
-    unknown = score(fits, NOBODY, fits.new_tally(), NOW)
+    unknown = score(fits, NOBODY, Tally(fits), NOW)
     assert unknown.fit == 0.0 and unknown.completeness == 0.0
 
 
@@ -343,15 +343,15 @@ def test_student_addresses(email: str, student: bool) -> None:
 def test_naive_times_are_refused_rather_than_guessed() -> None:
     calls = model({"event": "call", "points": 5})
     with pytest.raises(ValueError, match="timezone-aware"):
-        calls.new_tally().add(Event("call", datetime(2026, 1, 1)))
+        Tally(calls).add(Event("call", datetime(2026, 1, 1)))
     with pytest.raises(ValueError, match="timezone-aware"):
-        score(calls, NOBODY, calls.new_tally(), datetime(2026, 1, 1))
+        score(calls, NOBODY, Tally(calls), datetime(2026, 1, 1))
 
 
 def test_a_state_from_nothing_or_another_model_starts_empty() -> None:
     calls = model({"event": "call", "points": 5, "half_life_days": 30})
     other = model({"event": "call", "points": 5, "half_life_days": 60})
-    tally = calls.new_tally()
+    tally = Tally(calls)
     tally.add(Event("call", NOW))
     for state in (None, tally.state(), {"something": "else"}, []):
         assert Tally.from_state(other, state).state() == {"model": other.tally_key, "rules": {}}  # type: ignore[arg-type]
@@ -379,14 +379,14 @@ def test_tallies_of_models_that_count_differently_do_not_mix() -> None:
     calls = model({"event": "call", "points": 5})
     pages = model({"event": "page_view", "points": 5})
     with pytest.raises(ValueError):
-        calls.new_tally().merge(pages.new_tally())
+        Tally(calls).merge(Tally(pages))
     with pytest.raises(ValueError):
-        score(calls, NOBODY, pages.new_tally(), NOW)
+        score(calls, NOBODY, Tally(pages), NOW)
 
 
 def test_a_state_is_plain_json_with_epoch_seconds() -> None:
     mixed = model(BURST, {"event": "call", "points": 5, "half_life_days": 30}, {"event": "call", "points": 1})
-    tally = mixed.new_tally()
+    tally = Tally(mixed)
     for age in (3, 2, 1, 0.5):
         tally.add(Event("page_view", days_ago(age), "/pricing"))
     tally.add(Event("call", days_ago(30)))
@@ -399,7 +399,7 @@ def test_a_state_is_plain_json_with_epoch_seconds() -> None:
 
 def test_merging_keeps_the_other_tally_unchanged() -> None:
     calls = model({"event": "call", "points": 5, "half_life_days": 30})
-    mine, theirs = calls.new_tally(), calls.new_tally()
+    mine, theirs = Tally(calls), Tally(calls)
     mine.add(Event("call", days_ago(30)))
     theirs.add(Event("call", NOW))
     before = theirs.state()
@@ -416,7 +416,7 @@ def test_a_site_with_endless_unique_paths_keeps_counting_and_bounded_memory(monk
 
     monkeypatch.setattr(scoring.model, "MAX_ROUTES", 8)
     pages = model({"event": "page_view", "path": "/blog/*", "points": 1}, {"event": "page_view", "points": 0.5})
-    tally = pages.new_tally()
+    tally = Tally(pages)
     for i in range(50):
         tally.add(Event("page_view", NOW, f"/blog/post-{i}"))
         tally.add(Event("page_view", NOW, f"/shop/item-{i}"))

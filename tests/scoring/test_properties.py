@@ -127,7 +127,7 @@ def test_a_rule_for_a_segment_counts_only_for_leads_in_it(
 def test_positive_points_only_fade_with_time(
     model: ScoringModel, profile: Profile, evs: list[Event], now: datetime, later: int
 ) -> None:
-    tally = model.new_tally()
+    tally = Tally(model)
     for event in evs:
         tally.add(event)
     early = score(model, profile, tally, now)
@@ -146,7 +146,7 @@ def test_positive_points_only_fade_with_time(
 def test_negative_points_only_fade_towards_zero(
     model: ScoringModel, profile: Profile, evs: list[Event], now: datetime, later: int
 ) -> None:
-    tally = model.new_tally()
+    tally = Tally(model)
     for event in evs:
         tally.add(event)
     early = rule_points(score(model, profile, tally, now))
@@ -237,10 +237,10 @@ def test_merged_parts_equal_the_whole(
     model: ScoringModel, profile: Profile, evs: list[Event], now: datetime, data: st.DataObject
 ) -> None:
     owners = data.draw(st.lists(st.integers(0, 2), min_size=len(evs), max_size=len(evs)))
-    parts = [model.new_tally() for _ in range(3)]
+    parts = [Tally(model) for _ in range(3)]
     for owner, event in zip(owners, evs):
         parts[owner].add(event)
-    merged = model.new_tally()
+    merged = Tally(model)
     for part in data.draw(st.permutations(parts)):
         merged.merge(part)
     assert_same_score(score(model, profile, merged, now), score_events(model, profile, evs, now))
@@ -253,7 +253,7 @@ def test_merged_parts_equal_the_whole(
 @settings(max_examples=30, deadline=None)
 @given(models(), st.integers(1, 6))
 def test_the_state_stays_small_however_many_events(model: ScoringModel, seed: int) -> None:
-    tally = model.new_tally()
+    tally = Tally(model)
     start = LAST - timedelta(days=400)
     paths = ("/pricing", "/careers", "/blog/x", "/", None)
     props = ({"campaign": "spring"}, {"campaign": "autumn"}, {})
@@ -279,7 +279,7 @@ def test_new_points_and_caps_keep_stored_tallies_valid(
 ) -> None:
     """A tally depends on which events count and how they decay, not on points or caps."""
     model = parse_model(document)
-    tally = model.new_tally()
+    tally = Tally(model)
     for event in evs:
         tally.add(event)
     changed = model_document(model)
@@ -298,7 +298,7 @@ def test_the_state_as_json_text_is_exactly_what_json_dumps_writes(
     model: ScoringModel, evs: list[Event], data: st.DataObject
 ) -> None:
     """The bulk re-score stores ``state_json()``; readers decode it as they decoded ``json.dumps(state())``."""
-    tally = model.new_tally()
+    tally = Tally(model)
     for event in evs:
         tally.add(event)
     if data.draw(st.booleans()):
