@@ -61,3 +61,12 @@ def test_disable_enable_reset_and_role(run: Any, app: Any) -> None:
     assert sign_in(app.test_client(), "s@example.com", "second long password").status_code == 302
     assert run("user", "role", "s@example.com", "viewer").exit_code == 0
     assert "s@example.com\tviewer\tactive" in run("user", "list").output
+
+
+def test_the_demo_admin_can_sign_in_and_keeps_its_password(config: Any, app: Any, tmp_path: Any) -> None:
+    from capture.workbench.demo import ensure_demo_admin
+
+    email, password = ensure_demo_admin(config.database_url, tmp_path)
+    assert ensure_demo_admin(config.database_url, tmp_path) == (email, password)
+    assert (tmp_path / "admin-password").stat().st_mode & 0o077 == 0
+    assert sign_in(app.test_client(), email, password).status_code == 302
