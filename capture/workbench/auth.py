@@ -19,10 +19,10 @@ from werkzeug.wrappers import Response
 
 from capture.models import User
 from capture.workbench import LOCALES, NAV, workbench
-from capture.workbench.vendored import HTMX_INTEGRITY
 from capture.workbench.accounts import sign_in as check_sign_in
 from capture.workbench.forms import LocaleForm, RoleForm, SignInForm, SignOutForm
 from capture.workbench.permissions import can
+from capture.workbench.vendored import HTMX_INTEGRITY
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -159,11 +159,13 @@ def sign_in() -> Any:
     if form.validate_on_submit():
         svc = services()
         with svc.db.write() as db:
-            result = check_sign_in(db, form.email.data or "", form.password.data or "", request.remote_addr or "", svc.clock())
+            result = check_sign_in(
+                db, form.email.data or "", form.password.data or "", request.remote_addr or "", svc.clock()
+            )
             who = SignedIn.of(result.user) if result.user is not None else None
         if who is not None:
             target = _safe_next(request.args.get("next"))
-            session.clear()  # a new session at sign-in: nothing from before it (a planted id, an old token) carries over
+            session.clear()  # a new session at sign-in: nothing from before (a planted id, an old token) carries over
             session["sid"] = secrets.token_urlsafe(16)
             login_user(who)
             return redirect(target)

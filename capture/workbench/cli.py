@@ -29,8 +29,6 @@ def _password(from_stdin: bool) -> str:
     return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
 
 
-
-
 class _Accounts:
     """AccountError as the one-line error every command gives."""
 

@@ -24,7 +24,9 @@ ALL: Final[frozenset[tuple[str, str]]] = frozenset((d, a) for d, actions in ACTI
 GRANTS: Final[dict[str, frozenset[tuple[str, str]]]] = {
     "admin": ALL,
     "marketer": frozenset(
-        {("sequences", a) for a in ACTIONS["sequences"]} | {("leads", a) for a in ACTIONS["leads"]} | {("sites", "view")}
+        {("sequences", a) for a in ACTIONS["sequences"]}
+        | {("leads", a) for a in ACTIONS["leads"]}
+        | {("sites", "view")}
     ),
     "sales": frozenset({("leads", "view")}),
     "viewer": frozenset({("sequences", "view"), ("leads", "view"), ("sites", "view")}),

@@ -31,7 +31,9 @@ def home() -> str:
 @requires("sites", "view")
 def sites() -> str:
     with services().db.read() as db:
-        rows = [(s.id, s.name, s.public_key, list(s.allowed_origins)) for s in db.scalars(select(Site).order_by(Site.name))]
+        rows = [
+            (s.id, s.name, s.public_key, list(s.allowed_origins)) for s in db.scalars(select(Site).order_by(Site.name))
+        ]
     return render_template("workbench/sites.html", sites=rows)
 
 

@@ -80,9 +80,7 @@ def test_keyboard_alone_signs_in_creates_a_site_and_changes_a_role(workbench: st
     assert page.evaluate("() => window.notReloaded === true"), "htmx should have swapped the row, not reloaded"
 
 
-def test_axe_finds_nothing_serious_on_any_workbench_page(
-    workbench: str, open_page: Any, axe_path: Path
-) -> None:
+def test_axe_finds_nothing_serious_on_any_workbench_page(workbench: str, open_page: Any, axe_path: Path) -> None:
     page = open_page()
     page.goto(f"{workbench}/workbench/sign-in")
     pages = {"sign-in": serious_violations_fresh(page, axe_path)}
@@ -96,7 +94,14 @@ def test_axe_finds_nothing_serious_on_any_workbench_page(
     page.click("main button[type=submit]")
     expect(page.get_by_role("heading", name="Northwind", level=1)).to_be_visible()
     site_path = page.url.removeprefix(workbench)
-    for path in ("/workbench/", "/workbench/sites", "/workbench/sites/new", site_path, "/workbench/users", "/workbench/sites/999"):
+    for path in (
+        "/workbench/",
+        "/workbench/sites",
+        "/workbench/sites/new",
+        site_path,
+        "/workbench/users",
+        "/workbench/sites/999",
+    ):
         page.goto(f"{workbench}{path}")
         pages[path] = serious_violations_fresh(page, axe_path)
     viewer = open_page()

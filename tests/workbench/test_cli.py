@@ -22,7 +22,9 @@ def run(config: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
 
 
 def test_create_a_user_who_can_then_sign_in(run: Any, app: Any) -> None:
-    made = run("user", "create", "Boss@Example.com", "--role", "admin", "--password-stdin", input="a long enough password\n")
+    made = run(
+        "user", "create", "Boss@Example.com", "--role", "admin", "--password-stdin", input="a long enough password\n"
+    )
     assert made.exit_code == 0, made.output
     assert "created boss@example.com (admin)" in made.output
     assert sign_in(app.test_client(), "boss@example.com", "a long enough password").status_code == 302
@@ -31,7 +33,14 @@ def test_create_a_user_who_can_then_sign_in(run: Any, app: Any) -> None:
 
 
 def test_the_password_is_asked_for_twice_when_not_on_stdin(run: Any) -> None:
-    made = run("user", "create", "m@example.com", "--role", "marketer", input="a long enough password\na long enough password\n")
+    made = run(
+        "user",
+        "create",
+        "m@example.com",
+        "--role",
+        "marketer",
+        input="a long enough password\na long enough password\n",
+    )
     assert made.exit_code == 0, made.output
     assert "a long enough password" not in made.output
 
@@ -42,9 +51,14 @@ def test_there_is_no_password_option(run: Any) -> None:
 
 
 def test_mistakes_are_one_line(run: Any) -> None:
-    assert "at least 12 characters" in run("user", "create", "x@example.com", "--role", "admin", "--password-stdin", input="short\n").output
+    assert (
+        "at least 12 characters"
+        in run("user", "create", "x@example.com", "--role", "admin", "--password-stdin", input="short\n").output
+    )
     run("user", "create", "x@example.com", "--role", "admin", "--password-stdin", input="a long enough password\n")
-    again = run("user", "create", "X@example.com", "--role", "viewer", "--password-stdin", input="a long enough password\n")
+    again = run(
+        "user", "create", "X@example.com", "--role", "viewer", "--password-stdin", input="a long enough password\n"
+    )
     assert again.exit_code == 1 and "exists already" in again.output
     assert "no user has the e-mail" in run("user", "disable", "nobody@example.com").output
     assert run("user", "create", "y@example.com", "--role", "owner", "--password-stdin", input="x\n").exit_code == 2
@@ -56,7 +70,10 @@ def test_disable_enable_reset_and_role(run: Any, app: Any) -> None:
     assert "s@example.com\tsales\tdisabled" in run("user", "list").output
     assert sign_in(app.test_client(), "s@example.com", "first long password").status_code == 401
     run("user", "enable", "s@example.com")
-    assert run("user", "reset-password", "s@example.com", "--password-stdin", input="second long password\n").exit_code == 0
+    assert (
+        run("user", "reset-password", "s@example.com", "--password-stdin", input="second long password\n").exit_code
+        == 0
+    )
     assert sign_in(app.test_client(), "s@example.com", "first long password").status_code == 401
     assert sign_in(app.test_client(), "s@example.com", "second long password").status_code == 302
     assert run("user", "role", "s@example.com", "viewer").exit_code == 0

@@ -35,12 +35,18 @@ def _site(app: Any, name: str = "Northwind", origins: tuple[str, ...] = ("https:
 def test_creating_a_site_validates_origins_like_the_cli(signed_in: Callable[[str | None], Any], app: Any) -> None:
     client = signed_in("admin")
     token = csrf_token(client, "/workbench/sites/new")
-    refused = client.post("/workbench/sites/new", data={"csrf_token": token, "name": "Bad", "origins": "ftp://x.example"})
+    refused = client.post(
+        "/workbench/sites/new", data={"csrf_token": token, "name": "Bad", "origins": "ftp://x.example"}
+    )
     assert refused.status_code == 422
     assert "is not an origin such as https://www.example.com" in refused.get_data(as_text=True)
     made = client.post(
         "/workbench/sites/new",
-        data={"csrf_token": token, "name": "Northwind", "origins": "https://Northwind.example:443/shop\nhttp://localhost:8080"},
+        data={
+            "csrf_token": token,
+            "name": "Northwind",
+            "origins": "https://Northwind.example:443/shop\nhttp://localhost:8080",
+        },
     )
     assert made.status_code == 302
     with app.extensions["leadwheel"].db.read() as session:
@@ -66,7 +72,13 @@ def test_each_form_has_the_snippet_the_docs_show(signed_in: Callable[[str | None
     site = _site(app)
     services = app.extensions["leadwheel"]
     with services.db.write() as session:
-        publish(session, session.get(Site, site.id), "wheel", loads((EXAMPLES / "demo.yaml").read_text(), "demo.yaml"), services.clock())
+        publish(
+            session,
+            session.get(Site, site.id),
+            "wheel",
+            loads((EXAMPLES / "demo.yaml").read_text(), "demo.yaml"),
+            services.clock(),
+        )
     page = signed_in("viewer").get(f"/workbench/sites/{site.id}").get_data(as_text=True)
     expected = snippet("http://localhost", site.public_key, "wheel")
     code = re.search(r'<code class="snippet">(.*?)</code>', page, re.S)
@@ -88,7 +100,9 @@ def test_users_are_created_and_their_role_changed_with_htmx(
 ) -> None:
     client = signed_in("admin")
     token = csrf_token(client, "/workbench/users")
-    short = client.post("/workbench/users", data={"csrf_token": token, "email": "new@example.com", "password": "short", "role": "sales"})
+    short = client.post(
+        "/workbench/users", data={"csrf_token": token, "email": "new@example.com", "password": "short", "role": "sales"}
+    )
     assert short.status_code == 422
     made = client.post(
         "/workbench/users",
@@ -98,7 +112,11 @@ def test_users_are_created_and_their_role_changed_with_htmx(
     with app.extensions["leadwheel"].db.read() as session:
         new = session.scalar(select(User).where(User.email == "new@example.com"))
         assert new is not None and new.role == "sales" and "a long enough password" not in new.password_hash
-    row = client.post(f"/workbench/users/{new.id}/role", data={"role": "marketer"}, headers={"HX-Request": "true", "X-CSRFToken": token})
+    row = client.post(
+        f"/workbench/users/{new.id}/role",
+        data={"role": "marketer"},
+        headers={"HX-Request": "true", "X-CSRFToken": token},
+    )
     assert row.status_code == 200
     assert row.get_data(as_text=True).lstrip().startswith(f'<tr id="user-{new.id}">')
     assert '<option selected value="marketer">' in row.get_data(as_text=True)
@@ -112,7 +130,15 @@ def test_an_admin_cannot_lock_themselves_out(signed_in: Callable[[str | None], A
 
 
 @pytest.mark.parametrize(
-    "path", ["/workbench/sign-in", "/workbench/", "/workbench/sites", "/workbench/sites/new", "/workbench/users", "/workbench/sites/999"]
+    "path",
+    [
+        "/workbench/sign-in",
+        "/workbench/",
+        "/workbench/sites",
+        "/workbench/sites/new",
+        "/workbench/users",
+        "/workbench/sites/999",
+    ],
 )
 def test_security_headers_on_every_page(signed_in: Callable[[str | None], Any], path: str) -> None:
     response = signed_in("admin").get(path)
@@ -171,7 +197,9 @@ def test_every_marked_string_has_a_danish_translation() -> None:
     method_map = [("**.py", "python"), ("**/templates/**.html", "jinja2")]
     marked = {
         message[2] if isinstance(message[2], str) else message[2][0]
-        for message in extract_from_dir(str(root), method_map, keywords={"_": None, "gettext": None, "_l": None, "N_": None})
+        for message in extract_from_dir(
+            str(root), method_map, keywords={"_": None, "gettext": None, "_l": None, "N_": None}
+        )
     }
     with open(TRANSLATIONS / "da" / "LC_MESSAGES" / "messages.po", "rb") as po:
         translated = {m.id for m in read_po(po) if m.id and m.string}

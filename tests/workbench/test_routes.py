@@ -27,11 +27,15 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
 
 
 def test_the_table_covers_every_workbench_route(app: Any) -> None:
-    listed = {(method, path.replace("{site}", "<int:site_id>").replace("{viewer}", "<int:user_id>")) for method, path, _ in ROUTES}
+    listed = {
+        (method, path.replace("{site}", "<int:site_id>").replace("{viewer}", "<int:user_id>"))
+        for method, path, _ in ROUTES
+    }
     routed = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
-        if rule.rule.startswith("/workbench") and rule.endpoint.startswith("workbench.")
+        if rule.rule.startswith("/workbench")
+        and rule.endpoint.startswith("workbench.")
         and rule.endpoint not in ("workbench.static", "workbench.sign_in", "workbench.sign_out", "workbench.set_locale")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }

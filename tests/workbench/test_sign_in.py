@@ -1,4 +1,4 @@
-"""Sign-in: one answer for unknown and wrong, lockout on the app's clock, a new session, safe cookies, sign-out, CSRF."""
+"""Sign-in: one answer for unknown and wrong, lockout on the clock, a new session, safe cookies, sign-out, CSRF."""
 
 from __future__ import annotations
 
@@ -95,7 +95,9 @@ def test_session_cookie_flags(app: Any, users: dict[str, int]) -> None:
     client = app.test_client()
     client.get("/workbench/sign-in")
     token = csrf_token(client)
-    response = client.post("/workbench/sign-in", data={"csrf_token": token, "email": email_of("admin"), "password": PASSWORD})
+    response = client.post(
+        "/workbench/sign-in", data={"csrf_token": token, "email": email_of("admin"), "password": PASSWORD}
+    )
     header = next(v for v in response.headers.getlist("Set-Cookie") if v.startswith("leadwheel_session="))
     morsel = SimpleCookie(header)["leadwheel_session"]
     assert morsel["httponly"] and morsel["secure"]
@@ -133,7 +135,9 @@ def test_a_post_without_its_token_is_refused_with_a_readable_page(signed_in: Cal
     assert "Evil" not in client.get("/workbench/sites").get_data(as_text=True)
     # sign-in and sign-out need it too
     anonymous = signed_in(None)
-    assert anonymous.post("/workbench/sign-in", data={"email": email_of("admin"), "password": PASSWORD}).status_code == 400
+    assert (
+        anonymous.post("/workbench/sign-in", data={"email": email_of("admin"), "password": PASSWORD}).status_code == 400
+    )
     assert client.post("/workbench/sign-out").status_code == 400
 
 
