@@ -53,6 +53,9 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
     app.register_blueprint(assets)
     app.register_blueprint(confirm)
     app.extensions["leadwheel_limiter"] = limit_routes(app, config)  # the limiter is only weakly held otherwise
+    from capture.workbench import init_workbench
+
+    init_workbench(app)
     _register_errors(app)
 
     return app

@@ -266,6 +266,7 @@ from capture.cli_reports import report  # noqa: E402
 from capture.cli_scoring import accounts, lead, model, routing, token  # noqa: E402  (they join the group defined above)
 from capture.cli_webhooks import webhook, worker  # noqa: E402
 from capture.mail_cli import mail  # noqa: E402
+from capture.workbench.cli import user  # noqa: E402
 
 main.add_command(model)
 main.add_command(accounts)
@@ -276,6 +277,7 @@ main.add_command(routing)
 main.add_command(webhook)
 main.add_command(worker)
 main.add_command(mail)
+main.add_command(user)
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -158,6 +158,7 @@ def prepare_demo(
         secret_keys=(key_file.read_text(encoding="utf-8").strip(),),
         smtp_url=demo_mail_url(data),
         mail_from="Northwind demo <demo@localhost>",
+        extra={"cookie_secure": False},  # the demo serves plain http: a Secure cookie would never come back
     )
     upgrade(url)
     origins = sorted({f"http://{host}:{site_port}", f"http://localhost:{site_port}", f"http://127.0.0.1:{site_port}"})
@@ -233,6 +234,9 @@ def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
     from capture.serving import ByPort, serve_app
 
     config, site_key = prepare_demo(data, host, site_port, say=lambda line: print(line, flush=True))
+    from capture.workbench.demo import ensure_demo_admin
+
+    admin, admin_password = ensure_demo_admin(config.database_url, data)
     forms_host = f"http://{host}:{port}"
     config = replace(config, public_url=forms_host)
     api = f"{forms_host}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"
@@ -249,6 +253,7 @@ Leadwheel demo
   form service:   {forms_host}   (OpenAPI: {forms_host}/api/v1/openapi.json)
   site key:       {site_key}
   form:           {DEMO_FORM}
+  workbench:      {forms_host}/workbench/   sign in as {admin} with the password {admin_password}
 
 The snippet, ready to paste into a page of an allowed origin:
 

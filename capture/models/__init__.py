@@ -21,6 +21,7 @@ from capture.models.scores import ScoreChange, ScoringModelVersion
 from capture.models.sites import Form, SequenceVersion, Site
 from capture.models.tickets import UsedTicket
 from capture.models.tokens import ApiToken
+from capture.models.users import SignInFailure, User
 
 __all__ = [
     "Answer",
@@ -39,9 +40,11 @@ __all__ = [
     "ScoreChange",
     "ScoringModelVersion",
     "SequenceVersion",
+    "SignInFailure",
     "Site",
     "Snooze",
     "TeamTurn",
+    "User",
     "UsedTicket",
     "Visitor",
     "WebhookEndpoint",

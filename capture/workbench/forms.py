@@ -1,0 +1,67 @@
+"""The workbench's forms (Flask-WTF: each carries its CSRF token)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from capture.workbench.permissions import ROLES
+
+#: each language named in itself, so anyone can find their own
+LOCALES = [SelectChoice("en", "English"), SelectChoice("da", "Dansk")]
+
+
+def role_choices() -> list[SelectChoice]:
+    names = {"admin": _l("Admin"), "marketer": _l("Marketer"), "sales": _l("Sales"), "viewer": _l("Viewer")}
+    return [SelectChoice(role, str(names.get(role, role))) for role in ROLES]
+
+
+class SignInForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=1024)])
+
+
+class SignOutForm(FlaskForm):
+    """No fields: the CSRF token alone, so no other site can sign a user out."""
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("Language"), choices=LOCALES)
+
+
+class SiteForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
+    origins = TextAreaField(
+        _l("Allowed origins"),
+        description=_l("One per line, e.g. https://www.example.com"),
+        validators=[DataRequired()],
+    )
+
+
+class OriginsForm(FlaskForm):
+    origins = TextAreaField(
+        _l("Allowed origins"),
+        description=_l("One per line, e.g. https://www.example.com"),
+        validators=[DataRequired()],
+    )
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(min=12, max=1024)])
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField(_l("Role"), choices=role_choices)
+
+
+class ActionForm(FlaskForm):
+    """A button that changes something (disable, enable): the CSRF token alone."""
+
+
+def origins_of(text: str) -> list[str]:
+    return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]

@@ -1,0 +1,107 @@
+"""Every workbench route for every role: anonymous → sign-in page, forbidden → 403 and no control for it."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from capture.workbench.permissions import ROLES, can
+from tests.workbench.conftest import csrf_token
+
+#: (method, path, permission or None for "anyone signed in")
+ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
+    ("GET", "/workbench/", None),
+    ("GET", "/workbench/sites", ("sites", "view")),
+    ("GET", "/workbench/sites/new", ("sites", "manage")),
+    ("POST", "/workbench/sites/new", ("sites", "manage")),
+    ("GET", "/workbench/sites/{site}", ("sites", "view")),
+    ("POST", "/workbench/sites/{site}/origins", ("sites", "manage")),
+    ("GET", "/workbench/users", ("users", "manage")),
+    ("POST", "/workbench/users", ("users", "manage")),
+    ("POST", "/workbench/users/{viewer}/role", ("users", "manage")),
+    ("POST", "/workbench/users/{viewer}/disable", ("users", "manage")),
+    ("POST", "/workbench/users/{viewer}/enable", ("users", "manage")),
+]
+
+
+def test_the_table_covers_every_workbench_route(app: Any) -> None:
+    listed = {
+        (method, path.replace("{site}", "<int:site_id>").replace("{viewer}", "<int:user_id>"))
+        for method, path, _ in ROUTES
+    }
+    routed = {
+        (method, rule.rule)
+        for rule in app.url_map.iter_rules()
+        if rule.rule.startswith("/workbench")
+        and rule.endpoint.startswith("workbench.")
+        and rule.endpoint not in ("workbench.static", "workbench.sign_in", "workbench.sign_out", "workbench.set_locale")
+        for method in rule.methods - {"HEAD", "OPTIONS"}
+    }
+    assert routed == listed
+
+
+@pytest.fixture
+def site_id(app: Any) -> int:
+    from capture.publishing import create_site
+
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:
+        return create_site(session, "Northwind", ["https://northwind.example"], services.clock()).id
+
+
+def _call(client: Any, method: str, path: str, **form: str) -> Any:
+    if method == "GET":
+        return client.get(path)
+    return client.post(path, data={"csrf_token": csrf_token(client, "/workbench/sign-in"), **form})
+
+
+@pytest.mark.parametrize(("method", "path", "permission"), ROUTES)
+def test_anonymous_users_are_sent_to_sign_in(
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, method: str, path: str, permission: Any
+) -> None:
+    client = signed_in(None)
+    response = _call(client, method, path.format(site=site_id, viewer=users["viewer"]))
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("/workbench/sign-in")
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_gets_what_it_may_and_403_for_the_rest(
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, role: str
+) -> None:
+    client = signed_in(role)
+    for method, template, permission in ROUTES:
+        path = template.format(site=site_id, viewer=users["viewer"])
+        response = _call(client, method, path, role="viewer", origins="https://northwind.example")
+        allowed = permission is None or can(role, *permission)
+        if allowed:
+            # a user changing their own account is refused with 409 (viewer's own routes)
+            assert response.status_code in (200, 302, 409, 422), (role, method, path, response.status_code)
+        else:
+            assert response.status_code == 403, (role, method, path, response.status_code)
+            page = response.get_data(as_text=True)
+            assert "Not allowed" in page
+            assert f'href="{path}"' not in page
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_navigation_and_controls_show_only_what_the_role_may_use(
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, role: str
+) -> None:
+    client = signed_in(role)
+    home = client.get("/workbench/").get_data(as_text=True)
+    assert ('href="/workbench/sites"' in home) is can(role, "sites", "view")
+    assert ('href="/workbench/users"' in home) is can(role, "users", "manage")
+    if can(role, "sites", "view"):
+        sites = client.get("/workbench/sites").get_data(as_text=True)
+        assert ('href="/workbench/sites/new"' in sites) is can(role, "sites", "manage")
+        site = client.get(f"/workbench/sites/{site_id}").get_data(as_text=True)
+        assert (f'action="/workbench/sites/{site_id}/origins"' in site) is can(role, "sites", "manage")
+
+
+def test_pages_not_built_yet_are_not_in_the_navigation(signed_in: Callable[[str | None], Any]) -> None:
+    home = signed_in("admin").get("/workbench/").get_data(as_text=True)
+    for later in ("Scoring", "Funnel", "Hand-offs"):
+        assert f">{later}</a>" not in home
