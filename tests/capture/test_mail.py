@@ -121,11 +121,7 @@ def test_racing_requests_cannot_pass_the_cap_together(db: Database, mail_config:
         finally:
             own.dispose()
 
-    threads = [threading.Thread(target=request) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(request, 6)
     assert not errors
     assert sorted(results) == [False] * 3 + [True] * 3
     assert len(outbox(db)) == 3
@@ -257,11 +253,7 @@ def test_two_workers_never_send_one_mail_twice(db: Database, mail_config: Config
         finally:
             worker_db.dispose()
 
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    at_once(work, 2)
     assert not errors
     ids = [message["Message-ID"] for message in smtp_server.messages]
     assert len(ids) == 30 and len(set(ids)) == 30
@@ -414,3 +406,12 @@ def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return int(probe.getsockname()[1])
+
+
+def at_once(work: Any, count: int) -> None:
+    """Run ``work`` in ``count`` threads at the same time and wait for them (a minute at most)."""
+    threads = [threading.Thread(target=work) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
