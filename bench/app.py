@@ -16,8 +16,8 @@ import os
 
 from flask import Response, jsonify, request
 
-from capture.app import create_app
 from capture.config import Config
+from capture.web.app import create_app
 
 app = create_app(Config.from_env())
 

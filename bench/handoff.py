@@ -7,13 +7,13 @@ database removed at the end:
 
 1. ``--deliveries`` pending deliveries of a realistic payload
    (docs/webhook-payload.example.json) to one endpoint, written directly into
-   the outbox as capture/handoff.py does;
+   the outbox as capture/handoff/outbox.py does;
 2. a receiver on 127.0.0.1 (a threading http.server that reads each body and
    answers 204), and ``--workers`` worker threads (``run_worker``, each with its
    own engine) until every delivery is delivered. Each delivery is one claim
    share, one signed POST and one recorded attempt;
 3. the baseline: the same number of signed POSTs of the same body with
-   ``capture.delivery.send`` alone, one after another (no database at all).
+   ``capture.handoff.delivery.send`` alone, one after another (no database at all).
 
 Reported: deliveries/s, the baseline's POSTs/s, the attempts' latency (p50,
 p99) and duplicates seen by the receiver (must be 0). Not a test: it reports,
@@ -100,10 +100,10 @@ class Outcome:
 def prepare(url: str, receiver_url: str, count: int) -> int:
     from sqlalchemy import insert
 
-    from capture.db import Database
-    from capture.endpoints import add_endpoint
-    from capture.migrate import upgrade
-    from capture.models import Delivery, Lead
+    from capture.db.engine import Database
+    from capture.db.migrate import upgrade
+    from capture.db.models import Delivery, Lead
+    from capture.handoff.endpoints import add_endpoint
 
     upgrade(url)
     db = Database(url)
@@ -143,11 +143,11 @@ def measure(backend: str, tmp: Path, args: argparse.Namespace) -> Outcome:
     from sqlalchemy import func, select
 
     from capture.config import Config
-    from capture.db import Database
-    from capture.delivery import body_of, send, signed_headers
-    from capture.endpoints import new_secret
-    from capture.models import Delivery, DeliveryAttempt
-    from capture.worker import run_worker
+    from capture.db.engine import Database
+    from capture.db.models import Delivery, DeliveryAttempt
+    from capture.handoff.delivery import body_of, send, signed_headers
+    from capture.handoff.endpoints import new_secret
+    from capture.handoff.worker import run_worker
 
     receiver = Receiver()
     try:

@@ -57,7 +57,7 @@ from bench.handoff import Receiver  # noqa: E402
 from bench.run import ORIGIN, BenchError, Server, _raise_on_signal, free_port, post  # noqa: E402
 from bench.tempdb import backends as chosen_backends  # noqa: E402
 from bench.tempdb import temporary_database  # noqa: E402
-from capture.claims import user_hash  # noqa: E402
+from capture.leads.claims import user_hash  # noqa: E402
 
 TARGET_DOMAIN = "target.example"
 
@@ -120,10 +120,10 @@ class Collector:
 
 def prepare(url: str) -> tuple[str, str]:
     """Migrate, create the site, publish MODEL; the site key and its identity secret."""
-    from capture.db import Database
-    from capture.migrate import upgrade
-    from capture.publishing import create_site, publish_model
+    from capture.db.engine import Database
+    from capture.db.migrate import upgrade
     from capture.services import utc_now
+    from capture.sites.publishing import create_site, publish_model
     from scoring.document import parse_model
 
     upgrade(url)
@@ -138,8 +138,8 @@ def prepare(url: str) -> tuple[str, str]:
 
 
 def add_receiver_endpoint(url: str, receiver_url: str) -> str:
-    from capture.db import Database
-    from capture.endpoints import add_endpoint
+    from capture.db.engine import Database
+    from capture.handoff.endpoints import add_endpoint
     from capture.services import utc_now
 
     db = Database(url)
@@ -152,8 +152,8 @@ def add_receiver_endpoint(url: str, receiver_url: str) -> str:
 def sql_leads(url: str) -> int:
     from sqlalchemy import func, select
 
-    from capture.db import Database
-    from capture.models import Lead
+    from capture.db.engine import Database
+    from capture.db.models import Lead
 
     db = Database(url)
     try:
@@ -200,7 +200,7 @@ class WorkerProcess:
         self.log_path = tmp / "worker.log"
         self._log = self.log_path.open("wb")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "capture.cli", "worker"],
+            [sys.executable, "-m", "capture.cli.main", "worker"],
             cwd=REPO, env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
             start_new_session=True,
         )  # fmt: skip

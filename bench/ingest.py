@@ -51,8 +51,8 @@ if str(REPO) not in sys.path:
 from bench.run import LUA_REPORT, ORIGIN, BenchError, Result, Server, Wrk, _raise_on_signal, free_port  # noqa: E402
 from bench.tempdb import backends as chosen_backends  # noqa: E402
 from bench.tempdb import temporary_database  # noqa: E402
-from capture.claims import user_hash  # noqa: E402
-from capture.serving import default_threads  # noqa: E402
+from capture.leads.claims import user_hash  # noqa: E402
+from capture.web.serving import default_threads  # noqa: E402
 
 TARGET = 0.5
 
@@ -160,10 +160,10 @@ def prepare(url: str, secret: str, visitors: int) -> Prepared:
     from sqlalchemy import select
 
     from capture.config import Config
-    from capture.migrate import upgrade
-    from capture.models import Visitor
-    from capture.publishing import create_site, publish_model
+    from capture.db.migrate import upgrade
+    from capture.db.models import Visitor
     from capture.services import Services, utc_now
+    from capture.sites.publishing import create_site, publish_model
     from scoring.document import default_model
 
     upgrade(url)
@@ -191,8 +191,8 @@ def prepare(url: str, secret: str, visitors: int) -> Prepared:
 def count_events(url: str) -> int:
     from sqlalchemy import func, select
 
-    from capture.db import Database
-    from capture.models import Event
+    from capture.db.engine import Database
+    from capture.db.models import Event
 
     db = Database(url)
     try:
@@ -233,8 +233,8 @@ def raw_inserts(url: str, rows: list[dict[str, Any]], batch: int) -> float:
     """Seconds to insert ``rows`` with Core executemany, ``batch`` rows per write transaction."""
     from sqlalchemy import insert
 
-    from capture.db import Database
-    from capture.models import Event
+    from capture.db.engine import Database
+    from capture.db.models import Event
 
     db = Database(url)
     statement = insert(Event.__table__)

@@ -14,8 +14,8 @@ end, even on failure):
    timed on their own;
 3. in a child process each, so every figure starts cold in Python and peak
    memory is the child's own (``ru_maxrss``): *read* streams the events with
-   the query and connection options ``capture.rescoring`` uses and only
-   iterates the rows; *rescore* runs ``capture.rescoring.rescore`` (every
+   the query and connection options ``capture.qualifying.rescoring`` uses and only
+   iterates the rows; *rescore* runs ``capture.qualifying.rescoring.rescore`` (every
    lead, written, score changes recorded). The order is read, rescore, read
    (more with ``--rounds``; the leads are reset to unscored between re-scores).
 
@@ -120,12 +120,12 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
     """Migrate and fill the database; returns the rows written per table."""
     from sqlalchemy import insert, text
 
-    from capture.db import Database
-    from capture.lead_profile import entry
-    from capture.migrate import upgrade
-    from capture.models import Answer, Lead, Visitor
-    from capture.models import Event as EventRow
-    from capture.publishing import create_site, publish_model
+    from capture.db.engine import Database
+    from capture.db.migrate import upgrade
+    from capture.db.models import Answer, Lead, Visitor
+    from capture.db.models import Event as EventRow
+    from capture.leads.profile_doc import entry
+    from capture.sites.publishing import create_site, publish_model
     from scoring.document import default_model
 
     upgrade(url)
@@ -284,7 +284,7 @@ def reset(url: str) -> None:
     On PostgreSQL the old row versions are vacuumed away too (this server may run without
     autovacuum), so the next re-score does not write into a table twice its size.
     """
-    from capture.db import Database
+    from capture.db.engine import Database
 
     db = Database(url)
     try:
@@ -329,10 +329,10 @@ def _peak_mb() -> float:
 def child(mode: str, url: str, batch: int) -> dict[str, Any]:
     from sqlalchemy import select
 
-    from capture.db import Database
-    from capture.models import ScoringModelVersion
-    from capture.rescoring import event_rows, rescore, stream_reader
-    from capture.scores import LiveModel
+    from capture.db.engine import Database
+    from capture.db.models import ScoringModelVersion
+    from capture.qualifying.rescoring import event_rows, rescore, stream_reader
+    from capture.qualifying.scores import LiveModel
     from capture.services import utc_now
     from scoring.document import parse_model
 
@@ -385,11 +385,11 @@ def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
     process, wall time on PostgreSQL, whose server's work counts too."""
     from sqlalchemy import select
 
-    import capture.scores
-    from capture.db import Database
-    from capture.models import ScoringModelVersion
-    from capture.rescoring import _streams, event_rows, rescore, stream_reader
-    from capture.scores import LiveModel, standing
+    import capture.qualifying.scores
+    from capture.db.engine import Database
+    from capture.db.models import ScoringModelVersion
+    from capture.qualifying.rescoring import _streams, event_rows, rescore, stream_reader
+    from capture.qualifying.scores import LiveModel, standing
     from capture.services import utc_now
     from scoring.document import parse_model
     from scoring.engine import Tally, score
@@ -432,13 +432,13 @@ def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
 
     def write(hand_offs: bool) -> Any:
         def run() -> None:
-            hand_off = capture.scores.hand_off
+            hand_off = capture.qualifying.scores.hand_off
             if not hand_offs:
-                capture.scores.hand_off = lambda _connection, _changes: 0  # type: ignore[assignment]
+                capture.qualifying.scores.hand_off = lambda _connection, _changes: 0  # type: ignore[assignment]
             try:
                 rescore(db, live, utc_now(), batch=batch)
             finally:
-                capture.scores.hand_off = hand_off
+                capture.qualifying.scores.hand_off = hand_off
 
         return run
 
@@ -576,8 +576,8 @@ def report(outcomes: list[Outcome]) -> None:
         totals = [f"**{o.steps['handoff'] / o.steps['read']:.2f}**" for o in broken_down if o.steps is not None]
         print("| **total** | " + " | ".join(totals) + " |")
     print()
-    print("read: the ordered event stream only; re-score: capture.rescoring.rescore, written. Peak RSS is the")
-    print(f"re-score child process's VmHWM (interpreter and imports included; limit {MEMORY_LIMIT_MB} MB).")
+    print("read: the ordered event stream only; re-score: capture.qualifying.rescoring.rescore, written.")
+    print(f"Peak RSS: the re-score child's VmHWM (interpreter and imports included; limit {MEMORY_LIMIT_MB} MB).")
 
 
 def _raise_on_signal(signum: int, _frame: Any) -> None:

@@ -5,7 +5,7 @@
 Everything happens in a temporary directory that is removed at the end: a
 SQLite database (migrated, one site, one 17-question form), a gunicorn
 serving ``bench.app:app`` the way ``leadwheel serve`` does on SQLite (gthread
-workers, one request thread each: see ``capture.serving.default_threads``),
+workers, one request thread each: see ``capture.web.serving.default_threads``),
 and the wrk Lua scripts. A returning visitor with exactly 10
 known fields is prepared through the API, then wrk measures, in one run:
 
@@ -51,7 +51,7 @@ REPO = Path(__file__).resolve().parents[1]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from capture.serving import default_threads  # noqa: E402
+from capture.web.serving import default_threads  # noqa: E402
 
 ORIGIN = "https://www.example.com"
 PAGE_URL = "https://www.example.com/pricing"
@@ -222,10 +222,10 @@ def prepare_database(url: str, *, scoring: bool = True, leads: int = 0) -> str:
     other leads, each with a browser and KNOWN_FIELDS answered fields, fill the database first: a read
     that grows with the database shows here, not first in production.
     """
-    from capture.db import Database
-    from capture.migrate import upgrade
-    from capture.publishing import create_site, publish, publish_model
+    from capture.db.engine import Database
+    from capture.db.migrate import upgrade
     from capture.services import utc_now
+    from capture.sites.publishing import create_site, publish, publish_model
     from profiling.document import load
     from scoring.document import default_model
 
@@ -249,8 +249,8 @@ def fill_with_leads(db: Any, count: int) -> None:
     """``count`` leads, each with one browser and KNOWN_FIELDS answers in its profile (one transaction)."""
     from sqlalchemy import bindparam, insert, select, update
 
-    from capture.lead_profile import entry
-    from capture.models import Answer, Form, Lead, Site, Visitor
+    from capture.db.models import Answer, Form, Lead, Site, Visitor
+    from capture.leads.profile_doc import entry
     from capture.services import utc_now
 
     now = utc_now()

@@ -31,11 +31,11 @@ class Config:
     #: how long site and form settings are cached per process
     catalog_ttl: timedelta = timedelta(seconds=10)
     #: SQLite: how often a background thread checkpoints the write-ahead log (0: SQLite's own
-    #: automatic checkpoints, inside whichever request fills the log; see capture/wal.py)
+    #: automatic checkpoints, inside whichever request fills the log; see capture/db/wal.py)
     wal_checkpoint_every: timedelta = timedelta(seconds=1)
     #: where rate-limit counters live: memory:// (each process counts alone), database (the app's
-    #: database, shared: capture/limit_storage.py) or a ``limits`` storage URI such as redis://host:6379/0.
-    #: ``leadwheel serve`` with several workers replaces memory:// by database (capture/serving.py).
+    #: database, shared: capture/web/limit_storage.py) or a ``limits`` storage URI such as redis://host:6379/0.
+    #: ``leadwheel serve`` with several workers replaces memory:// by database (capture/web/serving.py).
     ratelimit_storage_uri: str = "memory://"
     ratelimit_ask: str = "120/minute"
     ratelimit_answer: str = "30/minute"

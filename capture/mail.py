@@ -41,9 +41,9 @@ from urllib.parse import unquote, urlsplit
 from sqlalchemy import Connection, func, insert, or_, select, text, update
 
 from capture.config import Config, redact_url, url_flag
-from capture.db import Database
-from capture.delivery import printable
-from capture.models import MailOutbox
+from capture.db.engine import Database
+from capture.db.models import MailOutbox
+from capture.handoff.delivery import printable
 
 log = logging.getLogger(__name__)
 _outbox = MailOutbox.__table__

@@ -6,11 +6,11 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from capture.behaviour import Behaviour
-from capture.catalog import Catalog
+from capture.behaviour.events import Behaviour
 from capture.config import Config
-from capture.db import Database
-from capture.visits import Visits
+from capture.db.engine import Database
+from capture.leads.visits import Visits
+from capture.sites.catalog import Catalog
 from profiling.identity import Tokens
 
 

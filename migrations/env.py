@@ -10,8 +10,8 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from capture.config import DEFAULT_DATABASE_URL
-from capture.db import make_engine
-from capture.models import Base
+from capture.db.engine import make_engine
+from capture.db.models import Base
 
 config = context.config
 target_metadata = Base.metadata

@@ -343,7 +343,7 @@ class EngagementRule:
     half_life_days: float | None = None
     window: Window | None = None
     #: an event it counts is high-intent (a demo request, the pricing page, a sales brochure): when a lead
-    #: sales already has does it, sales hears of it (capture/behaviour.py sends a ``lead.updated``)
+    #: sales already has does it, sales hears of it (capture/behaviour/events.py sends a ``lead.updated``)
     high_intent: bool = False
     #: the leads whose events the rule scores (None: every lead); events are folded either way,
     #: so a lead that enters the segment is scored on its whole history

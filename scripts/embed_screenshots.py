@@ -26,9 +26,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from capture.app import create_app  # noqa: E402
-from capture.demo import DEMO_FORM, prepare_demo  # noqa: E402
-from capture.demo_site import create_site  # noqa: E402
+from capture.demo.host_site import create_site  # noqa: E402
+from capture.demo.runner import DEMO_FORM, prepare_demo  # noqa: E402
+from capture.web.app import create_app  # noqa: E402
 
 IMAGES = ROOT / "docs" / "images"
 VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 375, "height": 740}}

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from capture.config import Config
-from capture.migrate import upgrade
+from capture.db.migrate import upgrade
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "docs" / "examples"
@@ -94,7 +94,7 @@ def clock() -> Clock:
 
 
 def _empty(url: str) -> None:
-    from capture.models import Base
+    from capture.db.models import Base
 
     tables = [table.name for table in reversed(Base.metadata.sorted_tables)]  # children before parents
     engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1))
@@ -120,7 +120,7 @@ def config(db_url: str) -> Iterator[Config]:
 
 @pytest.fixture
 def app(config: Config, clock: Clock) -> Iterator[Any]:
-    from capture.app import create_app
+    from capture.web.app import create_app
 
     application = create_app(config, clock=clock)
     application.config["TESTING"] = True

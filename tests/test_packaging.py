@@ -1,6 +1,6 @@
 """What `pip install .` builds: every package and data file the service needs, and no packaging warnings.
 
-A listed set of packages once left capture/models out of the wheel: an installed Leadwheel could not start.
+A listed set of packages once left capture/db/models out of the wheel: an installed Leadwheel could not start.
 """
 
 from __future__ import annotations
@@ -14,11 +14,11 @@ from pathlib import Path
 from tests.conftest import ROOT
 
 NEEDED = (
-    "capture/models/leads.py",
-    "capture/openapi.yaml",
-    "capture/static/embed.js",
-    "capture/static/embed.css",
-    "capture/templates/confirm.html",
+    "capture/db/models/leads.py",
+    "capture/web/openapi.yaml",
+    "capture/web/static/embed.js",
+    "capture/web/static/embed.css",
+    "capture/web/templates/confirm.html",
     "capture/workbench/templates/workbench/base.html",
     "capture/workbench/static/htmx.min.js",
     "capture/workbench/translations/da/LC_MESSAGES/messages.mo",

@@ -17,7 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from capture.models import SignInFailure, User
+from capture.db.models import SignInFailure, User
 from capture.workbench.permissions import ROLES
 
 #: failures per account within WINDOW before it is locked (until the oldest leaves the window)

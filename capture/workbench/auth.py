@@ -17,7 +17,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
-from capture.models import User
+from capture.db.models import User
 from capture.workbench import LOCALES, NAV, workbench
 from capture.workbench.accounts import sign_in as check_sign_in
 from capture.workbench.forms import LocaleForm, RoleForm, SignInForm, SignOutForm

@@ -11,7 +11,7 @@ import sys
 import click
 from sqlalchemy import select
 
-from capture.cli_support import database_url, session_for
+from capture.cli.support import database_url, session_for
 from capture.workbench.accounts import AccountError, create_user, disable, enable, find_user, set_password, set_role
 from capture.workbench.permissions import ROLES
 
@@ -63,7 +63,7 @@ def user_create(email: str, role: str, password_stdin: bool) -> None:
 @user.command("list")
 def user_list() -> None:
     """Users with their role and whether they are disabled."""
-    from capture.models import User
+    from capture.db.models import User
 
     with session_for(database_url()) as session:
         for row in session.scalars(select(User).order_by(User.email)):

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from capture.db import Database
-from capture.models import User
+from capture.db.engine import Database
+from capture.db.models import User
 from capture.services import utc_now
 from capture.workbench.accounts import create_user, enable, set_password
 

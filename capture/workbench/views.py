@@ -9,9 +9,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from capture.demo_site import snippet
-from capture.models import Form, Site, User
-from capture.publishing import PublishingError, create_site, normalise_origin
+from capture.db.models import Form, Site, User
+from capture.demo.host_site import snippet
+from capture.sites.publishing import PublishingError, create_site, normalise_origin
 from capture.workbench import workbench
 from capture.workbench.accounts import AccountError, create_user, disable, enable, set_role
 from capture.workbench.auth import requires, services, signed_in

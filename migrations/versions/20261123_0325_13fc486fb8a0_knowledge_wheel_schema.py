@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 from sqlalchemy.dialects import postgresql
 
 revision: str = '13fc486fb8a0'
@@ -26,8 +26,8 @@ def upgrade() -> None:
     sa.Column('email', sa.String(length=254), nullable=True),
     sa.Column('merged_into_id', sa.Integer(), nullable=True),
     sa.Column('visit_count', sa.Integer(), server_default='1', nullable=False),
-    sa.Column('last_seen_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('last_seen_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['merged_into_id'], ['leads.id'], name=op.f('fk_leads_merged_into_id_leads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_leads')),
     sa.UniqueConstraint('email', name=op.f('uq_leads_email'))
@@ -40,7 +40,7 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=False),
     sa.Column('public_key', sa.String(length=40), nullable=False),
     sa.Column('allowed_origins', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sites')),
     sa.UniqueConstraint('public_key', name=op.f('uq_sites_public_key'))
     )
@@ -49,7 +49,7 @@ def upgrade() -> None:
     sa.Column('site_id', sa.Integer(), nullable=False),
     sa.Column('slug', sa.String(length=64), nullable=False),
     sa.Column('name', sa.String(length=200), nullable=False),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_forms_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_forms')),
     sa.UniqueConstraint('site_id', 'slug', name=op.f('uq_forms_site_id_slug'))
@@ -60,7 +60,7 @@ def upgrade() -> None:
     op.create_table('visitors',
     sa.Column('id', sa.String(length=32), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=False),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_visitors_lead_id_leads')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_visitors'))
     )
@@ -73,7 +73,7 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('document', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
-    sa.Column('published_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['form_id'], ['forms.id'], name=op.f('fk_sequence_versions_form_id_forms'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_sequence_versions')),
     sa.UniqueConstraint('form_id', 'version', name=op.f('uq_sequence_versions_form_id_version'))
@@ -104,8 +104,8 @@ def upgrade() -> None:
     sa.Column('skipped', sa.Boolean(), server_default=sa.false(), nullable=False),
     sa.Column('page_url', sa.String(length=2048), nullable=True),
     sa.Column('locale', sa.String(length=16), nullable=False),
-    sa.Column('asked_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('answered_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('asked_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('consent_text', sa.Text(), nullable=True),
     sa.Column('consent_version', sa.String(length=64), nullable=True),
     sa.Column('source', sa.String(length=16), server_default='form', nullable=False),
@@ -123,7 +123,7 @@ def upgrade() -> None:
     sa.Column('lead_id', sa.Integer(), nullable=False),
     sa.Column('field', sa.String(length=64), nullable=False),
     sa.Column('value', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('answered_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('answered_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('answer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.ForeignKeyConstraint(['answer_id'], ['answers.id'], name=op.f('fk_profile_fields_answer_id_answers')),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_profile_fields_lead_id_leads')),

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'a5a6db66298a'
@@ -28,8 +28,8 @@ def upgrade() -> None:
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('document', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('checksum', sa.String(length=64), nullable=False),
-    sa.Column('published_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('rescored_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('published_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('rescored_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_scoring_models')),
     sa.UniqueConstraint('version', name=op.f('uq_scoring_models_version'))
     )
@@ -40,8 +40,8 @@ def upgrade() -> None:
     sa.Column('prefix', sa.String(length=16), nullable=False),
     sa.Column('digest', sa.String(length=64), nullable=False),
     sa.Column('scopes', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('revoked_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('revoked_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_api_tokens_site_id_sites'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_tokens')),
     sa.UniqueConstraint('digest', name=op.f('uq_api_tokens_digest'))
@@ -56,8 +56,8 @@ def upgrade() -> None:
     sa.Column('visitor_id', sa.String(length=32), nullable=True),
     sa.Column('lead_id', sa.Integer(), nullable=True),
     sa.Column('type', sa.String(length=64), nullable=False),
-    sa.Column('at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('url', sa.String(length=2048), nullable=True),
     sa.Column('path', sa.String(length=2048), nullable=True),
     sa.Column('props', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
@@ -75,7 +75,7 @@ def upgrade() -> None:
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('lead_id', sa.Integer(), nullable=False),
     sa.Column('scoring_model_id', sa.Integer(), nullable=False),
-    sa.Column('at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('fit', sa.Float(), nullable=False),
     sa.Column('engagement', sa.Float(), nullable=False),
     sa.Column('score', sa.Float(), nullable=False),
@@ -91,13 +91,13 @@ def upgrade() -> None:
 
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('stage', sa.String(length=16), server_default='subscriber', nullable=False))
-        batch_op.add_column(sa.Column('stage_changed_at', capture.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('stage_changed_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('fit', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('engagement', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('score', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('completeness', sa.Float(), server_default='0', nullable=False))
         batch_op.add_column(sa.Column('explanation', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
-        batch_op.add_column(sa.Column('scored_at', capture.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('scored_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('scoring_model_id', sa.Integer(), nullable=True))
         batch_op.add_column(sa.Column('score_state', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True))
         batch_op.create_index(batch_op.f('ix_leads_stage'), ['stage'], unique=False)

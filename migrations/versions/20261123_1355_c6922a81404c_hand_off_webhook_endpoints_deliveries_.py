@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 from sqlalchemy.dialects import postgresql
 
 revision: str = 'c6922a81404c'
@@ -30,11 +30,11 @@ def upgrade() -> None:
     sa.Column('enabled', sa.Boolean(), server_default=sa.true(), nullable=False),
     sa.Column('secret', sa.String(length=128), nullable=False),
     sa.Column('previous_secret', sa.String(length=128), nullable=True),
-    sa.Column('previous_secret_until', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('previous_secret_until', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('failure_streak', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('disabled_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('disabled_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('disabled_reason', sa.Text(), nullable=True),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_webhook_endpoints'))
     )
     op.create_table('deliveries',
@@ -46,10 +46,10 @@ def upgrade() -> None:
     sa.Column('payload', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('status', sa.String(length=16), server_default='pending', nullable=False),
     sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
-    sa.Column('next_attempt_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('claimed_until', capture.models.base.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('delivered_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('next_attempt_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('claimed_until', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('delivered_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.Column('last_error', sa.Text(), nullable=True),
     sa.ForeignKeyConstraint(['endpoint_id'], ['webhook_endpoints.id'], name=op.f('fk_deliveries_endpoint_id_webhook_endpoints'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_deliveries_lead_id_leads')),
@@ -67,8 +67,8 @@ def upgrade() -> None:
     sa.Column('outcome', sa.String(length=16), nullable=False),
     sa.Column('reason', sa.String(length=32), nullable=True),
     sa.Column('note', sa.Text(), nullable=True),
-    sa.Column('at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('received_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('received_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('token_id', sa.Integer(), nullable=True),
     sa.Column('stage', sa.String(length=16), nullable=False),
     sa.Column('score', sa.Double(), nullable=False),
@@ -82,7 +82,7 @@ def upgrade() -> None:
     op.create_table('delivery_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('delivery_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('status_code', sa.Integer(), nullable=True),
     sa.Column('latency_ms', sa.Integer(), nullable=False),
     sa.Column('response_body', sa.Text(), nullable=True),
@@ -96,7 +96,7 @@ def upgrade() -> None:
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.add_column(sa.Column('owner', sa.String(length=254), nullable=True))
         batch_op.add_column(sa.Column('sales_outcome', sa.String(length=16), nullable=True))
-        batch_op.add_column(sa.Column('sales_outcome_at', capture.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('sales_outcome_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True))
 
 
 

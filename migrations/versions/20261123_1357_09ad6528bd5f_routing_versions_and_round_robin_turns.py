@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 from sqlalchemy.dialects import postgresql
 
 revision: str = '09ad6528bd5f'
@@ -27,7 +27,7 @@ def upgrade() -> None:
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('document', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('published_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('published_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_routing_versions')),
     sa.UniqueConstraint('version', name=op.f('uq_routing_versions_version'))
     )

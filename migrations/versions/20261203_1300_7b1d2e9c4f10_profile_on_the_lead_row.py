@@ -2,7 +2,7 @@
 
 Every ask and answer read a lead's profile as a row per field, and every answer
 upserted into profile_fields and its index as well as writing the lead. The
-profile is now one document on ``leads.profile`` (capture/lead_profile.py),
+profile is now one document on ``leads.profile`` (capture/leads/profile_doc.py),
 filled here from profile_fields, which is then dropped. Downgrade rebuilds the
 table from the documents.
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
 
-import capture.models.base
+import capture.db.models.base
 
 revision: str = '7b1d2e9c4f10'
 down_revision: str | None = '09ad6528bd5f'
@@ -27,7 +27,7 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 _JSON = sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql')
-_TIME = capture.models.base.UTCDateTime(timezone=True)
+_TIME = capture.db.models.base.UTCDateTime(timezone=True)
 #: leads written per UPDATE batch while filling the documents
 _BATCH = 1000
 

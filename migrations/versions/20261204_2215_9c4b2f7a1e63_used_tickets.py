@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 
 revision: str = '9c4b2f7a1e63'
 down_revision: str | None = '5d3a8e61c2b7'
@@ -28,7 +28,7 @@ def upgrade() -> None:
         sa.Column('ticket_id', sa.String(length=64), nullable=False),
         sa.Column('submission', sa.String(length=64), nullable=False),
         sa.Column('stored', sa.Integer(), nullable=False),
-        sa.Column('used_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('used_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('ticket_id', name=op.f('pk_used_tickets')),
     )
     with op.batch_alter_table('used_tickets', schema=None) as batch_op:

@@ -1,7 +1,7 @@
 """rate_limit_counters: rate limits counted once for every worker and host
 
 Flask-Limiter's memory storage counts per process, so two workers allowed
-twice the documented figure. The database storage (capture/limit_storage.py)
+twice the documented figure. The database storage (capture/web/limit_storage.py)
 keeps one row per limit, client and window here.
 
 Revision ID: 6f1e0c9a4d52

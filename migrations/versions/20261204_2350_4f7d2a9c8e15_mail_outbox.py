@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-import capture.models.base
+import capture.db.models.base
 
 revision: str = '4f7d2a9c8e15'
 down_revision: str | None = '6f1e0c9a4d52'
@@ -33,10 +33,10 @@ def upgrade() -> None:
         sa.Column('message_id', sa.String(length=255), nullable=False),
         sa.Column('status', sa.String(length=16), server_default='pending', nullable=False),
         sa.Column('attempts', sa.Integer(), server_default='0', nullable=False),
-        sa.Column('next_attempt_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('claimed_until', capture.models.base.UTCDateTime(timezone=True), nullable=True),
-        sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('sent_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('next_attempt_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('claimed_until', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('sent_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column('last_error', sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_mail_outbox')),
         sa.UniqueConstraint('message_id', name=op.f('uq_mail_outbox_message_id')),

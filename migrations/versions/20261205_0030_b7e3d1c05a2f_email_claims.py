@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import capture.models.base
+import capture.db.models.base
 from alembic import op
 
 revision: str = 'b7e3d1c05a2f'
@@ -34,9 +34,9 @@ def upgrade() -> None:
         sa.Column('answer_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
         sa.Column('source', sa.String(length=16), nullable=False),
         sa.Column('locale', sa.String(length=16), nullable=False),
-        sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column('mailed', sa.Boolean(), server_default=sa.false(), nullable=False),
-        sa.Column('resolved_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('resolved_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.Column('resolution', sa.String(length=16), nullable=True),
         sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_email_claims_lead_id_leads')),
         sa.ForeignKeyConstraint(['site_id'], ['sites.id'], name=op.f('fk_email_claims_site_id_sites')),
@@ -46,7 +46,7 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_email_claims_email'), ['email', 'resolved_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_email_claims_lead_id'), ['lead_id'], unique=False)
     with op.batch_alter_table('leads', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('email_confirmed_at', capture.models.base.UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('email_confirmed_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('email_confirmed_via', sa.String(length=16), nullable=True))
     with op.batch_alter_table('sites', schema=None) as batch_op:
         batch_op.add_column(sa.Column('identity_secret', sa.String(length=64), nullable=True))

@@ -8,7 +8,7 @@ Create Date: 2026-12-05 02:00:00.000000
 from collections.abc import Sequence
 
 import sqlalchemy as sa
-import capture.models.base
+import capture.db.models.base
 from alembic import op
 
 revision: str = 'e2a9c4d7f1b3'
@@ -26,8 +26,8 @@ def upgrade() -> None:
         sa.Column('role', sa.String(length=20), nullable=False),
         sa.Column('locale', sa.String(length=16), nullable=True),
         sa.Column('session_token', sa.String(length=64), nullable=False),
-        sa.Column('created_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
-        sa.Column('disabled_at', capture.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column('created_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('disabled_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_users')),
         sa.UniqueConstraint('email', name=op.f('uq_users_email')),
         sa.UniqueConstraint('session_token', name=op.f('uq_users_session_token')),
@@ -36,7 +36,7 @@ def upgrade() -> None:
         'sign_in_failures',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('subject', sa.String(length=300), nullable=False),
-        sa.Column('failed_at', capture.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column('failed_at', capture.db.models.base.UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_sign_in_failures')),
     )
     op.create_index('ix_sign_in_failures_subject', 'sign_in_failures', ['subject', 'failed_at'], unique=False)

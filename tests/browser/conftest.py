@@ -21,8 +21,8 @@ from typing import Any, NoReturn
 import pytest
 from sqlalchemy import func, select
 
-from capture.app import create_app
 from capture.config import Config
+from capture.web.app import create_app
 from tests.browser.hostsite import Served, host_app, page_url, serve
 from tests.capture.conftest import Published
 from tests.capture.conftest import publish_form as publish_form  # noqa: F401 - re-exported fixture
@@ -125,7 +125,7 @@ class Live:
 
     def add_form(self, site_key: str, document: dict[str, Any], slug: str) -> Published:
         """Publish ``document`` as another form of the site ``site_key``."""
-        from capture.publishing import find_site, publish
+        from capture.sites.publishing import find_site, publish
         from profiling.document import load
 
         now = self.clock()
@@ -150,8 +150,8 @@ class Live:
 
     def profile(self) -> dict[str, Any]:
         """Every profile field of every lead, as {field: value} (the tests have one lead at a time)."""
-        from capture.lead_profile import values
-        from capture.models import Lead
+        from capture.db.models import Lead
+        from capture.leads.profile_doc import values
 
         with self.app.extensions["leadwheel"].db.read() as session:
             documents = session.scalars(select(Lead.profile)).all()

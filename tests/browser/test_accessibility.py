@@ -7,7 +7,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from capture.models import Answer
+from capture.db.models import Answer
 from tests.browser import snippet
 from tests.browser.conftest import Live
 

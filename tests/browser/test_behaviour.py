@@ -17,7 +17,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from capture.models import Event
+from capture.db.models import Event
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.hostsite import QUEUE_JS

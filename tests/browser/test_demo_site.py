@@ -13,10 +13,10 @@ import pytest
 import yaml
 from playwright.sync_api import expect
 
-from capture.demo import DEMO_FORM, DEMO_SEQUENCE, shipped_model
-from capture.demo_site import create_site
-from capture.models import Lead
-from capture.publishing import publish_model
+from capture.db.models import Lead
+from capture.demo.host_site import create_site
+from capture.demo.runner import DEMO_FORM, DEMO_SEQUENCE, shipped_model
+from capture.sites.publishing import publish_model
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.hostsite import serve

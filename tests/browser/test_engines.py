@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from capture.models import Answer
+from capture.db.models import Answer
 from tests.browser.conftest import Live
 from tests.browser.engines import ENGINES, Chromium, Engine, contrast, launcher, missing, png_pixels, problems, wait_for
 

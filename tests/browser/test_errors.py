@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Route, expect
 
-from capture.models import Answer, Lead
+from capture.db.models import Answer, Lead
 from tests.browser import snippet
 from tests.browser.conftest import Live
 

@@ -7,8 +7,8 @@ from typing import Any
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from capture.claims import user_hash
-from capture.models import EmailClaim, Lead, Site, Visitor
+from capture.db.models import EmailClaim, Lead, Site, Visitor
+from capture.leads.claims import user_hash
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.test_behaviour import until

@@ -8,7 +8,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from capture.models import Answer, Lead, Visitor
+from capture.db.models import Answer, Lead, Visitor
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.snippet import B2B, B2C

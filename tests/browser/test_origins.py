@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from capture.models import Answer, Lead, Visitor
+from capture.db.models import Answer, Lead, Visitor
 from tests.browser.conftest import Live
 
 ASK = """async ([api, site]) => {

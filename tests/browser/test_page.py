@@ -6,7 +6,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from capture.models import Answer, Lead, Visitor
+from capture.db.models import Answer, Lead, Visitor
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.hostsite import QUEUE_JS

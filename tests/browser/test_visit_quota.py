@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Route, expect
 
-from capture.models import Answer
+from capture.db.models import Answer
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.snippet import B2B

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
-from capture.app import create_app
 from capture.config import Config
+from capture.web.app import create_app
 from capture.workbench.accounts import create_user
 from tests.browser.hostsite import serve
 from tests.browser.test_accessibility import serious_violations, tab_to

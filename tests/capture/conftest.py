@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 from capture.config import Config
-from capture.db import Database
-from capture.publishing import create_site, publish
+from capture.db.engine import Database
+from capture.sites.publishing import create_site, publish
 from profiling.document import load
 
 ORIGIN = "https://www.example.com"
@@ -225,8 +225,8 @@ class Browser:
 
 def site_user_hash(app: Any, site_key: str, email: str) -> str:
     """What the site's back end computes for ``email`` with its identity secret."""
-    from capture.claims import user_hash
-    from capture.models import Site
+    from capture.db.models import Site
+    from capture.leads.claims import user_hash
 
     with app.extensions["leadwheel"].db.read() as session:
         secret = session.scalars(select(Site.identity_secret).where(Site.public_key == site_key)).one()

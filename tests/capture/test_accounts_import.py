@@ -7,7 +7,7 @@ from typing import Any
 
 import yaml
 
-from capture.accounts import domain_of, read_accounts
+from capture.qualifying.target_accounts import domain_of, read_accounts
 from tests.capture.conftest import Browser
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.capture.test_scoring_service import MODEL, become_lead, lead_row

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from capture.models import Answer, Lead, Visitor
+from capture.db.models import Answer, Lead, Visitor
 from profiling.identity import Ticket, Tokens
 from tests.capture.conftest import ORIGIN, Browser
 
@@ -226,7 +226,7 @@ def test_cors_answers_only_the_sites_origins(app: Any, client: Any, browser: Bro
 def test_rate_limit_answers_with_429(config: Any, clock: Any, publish_form: Any) -> None:
     from dataclasses import replace
 
-    from capture.app import create_app
+    from capture.web.app import create_app
 
     limited = create_app(replace(config, ratelimit_enabled=True, ratelimit_ask="3/minute"), clock=clock)
     form = publish_form()
@@ -241,7 +241,7 @@ def test_rate_limit_answers_with_429(config: Any, clock: Any, publish_form: Any)
 
 def test_answers_to_an_old_version_are_checked_against_that_version(app: Any, browser: Browser, clock: Any) -> None:
     """A marketer publishes while a visitor has the form open: the visitor's answers still count."""
-    from capture.publishing import find_site, publish
+    from capture.sites.publishing import find_site, publish
     from profiling.document import load
     from tests.capture.conftest import SMALL_WHEEL
 

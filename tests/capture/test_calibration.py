@@ -6,9 +6,9 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from capture.models import Lead, SalesOutcome
-from capture.publishing import publish_model
-from capture.reports import OutcomeRow, band_of, calibration, format_calibration
+from capture.db.models import Lead, SalesOutcome
+from capture.qualifying.reports import OutcomeRow, band_of, calibration, format_calibration
+from capture.sites.publishing import publish_model
 from scoring.document import default_model
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 from click.testing import CliRunner
 
-from capture.cli import main
+from capture.cli.main import main
 from tests.capture.conftest import SMALL_WHEEL
 
 
@@ -145,7 +145,7 @@ def test_lead_show_lists_every_answer_with_its_provenance(run: Any, browser: Any
 
 
 def test_site_identity_secret_prints_the_key_of_user_hash_and_rotates_it(run: Any) -> None:
-    from capture.claims import user_hash, vouched_for
+    from capture.leads.claims import user_hash, vouched_for
 
     key = run("site", "create", "Northwind", "--origin", "https://www.northwind.example").stdout.strip()
     secret = run("site", "identity-secret", key).stdout.strip()
@@ -162,7 +162,7 @@ def test_site_identity_secret_prints_the_key_of_user_hash_and_rotates_it(run: An
 
 
 def test_a_command_on_a_database_without_the_schema_says_to_upgrade_it(run: Any, config: Any) -> None:
-    from capture.migrate import downgrade, upgrade
+    from capture.db.migrate import downgrade, upgrade
 
     downgrade(config.database_url, "base")
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from capture.cli import main
+from capture.cli.main import main
 
 WHEEL = """\
 name: Warnings

@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 from sqlalchemy import DateTime
 from sqlalchemy.dialects import sqlite
 
-from capture.db import read_json
-from capture.models.base import UTCDateTime
+from capture.db.engine import read_json
+from capture.db.models.base import UTCDateTime
 
 DIALECT = sqlite.dialect()
 COLUMN = UTCDateTime()

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from capture.models import Answer, EmailClaim, Lead
+from capture.db.models import Answer, EmailClaim, Lead
 from tests.capture.conftest import Browser
 
 ROUNDS = 8
@@ -89,7 +89,7 @@ def test_event_batches_and_answers_at_once_lose_no_points(app: Any, publish_form
     """The kept tally is read, added to and written back: concurrent batches must not overwrite each other."""
     import secrets
 
-    from capture.publishing import publish_model
+    from capture.sites.publishing import publish_model
     from scoring.document import parse_model
     from tests.capture.test_scoring_service import MODEL, become_lead, lead_row
 

@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
-from capture.db import Database
-from capture.models import Lead
-from capture.prepared import Prepared, Runner, core, row_insert
+from capture.db.engine import Database
+from capture.db.models import Lead
+from capture.db.prepared import Prepared, Runner, core, row_insert
 
 
 def test_the_pool_hands_out_the_connection_returned_last(db_url: str) -> None:

@@ -15,16 +15,16 @@ import yaml
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from capture import demo as demo_module
-from capture.app import create_app
-from capture.cli import main
-from capture.db import Database
-from capture.demo import DEMO_FORM, SHIPPED_NOTE, Live, prepare_demo, ships_over
-from capture.models import Lead, ScoringModelVersion, SequenceVersion, Site
-from capture.publishing import published_model
-from capture.rescoring import rescore
-from capture.scores import LiveModel
+from capture.cli.main import main
+from capture.db.engine import Database
+from capture.db.models import Lead, ScoringModelVersion, SequenceVersion, Site
+from capture.demo import runner as demo_module
+from capture.demo.runner import DEMO_FORM, SHIPPED_NOTE, Live, prepare_demo, ships_over
+from capture.qualifying.rescoring import rescore
+from capture.qualifying.scores import LiveModel
 from capture.services import utc_now
+from capture.sites.publishing import published_model
+from capture.web.app import create_app
 from profiling.document import dump, load
 from scoring.document import model_document, parse_model
 from tests.capture.conftest import Browser, Published

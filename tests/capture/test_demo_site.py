@@ -6,8 +6,8 @@ from typing import Any
 
 import pytest
 
-from capture.demo_site import PAGES, create_site
-from capture.serving import ByPort
+from capture.demo.host_site import PAGES, create_site
+from capture.web.serving import ByPort
 
 FORMS = "http://127.0.0.1:5000"
 

@@ -19,11 +19,11 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from capture import lead_profile
-from capture.handoff import _payload, lead_story
-from capture.leads import describe_lead
+from capture.db.models import Answer, EmailClaim, Event, Lead, Visitor
+from capture.handoff.outbox import _payload, lead_story
+from capture.leads import profile_doc
+from capture.leads.describe import describe_lead
 from capture.mail import send_due
-from capture.models import Answer, EmailClaim, Event, Lead, Visitor
 from tests.capture.conftest import Browser, site_user_hash
 from tests.capture.test_scoring_service import MODEL, track
 
@@ -33,7 +33,7 @@ VICTIM = "ada@example.com"
 
 @pytest.fixture
 def live(app: Any, clock: Any) -> None:
-    from capture.publishing import publish_model
+    from capture.sites.publishing import publish_model
     from scoring.document import parse_model
 
     with app.extensions["leadwheel"].db.write() as session:
@@ -91,8 +91,8 @@ def test_a_stranger_typing_a_known_address_learns_nothing_and_changes_nothing(
     assert (after.score, after.engagement, after.fit, after.stage) == (
         before.score, before.engagement, before.fit, before.stage,
     )  # fmt: skip
-    assert lead_profile.values(after.profile)["first_name"] == "Adalind"
-    assert lead_profile.values(after.profile)["customer_type"] == "b2b"
+    assert profile_doc.values(after.profile)["first_name"] == "Adalind"
+    assert profile_doc.values(after.profile)["customer_type"] == "b2b"
     with app.extensions["leadwheel"].db.read() as session:
         assert session.scalar(select(func.count()).select_from(Event).where(Event.lead_id == before.id)) == 0
         (claim,) = session.scalars(select(EmailClaim)).all()
@@ -263,7 +263,7 @@ def test_whoever_typed_an_address_first_gets_nothing_when_its_owner_proves_it(
     assert live_leads(app) == 2
     holder = lead_of(app, VICTIM)
     assert holder.email_confirmed_via == "identity"
-    assert lead_profile.values(holder.profile)["first_name"] == "Adalind"
+    assert profile_doc.values(holder.profile)["first_name"] == "Adalind"
     with app.extensions["leadwheel"].db.read() as session:
         (claim,) = session.scalars(select(EmailClaim).where(EmailClaim.resolved_at.is_(None))).all()
         assert claim.lead_id != holder.id  # the squatter's lead: a claimant now, what it typed kept
@@ -271,7 +271,7 @@ def test_whoever_typed_an_address_first_gets_nothing_when_its_owner_proves_it(
         assert squatters == claim.lead_id
     squatter.next_visit()
     assert "Adalind" not in json.dumps(squatter.last)
-    assert lead_profile.values(lead_of(app, VICTIM).profile)["first_name"] == "Adalind"
+    assert profile_doc.values(lead_of(app, VICTIM).profile)["first_name"] == "Adalind"
 
 
 def test_a_damaged_or_forged_link_gets_a_readable_page(client: Any) -> None:
@@ -282,8 +282,8 @@ def test_a_damaged_or_forged_link_gets_a_readable_page(client: Any) -> None:
 
 
 def test_an_address_a_back_end_names_with_its_token_is_confirmed(app: Any, client: Any, browser: Browser) -> None:
-    from capture.api_tokens import create_token
-    from capture.models import Site
+    from capture.db.models import Site
+    from capture.sites.api_tokens import create_token
 
     with app.extensions["leadwheel"].db.write() as session:
         site = session.scalars(select(Site).where(Site.public_key == browser.form.site_key)).one()

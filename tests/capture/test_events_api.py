@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from capture.api_tokens import create_token
-from capture.models import Answer, Event, Lead, Site
+from capture.db.models import Answer, Event, Lead, Site
+from capture.sites.api_tokens import create_token
 from tests.capture.conftest import ORIGIN, Browser
 
 
@@ -224,7 +224,7 @@ def test_back_end_events_must_name_their_lead(app: Any, client: Any, api_token: 
 
 
 def test_a_revoked_token_is_refused(app: Any, client: Any, api_token: Any, clock: Any) -> None:
-    from capture.models import ApiToken
+    from capture.db.models import ApiToken
 
     token = api_token()
     with app.extensions["leadwheel"].db.write() as session:

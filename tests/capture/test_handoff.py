@@ -10,9 +10,9 @@ import jsonschema
 import pytest
 from sqlalchemy import select
 
-from capture.handoff import enqueue
-from capture.models import Delivery, Lead, RoutingVersion, WebhookEndpoint
-from capture.rescoring import rescore
+from capture.db.models import Delivery, Lead, RoutingVersion, WebhookEndpoint
+from capture.handoff.outbox import enqueue
+from capture.qualifying.rescoring import rescore
 from scoring.routing import parse_routing, routing_document
 from tests.capture.conftest import Browser
 from tests.capture.test_scoring_service import MODEL, become_lead, lead_row, track
@@ -46,7 +46,7 @@ def endpoints(app: Any, clock: Any, live: Any) -> Any:
 @pytest.fixture
 def live(app: Any, clock: Any) -> int:
     """The test scoring model, published."""
-    from capture.publishing import publish_model
+    from capture.sites.publishing import publish_model
     from scoring.document import parse_model
 
     with app.extensions["leadwheel"].db.write() as session:
@@ -205,8 +205,8 @@ def test_a_rejected_lead_is_not_handed_straight_back_but_can_qualify_again_later
 def test_a_rescore_that_qualifies_many_leads_at_once_routes_them_as_one_at_a_time_would(
     app: Any, client: Any, publish_form: Any, endpoints: Any, clock: Any
 ) -> None:
-    from capture.models import TeamTurn
-    from capture.publishing import publish_model
+    from capture.db.models import TeamTurn
+    from capture.sites.publishing import publish_model
     from scoring.document import parse_model
 
     services = app.extensions["leadwheel"]

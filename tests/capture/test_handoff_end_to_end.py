@@ -7,7 +7,7 @@ from typing import Any
 
 from standardwebhooks.webhooks import Webhook
 
-from capture.worker import run_worker
+from capture.handoff.worker import run_worker
 from tests.capture.conftest import Browser
 from tests.capture.test_handoff import live as live  # noqa: F401  (the fixture)
 from tests.capture.test_scoring_service import become_lead, lead_row, track

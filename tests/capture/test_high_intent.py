@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import select, update
 
 from capture.config import Config
-from capture.endpoints import add_endpoint
-from capture.handoff import UPDATE_WINDOW
-from capture.models import Delivery
-from capture.publishing import publish_model
-from capture.worker import run_worker
+from capture.db.models import Delivery
+from capture.handoff.endpoints import add_endpoint
+from capture.handoff.outbox import UPDATE_WINDOW
+from capture.handoff.worker import run_worker
+from capture.sites.publishing import publish_model
 from scoring.document import ModelError, model_document, parse_model
 from scoring.events import Event
 from tests.capture.conftest import Browser

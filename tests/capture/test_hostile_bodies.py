@@ -14,8 +14,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from capture.api_tokens import create_token
-from capture.models import Event, SalesOutcome, Site
+from capture.db.models import Event, SalesOutcome, Site
+from capture.sites.api_tokens import create_token
 from tests.capture.conftest import Browser
 
 ODD_URLS = [

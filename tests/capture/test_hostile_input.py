@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from capture.models import Answer
+from capture.db.models import Answer
 from tests.capture.conftest import Browser
 
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from flask import Flask, jsonify
 
-from capture import json_text
-from capture.json_text import JSONProvider
+from capture.db import json_text
+from capture.db.json_text import JSONProvider
 
 VALUES: list[Any] = [
     {"name": "Søren <b>", "size": 120, "share": 0.1, "tags": ["a", "æ"], "none": None, "yes": True},

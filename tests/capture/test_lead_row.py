@@ -1,8 +1,8 @@
 """An answer and its lead's row: the profile document, last seen, and the score, written once.
 
-The profile is kept on the lead row (capture/lead_profile.py); with a live
+The profile is kept on the lead row (capture/leads/profile_doc.py); with a live
 scoring model an answer's columns ride on the score's own UPDATE
-(capture/lead_seen.py). These tests hold both halves to what a user sees: the
+(capture/leads/seen.py). These tests hold both halves to what a user sees: the
 values and the score are right, and the row is written once per answer.
 """
 
@@ -16,8 +16,8 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
-import capture.prepared
-from capture import lead_profile
+import capture.db.prepared
+from capture.leads import profile_doc
 from tests.capture.conftest import Browser
 from tests.capture.test_scoring_service import become_lead, lead_row
 from tests.capture.test_scoring_service import live as live  # noqa: F401 (the fixture)
@@ -29,7 +29,7 @@ _LEAD_UPDATE = re.compile(r"^\s*UPDATE leads\b", re.IGNORECASE)
 def lead_updates(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
     """Every ``UPDATE leads`` run meanwhile, by either path: prepared on the driver, or through Core."""
     seen: list[str] = []
-    run_on_driver = capture.prepared.execute_on_driver
+    run_on_driver = capture.db.prepared.execute_on_driver
 
     def counting(connection: Any, cursor: Any, sql: str, params: Any, **options: Any) -> Any:
         if _LEAD_UPDATE.match(sql):
@@ -41,13 +41,13 @@ def lead_updates(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str
             seen.append(statement)
 
     engine = app.extensions["leadwheel"].db.engine
-    monkeypatch.setattr(capture.prepared, "execute_on_driver", counting)
+    monkeypatch.setattr(capture.db.prepared, "execute_on_driver", counting)
     event.listen(engine, "before_cursor_execute", core)
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", core)
-        monkeypatch.setattr(capture.prepared, "execute_on_driver", run_on_driver)
+        monkeypatch.setattr(capture.db.prepared, "execute_on_driver", run_on_driver)
 
 
 def test_with_a_live_model_an_answer_writes_profile_seen_and_score_in_one_update(
@@ -67,13 +67,13 @@ def test_with_a_live_model_an_answer_writes_profile_seen_and_score_in_one_update
     assert lead.id == before.id and lead.stage == before.stage
     assert lead.scored_at == clock.now and lead.completeness > before.completeness  # scored again...
     assert lead.last_seen_at == clock.now  # ...and the same statement saw the lead
-    profile = lead_profile.values(lead.profile)
+    profile = profile_doc.values(lead.profile)
     assert profile == {
         "email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b",
         "company_size": 20, "looking_for": ["reports"], "marketing_consent": True,
     }  # fmt: skip
-    assert lead_profile.answered_at(lead.profile["company_size"]) == clock.now
-    assert lead_profile.answered_at(lead.profile["email"]) < clock.now  # kept as it was
+    assert profile_doc.answered_at(lead.profile["company_size"]) == clock.now
+    assert profile_doc.answered_at(lead.profile["email"]) < clock.now  # kept as it was
 
 
 def test_without_a_model_an_answer_still_keeps_its_profile_and_when_it_was_seen(
@@ -87,8 +87,8 @@ def test_without_a_model_an_answer_still_keeps_its_profile_and_when_it_was_seen(
     assert len(updates) == 1, "\n".join(updates)
     lead = lead_row(app, "ada@example.com")
     assert lead.scored_at is None and lead.last_seen_at == clock.now
-    assert lead_profile.values(lead.profile)["company_size"] == 7
-    assert lead_profile.values(lead.profile)["looking_for"] == ["analytics"]
+    assert profile_doc.values(lead.profile)["company_size"] == 7
+    assert profile_doc.values(lead.profile)["looking_for"] == ["analytics"]
 
 
 def test_an_answer_that_only_skips_leaves_the_profile_as_it_was(

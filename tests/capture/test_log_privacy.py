@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from capture.db import Database
+from capture.db.engine import Database
 from tests.capture.conftest import Browser
 
 EMAIL = "ada.lovelace@example.com"

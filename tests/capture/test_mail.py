@@ -18,12 +18,12 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from capture.cli import main
+from capture.cli.main import main
 from capture.config import Config, ConfigError
-from capture.db import Database
+from capture.db.engine import Database
+from capture.db.models import MailOutbox
+from capture.handoff.worker import run_worker
 from capture.mail import LEASE, Mail, claim, queue_mail, send_due
-from capture.models import MailOutbox
-from capture.worker import run_worker
 
 DANISH = Mail(
     to="soeren@example.com",
@@ -379,7 +379,7 @@ def test_mail_list_shows_queued_sent_and_failed(db: Database, mail_config: Confi
 
 
 def test_the_demo_writes_its_mail_into_its_data_folder(tmp_path: Path, clock: Any):
-    from capture.demo import prepare_demo, start_mail_sender
+    from capture.demo.runner import prepare_demo, start_mail_sender
 
     config, _ = prepare_demo(tmp_path / "demo", "127.0.0.1", 5001)
     folder = tmp_path / "demo" / "mail"

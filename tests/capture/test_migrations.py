@@ -8,12 +8,12 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import JSON, Integer, String, column, insert, inspect, select, table
 
-from capture import lead_profile
 from capture.config import Config
-from capture.db import make_engine
-from capture.migrate import downgrade, is_current, upgrade
-from capture.models import Answer, Base, Lead, Site
-from capture.models.base import UTCDateTime
+from capture.db.engine import make_engine
+from capture.db.migrate import downgrade, is_current, upgrade
+from capture.db.models import Answer, Base, Lead, Site
+from capture.db.models.base import UTCDateTime
+from capture.leads import profile_doc
 
 
 def test_upgrade_from_empty_matches_the_models(db_url: str) -> None:
@@ -76,13 +76,13 @@ def test_the_profile_moves_onto_the_lead_row_and_back_without_losing_a_field(con
         upgrade(url, PROFILE_ON_ROW)
         with engine.connect() as connection:
             documents = dict(connection.execute(select(Lead.id, Lead.profile)).all())
-        assert {lead: lead_profile.values(document) for lead, document in documents.items()} == {
+        assert {lead: profile_doc.values(document) for lead, document in documents.items()} == {
             1: {"email": "ada@example.com", "company_size": 120, "looking_for": ["reports", "<b>x</b>"]},
             2: {"decides": True},
             3: {},  # a lead that told us nothing yet
         }
-        assert lead_profile.answered_at(documents[1]["company_size"]) == at + timedelta(days=1)
-        assert [lead_profile.answer_id(documents[1][name]) for name in ("email", "company_size")] == [1, 2]
+        assert profile_doc.answered_at(documents[1]["company_size"]) == at + timedelta(days=1)
+        assert [profile_doc.answer_id(documents[1][name]) for name in ("email", "company_size")] == [1, 2]
         assert "profile_fields" not in inspect(engine).get_table_names()
 
         downgrade(url, BEFORE_PROFILE_ON_ROW)

@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
-from capture.openapi import document
+from capture.web.openapi import document
 from tests.conftest import ROOT
 
 
@@ -80,8 +80,8 @@ def _codes_raised() -> set[str]:
     """Every error code the code can answer with: the literal codes of each refusal it builds."""
     import ast
 
-    from capture.api import _NO_SUCH
-    from capture.app import _HTTP_CODES
+    from capture.web.api import _NO_SUCH
+    from capture.web.app import _HTTP_CODES
 
     makers = {"invalid", "not_found", "Refused", "TicketRefused", "_error"}
     codes = set(_HTTP_CODES.values()) | {code for code, _message in _NO_SUCH.values()} | {"http_error"}
@@ -100,7 +100,7 @@ def _codes_raised() -> set[str]:
 
 
 def test_every_error_code_the_code_raises_is_documented_and_no_other() -> None:
-    document = yaml.safe_load((ROOT / "capture" / "openapi.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((ROOT / "capture" / "web" / "openapi.yaml").read_text(encoding="utf-8"))
     code = document["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
     documented = set(code["enum"])
     assert _codes_raised() == documented
@@ -133,7 +133,7 @@ def test_every_operation_shows_a_real_example_of_what_it_takes_and_answers() -> 
     """Examples were taken from a real exchange with the service; they must stay valid as the schemas move."""
     import jsonschema
 
-    document = yaml.safe_load((ROOT / "capture" / "openapi.yaml").read_text(encoding="utf-8"))
+    document = yaml.safe_load((ROOT / "capture" / "web" / "openapi.yaml").read_text(encoding="utf-8"))
     contents = _json_contents(document)
     assert len(contents) >= 16
     for where, pointer, content in contents:

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from capture.openapi import document
+from capture.web.openapi import document
 
 EMBED_JS = Path(__file__).resolve().parents[2] / "static" / "embed.js"
 

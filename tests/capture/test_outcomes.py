@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from capture.api_tokens import create_token
-from capture.models import Delivery, Lead, SalesOutcome, ScoreChange, Site, WebhookEndpoint
-from capture.publishing import create_site, publish_model
+from capture.db.models import Delivery, Lead, SalesOutcome, ScoreChange, Site, WebhookEndpoint
+from capture.sites.api_tokens import create_token
+from capture.sites.publishing import create_site, publish_model
 from scoring.document import default_model
 
 

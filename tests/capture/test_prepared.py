@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import bindparam, insert, literal, select, union_all
 from sqlalchemy.exc import IntegrityError
 
-from capture.db import Database
-from capture.models import Lead
-from capture.prepared import Prepared, row_insert
+from capture.db.engine import Database
+from capture.db.models import Lead
+from capture.db.prepared import Prepared, row_insert
 
 _leads = Lead.__table__
 SEEN = datetime(2026, 11, 23, 9, 30, 15, 123456, tzinfo=UTC)

@@ -12,16 +12,16 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
-from capture.db import Database
-from capture.prepared import Prepared
-from capture.profiles import (
+from capture.db.engine import Database
+from capture.db.prepared import Prepared
+from capture.leads.store import (
     _LEAD_BY_EMAIL,
     _LOCK_VISITOR,
     _MOVED_TO,
     _READ_KNOWLEDGE,
     _READ_KNOWLEDGE_AND_STANDING,
 )
-from capture.scores import _READ_PROFILE, _READ_STANDING
+from capture.qualifying.scores import _READ_PROFILE, _READ_STANDING
 
 HOT_READS = {
     "knowledge": _READ_KNOWLEDGE,

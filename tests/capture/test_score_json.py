@@ -7,7 +7,7 @@ from datetime import datetime
 
 from hypothesis import given, settings
 
-from capture.scores import explanation, explanation_json
+from capture.qualifying.scores import explanation, explanation_json
 from scoring.engine import Contribution, Score, score_events
 from scoring.events import Event
 from scoring.model import ScoringModel

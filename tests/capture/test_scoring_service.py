@@ -12,9 +12,9 @@ import jsonschema
 import pytest
 from sqlalchemy import select, update
 
-from capture.models import Delivery, Lead, ScoreChange, WebhookEndpoint
-from capture.publishing import publish_model
-from capture.rescoring import rescore
+from capture.db.models import Delivery, Lead, ScoreChange, WebhookEndpoint
+from capture.qualifying.rescoring import rescore
+from capture.sites.publishing import publish_model
 from scoring.document import parse_model
 from tests.capture.conftest import ORIGIN, Browser, site_user_hash
 
@@ -207,7 +207,7 @@ def test_publishing_a_new_model_rescores_every_lead_and_a_dry_run_writes_nothing
 
     stricter = {**MODEL, "thresholds": {"mql": 40, "sql": 80}}
     candidate = services.catalog.scoring_model()
-    from capture.scores import LiveModel
+    from capture.qualifying.scores import LiveModel
 
     dry = rescore(services.db, LiveModel(0, 0, parse_model(stricter)), clock(), dry_run=True)
     assert dry.leads == 5 and dry.moves == {("mql", "engaged"): 2} and dry.written == 0

@@ -25,10 +25,10 @@ import pytest
 from sqlalchemy import func, select
 
 from capture.config import Config
-from capture.db import Database
-from capture.limit_storage import URI, DatabaseStorage, stored_key
-from capture.models import RateLimitCounter
-from capture.serving import shared_limits
+from capture.db.engine import Database
+from capture.db.models import RateLimitCounter
+from capture.web.limit_storage import URI, DatabaseStorage, stored_key
+from capture.web.serving import shared_limits
 from tests.capture.conftest import ORIGIN
 from tests.capture.test_webhooks_worker import free_port
 from tests.conftest import IN_CI
@@ -249,9 +249,9 @@ def test_two_workers_share_the_limit_through_redis(start: Any, publish_form: Any
 #: gunicorn with two workers and the limits in each worker's memory: what `serve` did before
 PER_WORKER = """
 import dataclasses, os
-from capture.app import create_app
+from capture.web.app import create_app
 from capture.config import Config
-from capture.serving import serve_app
+from capture.web.serving import serve_app
 
 config = dataclasses.replace(Config.from_env(), ratelimit_storage_uri="memory://")
 serve_app(f"127.0.0.1:{os.environ['PORT']}", workers=2, threads=1, config=config, factory=lambda: create_app(config))

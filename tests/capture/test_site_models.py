@@ -8,10 +8,10 @@ from typing import Any
 import yaml
 from sqlalchemy import select
 
-from capture.api_tokens import create_token
-from capture.models import Lead, Site
-from capture.publishing import find_site, publish_model
-from capture.rescoring import live_models, rescore
+from capture.db.models import Lead, Site
+from capture.qualifying.rescoring import live_models, rescore
+from capture.sites.api_tokens import create_token
+from capture.sites.publishing import find_site, publish_model
 from scoring.document import parse_model
 from tests.capture.conftest import Browser
 from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
@@ -168,9 +168,9 @@ def test_the_migration_gives_each_lead_the_site_of_its_earliest_answer_and_numbe
 
     from sqlalchemy import insert
 
-    from capture.db import make_engine
-    from capture.migrate import downgrade, upgrade
-    from capture.models import Answer, Delivery, WebhookEndpoint
+    from capture.db.engine import make_engine
+    from capture.db.migrate import downgrade, upgrade
+    from capture.db.models import Answer, Delivery, WebhookEndpoint
 
     url = config.database_url
     downgrade(url, "7b1d2e9c4f10")

@@ -7,7 +7,7 @@ from typing import Any
 from itsdangerous import URLSafeSerializer
 from sqlalchemy import func, select
 
-from capture.models import Answer, UsedTicket
+from capture.db.models import Answer, UsedTicket
 from profiling.identity import TICKET_SALT
 from tests.capture.conftest import Browser
 

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from capture.api_tokens import create_token
-from capture.models import Event, Lead, SalesOutcome, Site
-from capture.publishing import create_site
+from capture.db.models import Event, Lead, SalesOutcome, Site
+from capture.sites.api_tokens import create_token
+from capture.sites.publishing import create_site
 
 
 @pytest.fixture
@@ -85,7 +85,7 @@ def test_a_token_cannot_post_outcomes_for_another_sites_lead(
 
 def test_reading_leads_is_rate_limited(app: Any, config: Any, clock: Any, two_sites: Any) -> None:
     """Guessing lead ids in a loop runs into 429, like every other back-end route."""
-    from capture.app import create_app
+    from capture.web.app import create_app
 
     limited = create_app(replace(config, ratelimit_enabled=True, ratelimit_system="5/minute"), clock=clock)
     client = limited.test_client()
@@ -101,7 +101,7 @@ def test_reading_leads_is_rate_limited(app: Any, config: Any, clock: Any, two_si
 def test_failed_authentications_are_limited_per_client_and_a_good_token_is_not_counted(
     app: Any, config: Any, clock: Any, two_sites: Any
 ) -> None:
-    from capture.app import create_app
+    from capture.web.app import create_app
 
     limited = create_app(replace(config, ratelimit_enabled=True, ratelimit_token_failures="3/minute"), clock=clock)
     client = limited.test_client()

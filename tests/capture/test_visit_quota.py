@@ -12,8 +12,8 @@ from typing import Any
 
 from sqlalchemy import event, select
 
-import capture.prepared
-from capture.models import Answer
+import capture.db.prepared
+from capture.db.models import Answer
 from tests.capture.conftest import SMALL_WHEEL, Browser, site_user_hash
 
 FIRST_BATCH = {"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"}
@@ -226,7 +226,7 @@ def test_an_ask_inside_a_visit_is_still_one_read(app: Any, browser: Browser, mon
     browser.ask()
     browser.answer(FIRST_BATCH)
     statements: list[str] = []
-    run_on_driver = capture.prepared.execute_on_driver
+    run_on_driver = capture.db.prepared.execute_on_driver
 
     def counting(connection: Any, cursor: Any, sql: str, params: Any, **options: Any) -> Any:
         statements.append(sql)
@@ -236,7 +236,7 @@ def test_an_ask_inside_a_visit_is_still_one_read(app: Any, browser: Browser, mon
         statements.append(statement)
 
     engine = app.extensions["leadwheel"].db.engine
-    monkeypatch.setattr(capture.prepared, "execute_on_driver", counting)
+    monkeypatch.setattr(capture.db.prepared, "execute_on_driver", counting)
     event.listen(engine, "before_cursor_execute", core)
     try:
         browser.clock.advance(minutes=5)

@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from capture.db import Database
-from capture.migrate import upgrade
-from capture.wal import SAFETY_PAGES
+from capture.db.engine import Database
+from capture.db.migrate import upgrade
+from capture.db.wal import SAFETY_PAGES
 
 
 def _wal_frames(path: Path) -> int:
@@ -90,6 +90,6 @@ def test_a_forked_worker_starts_its_own_thread(database_file: Path, monkeypatch:
 def test_postgresql_and_memory_databases_get_none() -> None:
     assert Database("sqlite://", wal_checkpoint_every=1).checkpointer is None
     with pytest.raises(ValueError):
-        from capture.wal import WalCheckpointer
+        from capture.db.wal import WalCheckpointer
 
         WalCheckpointer("x.db", 0)

@@ -11,9 +11,9 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import update
 
-from capture.cli import main
-from capture.db import Database
-from capture.models import Delivery, WebhookEndpoint
+from capture.cli.main import main
+from capture.db.engine import Database
+from capture.db.models import Delivery, WebhookEndpoint
 from tests.capture.test_webhooks_worker import delivery, endpoint, new_deliveries
 
 

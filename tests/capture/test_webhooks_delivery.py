@@ -9,8 +9,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks.webhooks import Webhook
 
-from capture import delivery
-from capture.delivery import (
+from capture.handoff import delivery
+from capture.handoff.delivery import (
     MAX_ATTEMPTS,
     SCHEDULE,
     Response,
@@ -23,7 +23,7 @@ from capture.delivery import (
     safe_address,
     signed_headers,
 )
-from capture.endpoints import new_secret
+from capture.handoff.endpoints import new_secret
 
 NOW = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 CAP = timedelta(hours=1)

@@ -18,11 +18,11 @@ from typing import Any
 
 import pytest
 
-from capture import delivery as delivery_module
 from capture.config import Config
-from capture.db import Database
-from capture.endpoints import EndpointError
-from capture.worker import run_worker
+from capture.db.engine import Database
+from capture.handoff import delivery as delivery_module
+from capture.handoff.endpoints import EndpointError
+from capture.handoff.worker import run_worker
 from tests.capture import test_webhooks_worker as worker_tests
 from tests.capture.test_webhooks_worker import (
     Receiver,

@@ -1,6 +1,6 @@
 """The delivery worker against a real HTTP receiver on 127.0.0.1: signing, retries, status handling, crashes.
 
-Delivery rows are written directly (the enqueue side lives in capture/handoff.py).
+Delivery rows are written directly (the enqueue side lives in capture/handoff/outbox.py).
 Time moves with the test clock, so the retry schedule is checked without sleeping.
 """
 
@@ -26,13 +26,13 @@ import pytest
 from sqlalchemy import insert, select, update
 from standardwebhooks.webhooks import Webhook
 
-from capture import delivery as delivery_module
 from capture.config import Config
-from capture.db import Database
-from capture.delivery import MAX_ATTEMPTS, SCHEDULE
-from capture.endpoints import add_endpoint, rotate_secret, set_enabled
-from capture.models import Delivery, DeliveryAttempt, Lead, WebhookEndpoint
-from capture.worker import run_worker
+from capture.db.engine import Database
+from capture.db.models import Delivery, DeliveryAttempt, Lead, WebhookEndpoint
+from capture.handoff import delivery as delivery_module
+from capture.handoff.delivery import MAX_ATTEMPTS, SCHEDULE
+from capture.handoff.endpoints import add_endpoint, rotate_secret, set_enabled
+from capture.handoff.worker import run_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 #: status, headers, body; or None to hang until the receiver stops
@@ -142,7 +142,7 @@ def new_endpoint(db: Database, url: str, now: datetime, allow: tuple[str, ...] =
 
 
 def new_deliveries(db: Database, endpoint_id: int, now: datetime, count: int = 1) -> list[int]:
-    """Pending deliveries as capture/handoff.py writes them, each for a new lead."""
+    """Pending deliveries as capture/handoff/outbox.py writes them, each for a new lead."""
 
     def work(connection: Any) -> list[int]:
         ids = []
@@ -420,7 +420,7 @@ def _worker_process(url: str) -> subprocess.Popen[bytes]:
         "LEADWHEEL_WEBHOOK_POLL_SECONDS": "0.1",
     }
     return subprocess.Popen(
-        [sys.executable, "-m", "capture.cli", "worker"],
+        [sys.executable, "-m", "capture.cli.main", "worker"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
@@ -503,8 +503,8 @@ def test_several_workers_never_send_one_delivery_twice(db: Database, hooks: Conf
 def test_a_running_worker_outlives_a_failed_round_and_replay_leaves_an_in_flight_delivery_alone(
     db: Database, hooks: Config, receiver: Receiver, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from capture import worker as worker_module
-    from capture.endpoints import EndpointError, replay
+    from capture.handoff import worker as worker_module
+    from capture.handoff.endpoints import EndpointError, replay
 
     now = datetime.now(UTC)
     endpoint_id, _ = new_endpoint(db, receiver.url, now)
@@ -545,7 +545,7 @@ def test_https_connects_to_the_checked_address_and_verifies_the_certificate_agai
     import shutil
     import ssl
 
-    from capture.delivery import send
+    from capture.handoff.delivery import send
 
     if shutil.which("openssl") is None:
         if os.environ.get("CI", "").lower() == "true":  # CI must check HTTPS, not skip it

@@ -6,8 +6,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from capture import lead_profile
-from capture.models import Answer, Lead, Visitor
+from capture.db.models import Answer, Lead, Visitor
+from capture.leads import profile_doc
 from tests.capture.conftest import Browser, site_user_hash
 
 
@@ -78,7 +78,7 @@ def test_wheel_moves_on_each_visit_and_never_asks_a_known_field(app: Any, browse
     with app.extensions["leadwheel"].db.read() as session:
         lead = session.scalar(select(Lead))
         assert lead is not None and lead.email == "ada@example.com"
-        profile = lead_profile.values(profile_of(session))
+        profile = profile_doc.values(profile_of(session))
     assert profile["company_size"] == 120 and profile["looking_for"] == ["reports"]
     assert profile["marketing_consent"] is True and profile["decides"] is True
 
@@ -125,9 +125,9 @@ def test_each_profile_value_points_at_the_answer_that_gave_it(app: Any, browser:
         fields = profile_of(session)
     assert set(fields) == {"email", "first_name", "customer_type", "company_size", "looking_for"}
     for name, kept in fields.items():
-        given = by_id[lead_profile.answer_id(kept)]
-        assert (given.field, given.value, given.skipped) == (name, lead_profile.value(kept), False)
-        assert lead_profile.answered_at(kept) == given.answered_at
+        given = by_id[profile_doc.answer_id(kept)]
+        assert (given.field, given.value, given.skipped) == (name, profile_doc.value(kept), False)
+        assert profile_doc.answered_at(kept) == given.answered_at
     (skip,) = [a for a in by_id.values() if a.skipped]
     assert skip.question_key == "consent" and skip.value is None
 
@@ -228,7 +228,7 @@ def test_same_email_from_another_browser_is_a_claim_and_merges_once_the_site_vou
     with app.extensions["leadwheel"].db.read() as session:
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None)).order_by(Lead.id)).all()
         assert [lead.email for lead in live] == ["ada@example.com", None]
-        assert lead_profile.values(live[0].profile)["first_name"] == "Ada"
+        assert profile_doc.values(live[0].profile)["first_name"] == "Ada"
     assert "email" not in home.ask()["questions"]  # the claimant is not asked again either
 
     # The host page's back end vouches for the address (its login knows it): now they are one lead.
@@ -239,7 +239,7 @@ def test_same_email_from_another_browser_is_a_claim_and_merges_once_the_site_vou
         assert len(live) == 1 and live[0].email == "ada@example.com"
         assert live[0].email_confirmed_via == "identity"
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == live[0].id)) == 2
-        profile = lead_profile.values(profile_of(session))
+        profile = profile_doc.values(profile_of(session))
     assert profile["first_name"] == "Ada L."  # the newest value wins
     assert profile["company_size"] == 10  # nothing from the office browser is lost
     stored = answers(app)

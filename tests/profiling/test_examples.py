@@ -358,7 +358,7 @@ def test_reference_names_every_type_operator_and_limit() -> None:
 
 
 def test_reference_mentions_only_cli_options_that_exist() -> None:
-    from capture.cli import main
+    from capture.cli.main import main
 
     sequence_group: Any = main.commands["sequence"]
     lines = [

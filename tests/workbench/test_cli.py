@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from capture.cli import main
+from capture.cli.main import main
 from tests.workbench.conftest import sign_in
 
 

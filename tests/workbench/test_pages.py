@@ -12,9 +12,9 @@ from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from sqlalchemy import select
 
-from capture.demo_site import snippet
-from capture.models import Site, User
-from capture.publishing import publish
+from capture.db.models import Site, User
+from capture.demo.host_site import snippet
+from capture.sites.publishing import publish
 from profiling.document import loads
 from tests.conftest import EXAMPLES
 from tests.workbench.conftest import csrf_token
@@ -23,7 +23,7 @@ TRANSLATIONS = Path(__file__).resolve().parents[2] / "capture" / "workbench" / "
 
 
 def _site(app: Any, name: str = "Northwind", origins: tuple[str, ...] = ("https://northwind.example",)) -> Site:
-    from capture.publishing import create_site
+    from capture.sites.publishing import create_site
 
     services = app.extensions["leadwheel"]
     with services.db.write() as session:

@@ -44,7 +44,7 @@ def test_the_table_covers_every_workbench_route(app: Any) -> None:
 
 @pytest.fixture
 def site_id(app: Any) -> int:
-    from capture.publishing import create_site
+    from capture.sites.publishing import create_site
 
     services = app.extensions["leadwheel"]
     with services.db.write() as session:

@@ -107,7 +107,7 @@ def test_session_cookie_flags(app: Any, users: dict[str, int]) -> None:
 def test_secure_can_be_turned_off_for_the_plain_http_demo(config: Any, clock: Clock) -> None:
     from dataclasses import replace
 
-    from capture.app import create_app
+    from capture.web.app import create_app
 
     app = create_app(replace(config, extra={"cookie_secure": False}), clock=clock)
     try:

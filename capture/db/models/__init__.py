@@ -1,0 +1,51 @@
+"""The schema: typed SQLAlchemy models, one module per group.
+
+Alembic migrations in ``migrations/`` are the only way this schema reaches a
+database; ``tests/capture/test_migrations.py`` proves the two agree.
+"""
+
+from capture.db.models.base import Base
+from capture.db.models.behaviour import Event
+from capture.db.models.handoff import (
+    Delivery,
+    DeliveryAttempt,
+    RoutingVersion,
+    SalesOutcome,
+    TeamTurn,
+    WebhookEndpoint,
+)
+from capture.db.models.leads import Answer, EmailClaim, Lead, Snooze, Visitor
+from capture.db.models.limits import RateLimitCounter
+from capture.db.models.mail import MailOutbox
+from capture.db.models.scores import ScoreChange, ScoringModelVersion
+from capture.db.models.sites import Form, SequenceVersion, Site
+from capture.db.models.tickets import UsedTicket
+from capture.db.models.tokens import ApiToken
+from capture.db.models.users import SignInFailure, User
+
+__all__ = [
+    "Answer",
+    "ApiToken",
+    "Base",
+    "Delivery",
+    "DeliveryAttempt",
+    "EmailClaim",
+    "Event",
+    "Form",
+    "Lead",
+    "MailOutbox",
+    "RateLimitCounter",
+    "RoutingVersion",
+    "SalesOutcome",
+    "ScoreChange",
+    "ScoringModelVersion",
+    "SequenceVersion",
+    "SignInFailure",
+    "Site",
+    "Snooze",
+    "TeamTurn",
+    "User",
+    "UsedTicket",
+    "Visitor",
+    "WebhookEndpoint",
+]

@@ -1,0 +1,54 @@
+"""Sites that embed forms, their forms, and the published versions of each form's sequence."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from capture.db.models.base import Base
+
+
+class Site(Base):
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    #: the key in the embed snippet; public, so it authorises nothing on its own
+    public_key: Mapped[str] = mapped_column(String(40), unique=True)
+    #: exact origins (scheme://host[:port]) allowed to show and submit this site's forms
+    allowed_origins: Mapped[list[str]]
+    #: signs visitors' e-mail addresses in the site's back end (``user_hash``, an HMAC-SHA256): an
+    #: ``identify`` that carries one is vouched for; secret, like an API token
+    identity_secret: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+
+
+class Form(Base):
+    """One place a site asks questions; its sequence evolves through published versions."""
+
+    __tablename__ = "forms"
+    __table_args__ = (UniqueConstraint("site_id", "slug"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id", ondelete="CASCADE"), index=True)
+    slug: Mapped[str] = mapped_column(String(64))
+    name: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime]
+
+
+class SequenceVersion(Base):
+    """An immutable, published sequence document. The newest version is the live one."""
+
+    __tablename__ = "sequence_versions"
+    __table_args__ = (UniqueConstraint("form_id", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    document: Mapped[dict[str, Any]]
+    #: sha256 of the canonical document, so re-importing the same file publishes nothing new
+    checksum: Mapped[str] = mapped_column(String(64))
+    published_at: Mapped[datetime]

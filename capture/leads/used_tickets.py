@@ -1,0 +1,90 @@
+"""A render ticket carries one submission, once.
+
+The ticket's id is written to ``used_tickets`` in the answers' own transaction,
+first, so a second use of it (a replay, a double click, a script) finds the row
+and stores nothing. On PostgreSQL a second use racing the first waits on the
+primary key until the first commits or rolls back, so exactly one of them stores.
+
+A second use that carries the *same* submission is a retry after a lost answer
+(a network failure between the visitor and us): it gets the first use's result
+again. Any other second use is refused with ``ticket_used`` (409).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import bindparam, delete, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+
+from capture.db.engine import Database
+from capture.db.models import UsedTicket
+from capture.db.prepared import Prepared, Runner, row_insert
+from capture.web.errors import Refused
+
+_used = UsedTicket.__table__
+
+
+@dataclass(frozen=True)
+class TicketUse:
+    """One submission carried by a ticket: what is recorded, and what a retry is compared with."""
+
+    ticket_id: str
+    #: the submission's digest (:func:`submission_digest`)
+    submission: str
+    #: how many answers it stores
+    stored: int
+    used_at: datetime
+
+
+class TicketUsed(Exception):
+    """The ticket already carried a submission (raised inside the transaction, which then rolls back)."""
+
+
+def submission_digest(body: Mapping[str, Any]) -> str:
+    """The same submission sent twice has the same digest, whatever the order of its keys."""
+    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def _insert_once(dialect: Dialect) -> Any:
+    names = ("ticket_id", "submission", "stored", "used_at")
+    statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(_used)
+    return row_insert(_used, names, statement).on_conflict_do_nothing(index_elements=["ticket_id"])
+
+
+_USE = Prepared(_insert_once)
+_FORGET = Prepared(delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.c.used_at.type)))
+
+
+def use_ticket(connection: Runner, use: TicketUse) -> None:
+    """Record the ticket as used, in the caller's transaction; :class:`TicketUsed` if it already was."""
+    values = {"ticket_id": use.ticket_id, "submission": use.submission, "stored": use.stored, "used_at": use.used_at}
+    if _USE.run(connection, values) == 0:
+        raise TicketUsed(use.ticket_id)
+
+
+def forget_used(connection: Runner, before: datetime) -> int:
+    """Drop the uses older than ``before``: their tickets have expired, so no one can use them again."""
+    return _FORGET.run(connection, {"before": before})
+
+
+def earlier_result(db: Database, use: TicketUse) -> int:
+    """How many answers the ticket's first use stored, when ``use`` is a retry of it; else ``ticket_used``."""
+    with db.read_connection() as connection:
+        first = connection.execute(
+            select(_used.c.submission, _used.c.stored).where(_used.c.ticket_id == use.ticket_id)
+        ).first()
+    if first is None or first.submission != use.submission:
+        raise Refused(
+            409,
+            "ticket_used",
+            "This form was already sent; reload it to answer the next questions.",
+        )
+    return int(first.stored)

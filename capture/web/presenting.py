@@ -1,0 +1,102 @@
+"""The JSON a visitor's browser receives: localised questions, progress, tokens.
+
+Only what is needed to *ask* is sent. Stored answer values never leave the
+server here, so a shared or stolen visitor token cannot read a profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from capture.leads.visits import Asked
+from profiling.sequence import Question, Sequence, localised
+from profiling.wheel import Status
+
+#: (question, locale) → its JSON; published questions never change, so each is built once per locale.
+#: The entry holds the question, so its id is not reused while cached.
+_shown: dict[tuple[int, str], tuple[Question, dict[str, Any]]] = {}
+CACHE_SIZE = 4096
+
+
+def question_json(question: Question, sequence: Sequence, locale: str) -> dict[str, Any]:
+    """The question as the browser shows it, in ``locale`` (cached: every ask sends a few)."""
+    key = (id(question), locale)
+    cached = _shown.get(key)
+    if cached is not None and cached[0] is question:
+        return cached[1]
+    body = _question_json(question, sequence.stage_of(question.key).key, sequence, locale)
+    if len(_shown) >= CACHE_SIZE:
+        _shown.clear()
+    _shown[key] = (question, body)
+    return body
+
+
+def _question_json(question: Question, stage_key: str, sequence: Sequence, locale: str) -> dict[str, Any]:
+    def text(texts: Any) -> str:
+        return localised(texts, locale, sequence.default_locale)
+
+    rules = question.rules
+    validation = {
+        "min_length": rules.min_length,
+        "max_length": question.max_length,
+        "min": rules.min_value,
+        "max": rules.max_value,
+        "pattern": rules.pattern,
+        "min_choices": rules.min_choices,
+        "max_choices": rules.max_choices,
+    }
+    body: dict[str, Any] = {
+        "key": question.key,
+        "type": question.type.value,
+        "stage": stage_key,
+        "label": text(question.labels),
+        "help": text(question.help) or None,
+        "required": rules.required,
+        "skippable": question.skippable,
+        "validation": {name: value for name, value in validation.items() if value is not None},
+    }
+    if question.options:
+        body["options"] = [{"value": o.value, "label": text(o.labels)} for o in question.options]
+    if question.consent is not None:
+        body["consent_version"] = question.consent.version
+    return body
+
+
+def asked_json(asked: Asked) -> dict[str, Any]:
+    """The plan as ask and answer return it: the questions on screen and their ticket, or, when nothing is
+    asked (paused, waiting, complete), the thank-you text and whether the visitor may ask for ``more`` now."""
+    sequence = asked.form.sequence
+    locale = asked.locale
+    plan = asked.plan
+    current = plan.stages[plan.current_stage]
+    steps = plan.steps
+    body: dict[str, Any] = {
+        "visitor": asked.visitor_token,
+        "locale": locale,
+        "status": plan.status.value,
+        "form": {"slug": asked.form.slug, "version": asked.form.version},
+        "questions": [question_json(q, sequence, locale) for q in plan.questions],
+        "ticket": asked.ticket,
+        "min_fill_ms": asked.min_fill_ms,
+        "more": plan.more,
+        "progress": {
+            "step": plan.step,
+            "steps": len(steps),
+            "stage": current.stage.key,
+            "stages": [
+                {
+                    "key": p.stage.key,
+                    "label": localised(p.stage.labels, locale, sequence.default_locale),
+                    "known": p.known,
+                    "declined": p.declined,
+                    "total": p.total,
+                    "done": p.done,
+                }
+                for p in steps
+            ],
+        },
+    }
+    if plan.status is not Status.ASKING:
+        # the visit is over for now (paused, waiting) or for good (complete): thank the visitor either way
+        body["thank_you"] = localised(sequence.thank_you, locale, sequence.default_locale) or None
+    return body
