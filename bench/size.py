@@ -6,7 +6,7 @@ Budgets (issue 3): embed.js <= 5 KB gzip -9 (aim for 3 KB; Mautic's form script 
 embed.css <= 2 KB gzip -9. embed.js is measured as served: esbuild's build of static/src/embed.js
 (scripts/build-embed). Prints a table and the share of each budget used; exits non-zero only
 when a file is missing. Not a test: sizes are figures to keep in the README, and CI runs the
-same check as a test (tests/capture/test_assets.py) so the budget cannot quietly be broken.
+same check as a test (tests/capture/web/test_assets.py) so the budget cannot quietly be broken.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 /*! Leadwheel embed.js, see docs/embed.md */
 // The readable source of static/embed.js. Edit this file, then rebuild the served one:
 //   scripts/build-embed
-// (esbuild, pinned, from the npm registry; tests/capture/test_assets.py checks the two agree.)
+// (esbuild, pinned, from the npm registry; tests/capture/web/test_assets.py checks the two agree.)
 (() => {
 	"use strict";
 	const W = window, D = document, old = W.leadwheel;

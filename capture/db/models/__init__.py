@@ -1,7 +1,7 @@
 """The schema: typed SQLAlchemy models, one module per group.
 
 Alembic migrations in ``migrations/`` are the only way this schema reaches a
-database; ``tests/capture/test_migrations.py`` proves the two agree.
+database; ``tests/capture/db/test_migrations.py`` proves the two agree.
 """
 
 from capture.db.models.base import Base

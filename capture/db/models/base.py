@@ -48,7 +48,7 @@ class UTCDateTime(TypeDecorator[datetime]):
     # On SQLite the two steps (ours above, then SQLite's text format) run as one function each way:
     # every answer converts some twenty times, and the layered calls cost more than the conversions.
     # The text is the one SQLite's DATETIME writes and reads ("2026-11-23 09:00:00.000000"), as
-    # tests/capture/test_column_types.py checks against the layered original.
+    # tests/capture/db/test_column_types.py checks against the layered original.
 
     def bind_processor(self, dialect: Dialect) -> Callable[[Any], Any] | None:
         if dialect.name != "sqlite":

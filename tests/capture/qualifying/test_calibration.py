@@ -10,7 +10,7 @@ from capture.db.models import Lead, SalesOutcome
 from capture.qualifying.reports import OutcomeRow, band_of, calibration, format_calibration
 from capture.sites.publishing import publish_model
 from scoring.document import default_model
-from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
+from tests.capture.cli.test_cli import run as run  # noqa: F401  (the fixture)
 
 T0 = datetime(2026, 10, 1, 12, 0, tzinfo=UTC)
 

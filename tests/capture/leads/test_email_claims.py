@@ -25,9 +25,9 @@ from capture.leads import profile_doc
 from capture.leads.describe import describe_lead
 from capture.mail import send_due
 from tests.capture.conftest import Browser, site_user_hash
-from tests.capture.test_scoring_service import MODEL, track
+from tests.capture.qualifying.test_scoring_service import MODEL, track
 
-SCHEMA = json.loads((Path(__file__).parents[2] / "docs" / "webhook-payload.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).parents[3] / "docs" / "webhook-payload.schema.json").read_text())
 VICTIM = "ada@example.com"
 
 

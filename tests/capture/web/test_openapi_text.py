@@ -10,7 +10,7 @@ from typing import Any
 
 from capture.web.openapi import document
 
-EMBED_JS = Path(__file__).resolve().parents[2] / "static" / "embed.js"
+EMBED_JS = Path(__file__).resolve().parents[3] / "static" / "embed.js"
 
 #: JSON Schema 2020-12 keywords plus OpenAPI 3.1's own (discriminator, xml, externalDocs, example).
 SCHEMA_KEYWORDS = frozenset(

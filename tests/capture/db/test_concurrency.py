@@ -91,7 +91,7 @@ def test_event_batches_and_answers_at_once_lose_no_points(app: Any, publish_form
 
     from capture.sites.publishing import publish_model
     from scoring.document import parse_model
-    from tests.capture.test_scoring_service import MODEL, become_lead, lead_row
+    from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, lead_row
 
     with app.extensions["leadwheel"].db.write() as session:
         publish_model(

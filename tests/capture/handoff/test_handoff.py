@@ -15,9 +15,9 @@ from capture.handoff.outbox import enqueue
 from capture.qualifying.rescoring import rescore
 from scoring.routing import parse_routing, routing_document
 from tests.capture.conftest import Browser
-from tests.capture.test_scoring_service import MODEL, become_lead, lead_row, track
+from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, lead_row, track
 
-SCHEMA = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.schema.json").read_text())
+SCHEMA = json.loads((Path(__file__).resolve().parents[3] / "docs" / "webhook-payload.schema.json").read_text())
 
 
 @pytest.fixture
@@ -178,7 +178,7 @@ def test_routing_picks_the_account_owner_then_rules_then_the_team_in_turn(
 
 
 def test_the_documented_example_matches_the_schema() -> None:
-    example = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.example.json").read_text())
+    example = json.loads((Path(__file__).resolve().parents[3] / "docs" / "webhook-payload.example.json").read_text())
     jsonschema.validate(example, SCHEMA)
     assert example["type"] == "lead.sql" and example["data"]["lead"]["owner"]
 

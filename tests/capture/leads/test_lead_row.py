@@ -19,8 +19,8 @@ from sqlalchemy import event
 import capture.db.prepared
 from capture.leads import profile_doc
 from tests.capture.conftest import Browser
-from tests.capture.test_scoring_service import become_lead, lead_row
-from tests.capture.test_scoring_service import live as live  # noqa: F401 (the fixture)
+from tests.capture.qualifying.test_scoring_service import become_lead, lead_row
+from tests.capture.qualifying.test_scoring_service import live as live  # noqa: F401 (the fixture)
 
 _LEAD_UPDATE = re.compile(r"^\s*UPDATE leads\b", re.IGNORECASE)
 

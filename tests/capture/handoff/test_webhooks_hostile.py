@@ -23,8 +23,8 @@ from capture.db.engine import Database
 from capture.handoff import delivery as delivery_module
 from capture.handoff.endpoints import EndpointError
 from capture.handoff.worker import run_worker
-from tests.capture import test_webhooks_worker as worker_tests
-from tests.capture.test_webhooks_worker import (
+from tests.capture.handoff import test_webhooks_worker as worker_tests
+from tests.capture.handoff.test_webhooks_worker import (
     Receiver,
     Reply,
     attempts_of,

@@ -419,7 +419,7 @@ def test_the_explanation_tells_sales_what_the_lead_told_us_from_who_it_is(
     # the hand-off's score part shows sales the same groups, as the published payload schema allows
     with app.extensions["leadwheel"].db.read() as session:
         payload = session.scalars(select(Delivery.payload).order_by(Delivery.id.desc())).first()
-    schema = json.loads((Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.schema.json").read_text())
+    schema = json.loads((Path(__file__).resolve().parents[3] / "docs" / "webhook-payload.schema.json").read_text())
     jsonschema.validate(payload, schema)
     told = [(c["rule"], c["group"]) for c in payload["data"]["score"]["contributions"]]
     assert ("soon", "intent") in told and ("size", "fit") in told and ("demo", "engagement") in told

@@ -34,7 +34,7 @@ from capture.handoff.delivery import MAX_ATTEMPTS, SCHEDULE
 from capture.handoff.endpoints import add_endpoint, rotate_secret, set_enabled
 from capture.handoff.worker import run_worker
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 #: status, headers, body; or None to hang until the receiver stops
 Reply = tuple[int, dict[str, str], bytes] | None
 

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.capture.cli.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.capture.conftest import ORIGIN, Browser
-from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
-from tests.capture.test_scoring_service import MODEL, become_lead, make_leads, track
+from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, make_leads, track
 
 
 @pytest.fixture
@@ -107,7 +107,7 @@ def test_refresh_lets_decay_move_stages_back(
 
 
 def test_routing_publish_and_export(run: Any, tmp_path: Path) -> None:
-    from tests.capture.test_handoff import ROUTING
+    from tests.capture.handoff.test_handoff import ROUTING
 
     path = tmp_path / "routing.yaml"
     path.write_text(yaml.safe_dump(ROUTING), encoding="utf-8")

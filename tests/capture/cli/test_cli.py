@@ -111,7 +111,7 @@ def test_stats_report_skip_rates(run: Any, browser: Any) -> None:
 
 
 def test_lead_show_names_the_first_stage_change_in_words(run: Any, app: Any, browser: Any, tmp_path: Path) -> None:
-    from tests.capture.test_scoring_service import MODEL, become_lead
+    from tests.capture.qualifying.test_scoring_service import MODEL, become_lead
 
     model = tmp_path / "model.yaml"
     model.write_text(yaml.safe_dump(MODEL, allow_unicode=True), encoding="utf-8")

@@ -9,11 +9,11 @@ from standardwebhooks.webhooks import Webhook
 
 from capture.handoff.worker import run_worker
 from tests.capture.conftest import Browser
-from tests.capture.test_handoff import live as live  # noqa: F401  (the fixture)
-from tests.capture.test_scoring_service import become_lead, lead_row, track
-from tests.capture.test_webhooks_worker import Receiver, new_endpoint  # noqa: F401
-from tests.capture.test_webhooks_worker import hooks as hooks
-from tests.capture.test_webhooks_worker import receiver as receiver
+from tests.capture.handoff.test_handoff import live as live  # noqa: F401  (the fixture)
+from tests.capture.handoff.test_webhooks_worker import Receiver, new_endpoint  # noqa: F401
+from tests.capture.handoff.test_webhooks_worker import hooks as hooks
+from tests.capture.handoff.test_webhooks_worker import receiver as receiver
+from tests.capture.qualifying.test_scoring_service import become_lead, lead_row, track
 
 
 def test_a_lead_crossing_sql_reaches_the_crm_signed_once_with_its_story(

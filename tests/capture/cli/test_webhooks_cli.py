@@ -14,7 +14,7 @@ from sqlalchemy import update
 from capture.cli.main import main
 from capture.db.engine import Database
 from capture.db.models import Delivery, WebhookEndpoint
-from tests.capture.test_webhooks_worker import delivery, endpoint, new_deliveries
+from tests.capture.handoff.test_webhooks_worker import delivery, endpoint, new_deliveries
 
 
 @pytest.fixture

@@ -8,9 +8,9 @@ from typing import Any
 import yaml
 
 from capture.qualifying.target_accounts import domain_of, read_accounts
+from tests.capture.cli.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.capture.conftest import Browser
-from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
-from tests.capture.test_scoring_service import MODEL, become_lead, lead_row
+from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, lead_row
 
 #: the test model, with a fit rule for target accounts (an empty list until one is imported)
 ACCOUNTS_MODEL: dict[str, Any] = {

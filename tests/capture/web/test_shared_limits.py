@@ -30,10 +30,10 @@ from capture.db.models import RateLimitCounter
 from capture.web.limit_storage import URI, DatabaseStorage, stored_key
 from capture.web.serving import shared_limits
 from tests.capture.conftest import ORIGIN
-from tests.capture.test_webhooks_worker import free_port
+from tests.capture.handoff.test_webhooks_worker import free_port
 from tests.conftest import IN_CI
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 LEADWHEEL = Path(sys.executable).with_name("leadwheel")
 LIMIT = 10
 ASKS = 40

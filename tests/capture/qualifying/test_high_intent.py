@@ -19,11 +19,11 @@ from capture.sites.publishing import publish_model
 from scoring.document import ModelError, model_document, parse_model
 from scoring.events import Event
 from tests.capture.conftest import Browser
-from tests.capture.test_handoff import SCHEMA
-from tests.capture.test_scoring_service import MODEL, become_lead, track
-from tests.capture.test_webhooks_worker import Receiver
-from tests.capture.test_webhooks_worker import hooks as hooks
-from tests.capture.test_webhooks_worker import receiver as receiver
+from tests.capture.handoff.test_handoff import SCHEMA
+from tests.capture.handoff.test_webhooks_worker import Receiver
+from tests.capture.handoff.test_webhooks_worker import hooks as hooks
+from tests.capture.handoff.test_webhooks_worker import receiver as receiver
+from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, track
 
 #: the test model with the demo request and the pricing page marked high intent (the careers page is not)
 HIGH_INTENT_MODEL: dict[str, Any] = {
@@ -161,7 +161,7 @@ def test_a_dead_message_lets_the_lead_go_on_and_the_sequence_shows_the_gap(
 
 def test_the_documented_update_example_is_valid() -> None:
     example = json.loads(
-        (Path(__file__).resolve().parents[2] / "docs" / "webhook-payload.updated.example.json").read_text()
+        (Path(__file__).resolve().parents[3] / "docs" / "webhook-payload.updated.example.json").read_text()
     )
     jsonschema.validate(example, SCHEMA)
     assert example["type"] == "lead.updated" and example["data"]["high_intent"]

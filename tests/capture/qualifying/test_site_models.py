@@ -13,9 +13,9 @@ from capture.qualifying.rescoring import live_models, rescore
 from capture.sites.api_tokens import create_token
 from capture.sites.publishing import find_site, publish_model
 from scoring.document import parse_model
+from tests.capture.cli.test_cli import run as run  # noqa: F401  (the fixture)
 from tests.capture.conftest import Browser
-from tests.capture.test_cli import run as run  # noqa: F401  (the fixture)
-from tests.capture.test_scoring_service import MODEL, become_lead, lead_row, track
+from tests.capture.qualifying.test_scoring_service import MODEL, become_lead, lead_row, track
 
 #: the B2C shop's own model: buying for oneself is the fit, and a pricing view is worth more
 B2C_MODEL: dict[str, Any] = {
