@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.db.json_text import NotStrictJSON, loads_strict
+from capture.privacy.consent_requests import current, give
 from capture.qualifying.outcomes import Outcomes, lead_for_sales
 from capture.services import Services
 from capture.sites.api_tokens import authenticate
@@ -120,6 +121,7 @@ def _cors(response: Response) -> Response:
 @api.route("/sites/<site_key>/identify", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/identify/ticket", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/events", methods=["OPTIONS"])
+@api.route("/sites/<site_key>/consent", methods=["OPTIONS"])
 def preflight(site_key: str, slug: str | None = None) -> Response:
     _check_origin(site_key)
     return Response(status=204)
@@ -174,6 +176,26 @@ def browser_events(site_key: str) -> tuple[Response, int]:
     stored, token = svc.behaviour.from_browser(svc.catalog.site(site_key), body, svc.clock())
     reply = {"accepted": stored.accepted, "duplicates": stored.duplicates, "refused": stored.refused, "visitor": token}
     return jsonify(reply), 202
+
+
+@api.post("/sites/<site_key>/consent")
+def give_consent(site_key: str) -> tuple[Response, int]:
+    """A visitor's consent per purpose from the host page's banner (``leadwheel('consent', …)``), with its text."""
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    base = svc.config.public_url or request.url_root
+    reply = give(svc.db, svc.tokens, svc.catalog.site(site_key), body, svc.clock(), svc.config, base)
+    return jsonify(reply), 201
+
+
+@api.get("/sites/<site_key>/consent")
+def read_consent(site_key: str) -> Response:
+    """A visitor's standing per purpose (``?visitor=`` its token)."""
+    _check_origin(site_key)
+    svc = services()
+    site = svc.catalog.site(site_key)
+    return jsonify(current(svc.db, svc.tokens, site, request.args.get("visitor"), svc.clock()))
 
 
 @api.post("/events")
