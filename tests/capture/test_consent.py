@@ -37,7 +37,8 @@ def events(client: Any, browser: Browser, *paths: str) -> Any:
     body = {
         "visitor": browser.token,
         "events": [
-            {"id": secrets.token_hex(16), "type": "page_view", "url": f"https://www.example.com{path}"} for path in paths
+            {"id": secrets.token_hex(16), "type": "page_view", "url": f"https://www.example.com{path}"}
+            for path in paths
         ],
     }
     return client.post(f"/api/v1/sites/{browser.form.site_key}/events", json=body, headers={"Origin": ORIGIN})
@@ -152,7 +153,7 @@ def test_the_record_keeps_the_proof_verbatim(app: Any, client: Any, required: Br
     [
         ({"purposes": {"behaviour_tracking": True}, "version": "1"}, "text"),
         ({"purposes": {"behaviour_tracking": True}, "text": BANNER}, "version"),
-        ({"purposes": {"newsletter_of_a_friend": True}, "text": BANNER, "version": "1"}, "purposes.newsletter_of_a_friend"),
+        ({"purposes": {"friends_news": True}, "text": BANNER, "version": "1"}, "purposes.friends_news"),
         ({"purposes": {"profiling": "yes"}, "text": BANNER, "version": "1"}, "purposes.profiling"),
         ({"purposes": [], "text": BANNER, "version": "1"}, "purposes"),
         ({"purposes": {"profiling": True}, "text": "x" * 4001, "version": "1"}, "text"),
@@ -233,7 +234,8 @@ def test_marketing_consent_under_double_opt_in_counts_only_once_the_mailed_link_
     services = app.extensions["leadwheel"]
     services.config = replace(services.config, smtp_url="smtp://127.0.0.1:1", public_url="https://forms.example.com")
     with services.db.write() as session:
-        session.execute(update(Site).where(Site.public_key == browser.form.site_key).values(marketing_double_opt_in=True))
+        site = Site.public_key == browser.form.site_key
+        session.execute(update(Site).where(site).values(marketing_double_opt_in=True))
     services.catalog.clear()
     become_lead(browser)
 
