@@ -20,19 +20,23 @@ the mails sales would send on it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from flask import has_request_context, request
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, insert, or_, select
 
 from capture.config import Config
 from capture.db.models import ConsentRecord, Lead, Site, Visitor
 from capture.handoff.outbox import enqueue
-from capture.mail import Mail, queue_mail
+from capture.mail import Mail, current_config, queue_mail
 from capture.web.errors import Refused, invalid
+
+if TYPE_CHECKING:
+    from capture.leads.store import GivenAnswer, Provenance
 
 _records, _visitors, _leads = ConsentRecord.__table__, Visitor.__table__, Lead.__table__
 
@@ -110,6 +114,37 @@ def read_decisions(body: Mapping[str, Any], locale: str, source: str, page_url: 
     if problems:
         raise invalid("invalid_consent", "The consent cannot be recorded as sent.", problems)
     return [Decision(name, value, text.strip(), version, locale, source, page_url) for name, value in purposes.items()]
+
+
+#: a consent question's field, when it names a purpose (the examples' ``marketing_consent`` among them)
+FIELD_PURPOSES = {
+    **{purpose: purpose for purpose in PURPOSES},
+    "marketing_consent": "marketing_email",
+    "tracking_consent": "behaviour_tracking",
+    "profiling_consent": "profiling",
+}
+
+
+def purpose_of_field(field: str) -> str | None:
+    """The purpose a consent question records (None: its answer is kept, no consent record)."""
+    return FIELD_PURPOSES.get(field)
+
+
+def decisions_of_answers(provenance: Provenance, answers: Iterable[GivenAnswer]) -> list[Decision]:
+    """The decisions a form's consent questions carry (ticked: granted; left unticked: not given)."""
+    return [
+        Decision(
+            purpose,
+            bool(given.value),
+            given.consent_text,
+            given.consent_version or "",
+            provenance.locale,
+            "question",
+            provenance.page_url,
+        )  # fmt: skip
+        for given in answers
+        if not given.skipped and given.consent_text and (purpose := purpose_of_field(given.field)) is not None
+    ]
 
 
 # --- reading ---------------------------------------------------------------------------------------
@@ -214,9 +249,9 @@ def record(
     for decision in decisions:
         status = "granted" if decision.granted else "withdrawn"
         pending = decision.granted and decision.purpose == "marketing_email" and double_opt_in
-        if pending and (previous := before.get(decision.purpose)) is not None and previous.status == "granted":
-            if previous.version == decision.version:
-                continue  # already confirmed for these words: nothing to prove again
+        previous = before.get(decision.purpose)
+        if previous is not None and _repeats(previous, decision, pending):
+            continue  # a banner tells us on every page: nothing new to prove, nor to mail again
         if pending:
             status = "pending"
         record_id = _insert(connection, site_id, lead_id, visitor_id, decision, status, now)
@@ -227,6 +262,17 @@ def record(
     if lead_id is not None:
         announce_changes(connection, lead_id, before, after, now)
     return Recorded(after, mailed)
+
+
+def _repeats(previous: Standing, decision: Decision, pending: bool) -> bool:
+    """Whether ``decision`` is the standing one again: a withdrawal of a withdrawn purpose (it has no
+    words of its own), or a grant of the same words already granted (or, under double opt-in, already
+    waiting for its link)."""
+    if not decision.granted:
+        return previous.status == "withdrawn"
+    if previous.version != decision.version:
+        return False
+    return previous.status == "granted" or (pending and previous.status == "pending")
 
 
 def _standing(connection: Connection, lead_id: int | None, visitor_id: str | None) -> dict[str, Standing]:
@@ -284,6 +330,35 @@ def announce_changes(
         }
         queued += enqueue(connection, lead_id, "lead.consent_changed", now, extra={"consent": change})
     return queued
+
+
+def record_answers_consent(
+    connection: Connection, provenance: Provenance, lead_id: int, answers: Iterable[GivenAnswer]
+) -> Recorded | None:
+    """Record what a form's consent questions decided, in the answers' transaction (None: they decided nothing).
+
+    A marketing grant goes through the site's double opt-in as a banner's does; its link points
+    at ``LEADWHEEL_PUBLIC_URL`` or else at the address the request came to.
+    """
+    decisions = decisions_of_answers(provenance, answers)
+    if not decisions:
+        return None
+    double_opt_in = bool(
+        connection.execute(select(Site.marketing_double_opt_in).where(Site.id == provenance.site_id)).scalar()
+    )
+    config = current_config()
+    base = (config.public_url if config is not None else None) or (request.url_root if has_request_context() else None)
+    return record(
+        connection,
+        site_id=provenance.site_id,
+        decisions=decisions,
+        now=provenance.answered_at,
+        visitor_id=provenance.visitor_id,
+        lead_id=lead_id,
+        double_opt_in=double_opt_in,
+        config=config,
+        base_url=base,
+    )
 
 
 # --- double opt-in ---------------------------------------------------------------------------------

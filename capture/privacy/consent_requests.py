@@ -13,7 +13,7 @@ from typing import Any
 from capture.config import Config
 from capture.db.engine import Database
 from capture.leads.visits import LOCALE, clean_page_url
-from capture.privacy.consent import read_decisions, record, tracking_allowed, visitor_standing
+from capture.privacy.consent import lead_of_visitor, read_decisions, record, tracking_allowed, visitor_standing
 from capture.sites.catalog import SiteEntry
 from profiling.identity import Tokens, new_visitor_id
 
@@ -36,8 +36,19 @@ def give(
     config: Config | None,
     base_url: str,
 ) -> dict[str, Any]:
-    """Record the decisions a browser sends for its visitor (a new visitor when it has no valid token)."""
+    """Record the decisions a browser sends for its visitor (a new visitor when it has no valid token).
+
+    ``previous``: the visitor token the snippet finds on the device once consent lets it look
+    (a return visit). The browser then holds two visitors: this page's, made before consent,
+    and the remembered one. The remembered one is kept, unless this page's has answered
+    something: answers given before a late consent are never left behind.
+    """
     visitor_id = tokens.read_visitor(body.get("visitor"), now) or new_visitor_id()
+    remembered = tokens.read_visitor(body.get("previous"), now) if body.get("previous") else None
+    if remembered is not None and remembered != visitor_id:
+        with db.read_connection() as connection:
+            if lead_of_visitor(connection, visitor_id) is None:
+                visitor_id = remembered
     raw_locale = body.get("locale")
     locale = raw_locale if isinstance(raw_locale, str) and len(raw_locale) <= 35 and LOCALE.match(raw_locale) else "en"
     decisions = read_decisions(body, locale, "banner", clean_page_url(body.get("page_url")))

@@ -263,3 +263,44 @@ def test_marketing_consent_under_double_opt_in_counts_only_once_the_mailed_link_
         statuses = list(session.scalars(select(ConsentRecord.status).order_by(ConsentRecord.id)))
     assert statuses == ["pending", "granted"]
     assert client.get(path[:-3] + "xyz").status_code == 404
+
+
+def test_a_consent_question_in_the_wheel_records_its_purpose_with_the_words_shown(
+    app: Any, client: Any, browser: Browser
+) -> None:
+    become_lead(browser)
+    browser.next_visit()
+    assert "consent" in browser.asked_keys()
+    browser.locale = "da"
+    answered = browser.answer({"consent": True})
+
+    assert answered.status_code == 201, answered.get_json()
+    with app.extensions["leadwheel"].db.read() as session:
+        (row,) = session.scalars(select(ConsentRecord))
+    assert (row.purpose, row.status, row.text, row.version, row.locale, row.source) == (
+        "marketing_email", "granted", "I må sende mig e-mails.", "2026-11", "da", "question"
+    )  # fmt: skip
+    assert row.lead_id == lead_of_browser(app, browser).id
+
+
+def test_a_return_visitor_consenting_late_keeps_its_remembered_visitor_unless_this_page_answered(
+    app: Any, client: Any, publish_form: Any, clock: Any
+) -> None:
+    form = publish_form(consent_policy="required")
+    earlier = Browser(client, form, clock)
+    become_lead(earlier)
+    assert consent(client, earlier, TRACKING).status_code == 201
+    remembered = earlier.token
+
+    # A new page before consent: a visitor of its own, which only asked.
+    page = Browser(client, form, clock)
+    page.ask()
+    kept = consent(client, page, {**TRACKING, "previous": remembered})
+    assert lead_of_browser(app, page).id == lead_of_browser(app, earlier).id
+    assert kept.get_json()["tracking"] is True
+
+    # Another page whose visitor answered before consent: its answers are not left behind.
+    answered = Browser(client, form, clock)
+    become_lead(answered, email="bob@example.com")
+    consent(client, answered, {**TRACKING, "previous": remembered})
+    assert lead_of_browser(app, answered).email == "bob@example.com"
