@@ -77,7 +77,7 @@ def _site_page(site_id: int, form: OriginsForm, consent: ConsentForm | None = No
             "double_opt_in": site.marketing_double_opt_in,
         }
         snippets = [
-            (f.name, f.slug, snippet(forms_host, site.public_key, f.slug))
+            (f.name, f.slug, snippet(forms_host, site.public_key, f.slug, site.consent_policy == "required"))
             for f in db.scalars(select(Form).where(Form.site_id == site.id).order_by(Form.slug))
         ]
     if not form.origins.data and not form.errors:

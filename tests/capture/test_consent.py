@@ -304,3 +304,46 @@ def test_a_return_visitor_consenting_late_keeps_its_remembered_visitor_unless_th
     become_lead(answered, email="bob@example.com")
     consent(client, answered, {**TRACKING, "previous": remembered})
     assert lead_of_browser(app, answered).email == "bob@example.com"
+
+
+def test_the_cli_creates_sites_that_require_consent_unless_told_otherwise(config: Any, monkeypatch: Any) -> None:
+    from click.testing import CliRunner
+
+    from capture.cli.main import main
+    from capture.db.engine import Database
+
+    monkeypatch.setenv("DATABASE_URL", config.database_url)
+    runner = CliRunner()
+    eu = runner.invoke(main, ["site", "create", "EU", "--origin", "https://eu.example"], catch_exceptions=False)
+    us = runner.invoke(main, ["site", "create", "US", "--origin", "https://us.example", "--consent", "not_required"])
+    wrong = runner.invoke(main, ["site", "create", "X", "--origin", "https://x.example", "--consent", "maybe"])
+
+    assert wrong.exit_code != 0 and "maybe" in wrong.output
+    database = Database(config.database_url)
+    try:
+        with database.read() as session:
+            policies = {key: policy for key, policy in session.execute(select(Site.public_key, Site.consent_policy))}
+    finally:
+        database.dispose()
+    assert policies == {eu.stdout.strip(): "required", us.stdout.strip(): "not_required"}
+
+
+def test_consent_given_to_a_lead_follows_it_when_it_is_merged_into_another(app: Any, browser: Browser) -> None:
+    from capture.leads.store import merge_leads
+    from capture.privacy.consent import Decision, lead_standing, record
+
+    become_lead(browser)
+    survivor = lead_of_browser(app, browser).id
+    db = app.extensions["leadwheel"].db
+    now = browser.clock()
+    with db.write_connection() as connection:
+        other = connection.execute(
+            insert(Lead.__table__).values(site_id=None, last_seen_at=now, created_at=now).returning(Lead.id)
+        ).scalar_one()
+        site_id = connection.execute(select(Site.id)).scalar_one()
+        granted = Decision("profiling", True, "You may build a profile of me.", "p1", "en", "api")
+        record(connection, site_id=site_id, decisions=[granted], now=now, lead_id=other)
+        merge_leads(connection, survivor=survivor, absorbed=other)
+    with db.read_connection() as connection:
+        assert lead_standing(connection, survivor)["profiling"].status == "granted"
+        assert lead_standing(connection, other) == {}
