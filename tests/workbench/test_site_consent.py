@@ -46,7 +46,7 @@ def test_an_admin_sets_the_policy_and_double_opt_in_and_tracking_follows(
     assert refused.status_code == 409 and refused.get_json()["error"]["code"] == "consent_required"
     page = admin.get(f"/workbench/sites/{site_id}").get_data(as_text=True)
     assert '<option selected value="required">' in page and "checked" in page
-    assert 'data-consent=&#34;required&#34;' in page  # the snippet to paste now holds identity until consent
+    assert "data-consent=&#34;required&#34;" in page  # the snippet to paste now holds identity until consent
 
 
 def test_a_forged_post_or_an_unknown_policy_changes_nothing(
