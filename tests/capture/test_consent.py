@@ -9,6 +9,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
+import jsonschema
 import pytest
 from sqlalchemy import func, insert, select, update
 
@@ -16,6 +17,7 @@ from capture.db.models import ConsentRecord, Delivery, Event, Lead, MailOutbox, 
 from capture.handoff.endpoints import add_endpoint
 from capture.sites.publishing import create_site
 from tests.capture.conftest import ORIGIN, Browser
+from tests.capture.test_handoff import SCHEMA
 from tests.capture.test_scoring_service import become_lead
 
 BANNER = "We may remember this browser and count the pages you visit to tell you about what interests you."
@@ -220,6 +222,8 @@ def test_a_change_of_standing_is_handed_to_sales_and_a_repeat_is_not(
         ("marketing_email", "granted", None), ("marketing_email", "withdrawn", "granted")
     ]  # fmt: skip
     assert sent[0].payload["data"]["lead"]["email"] == "ada@example.com"
+    for delivery in sent:  # the documented shape
+        jsonschema.validate(delivery.payload, SCHEMA)
 
 
 def confirmation_path(mail: MailOutbox) -> str:
