@@ -224,7 +224,7 @@ class Visits:
         view = record_answers(connection, provenance, given, seen_later=True, visit_gap=self.visit_gap, vouched=vouched)
         assert view.lead_id is not None, "answers always end with a lead"
         if any(answer.consent_text for answer in given):
-            record_answers_consent(core(connection), provenance, view.lead_id, given)
+            record_answers_consent(connection, provenance, view.lead_id, given)
         live = self.catalog.scoring_model(view.site_id)
         if live is None:
             write_seen(connection, view.lead_id, view.seen)

@@ -27,11 +27,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Connection, insert, or_, select
+from sqlalchemy import Connection, bindparam, or_, select
 
 from capture.config import Config
 from capture.db.models import ConsentRecord, Lead, Site, Visitor
-from capture.handoff.outbox import enqueue
+from capture.db.prepared import Prepared, Runner, core, row_insert
+from capture.handoff.outbox import enqueue, subscribed
 from capture.mail import Mail, current_config, queue_mail
 from capture.web.errors import Refused, invalid
 
@@ -158,32 +159,45 @@ def _standing_of(rows: Any) -> dict[str, Standing]:
     return standing
 
 
+# Prepared: an answer to a consent question runs these on the driver's transaction, as the answer does.
 _COLUMNS = (_records.c.purpose, _records.c.status, _records.c.version, _records.c.source, _records.c.recorded_at)
 _ORDER = (_records.c.recorded_at, _records.c.id)
+_LEAD_OF_VISITOR = Prepared(select(_visitors.c.lead_id).where(_visitors.c.id == bindparam("visitor_id")))
+_OF_VISITOR = Prepared(select(*_COLUMNS).where(_records.c.visitor_id == bindparam("visitor_id")).order_by(*_ORDER))
+_OF_LEAD = Prepared(
+    select(*_COLUMNS)
+    .where(
+        or_(
+            _records.c.lead_id == bindparam("lead_id"),
+            _records.c.visitor_id.in_(select(_visitors.c.id).where(_visitors.c.lead_id == bindparam("browsers_of"))),
+        )
+    )
+    .order_by(*_ORDER)
+)
+_RECORD_COLUMNS = (
+    "lead_id", "site_id", "visitor_id", "purpose", "status", "text", "version", "locale", "source", "page_url",
+    "recorded_at",
+)  # fmt: skip
+_INSERT = Prepared(row_insert(_records, _RECORD_COLUMNS).returning(_records.c.id))
+_DOUBLE_OPT_IN = Prepared(select(Site.marketing_double_opt_in).where(Site.id == bindparam("site_id")))
 
 
-def lead_of_visitor(connection: Connection, visitor_id: str) -> int | None:
-    return connection.execute(select(_visitors.c.lead_id).where(_visitors.c.id == visitor_id)).scalar()
+def lead_of_visitor(connection: Runner, visitor_id: str) -> int | None:
+    row = _LEAD_OF_VISITOR.first(connection, {"visitor_id": visitor_id})
+    return int(row.lead_id) if row is not None else None
 
 
-def visitor_standing(connection: Connection, visitor_id: str) -> dict[str, Standing]:
+def visitor_standing(connection: Runner, visitor_id: str) -> dict[str, Standing]:
     """What a browser's person has decided: its own records and, once it has a lead, the lead's."""
     lead_id = lead_of_visitor(connection, visitor_id)
     if lead_id is not None:
         return lead_standing(connection, lead_id)
-    rows = connection.execute(select(*_COLUMNS).where(_records.c.visitor_id == visitor_id).order_by(*_ORDER))
-    return _standing_of(rows)
+    return _standing_of(_OF_VISITOR.rows(connection, {"visitor_id": visitor_id}))
 
 
-def lead_standing(connection: Connection, lead_id: int) -> dict[str, Standing]:
+def lead_standing(connection: Runner, lead_id: int) -> dict[str, Standing]:
     """A lead's standing per purpose: its records and those of every browser that is now its."""
-    browsers = select(_visitors.c.id).where(_visitors.c.lead_id == lead_id)
-    rows = connection.execute(
-        select(*_COLUMNS)
-        .where(or_(_records.c.lead_id == lead_id, _records.c.visitor_id.in_(browsers)))
-        .order_by(*_ORDER)
-    )
-    return _standing_of(rows)
+    return _standing_of(_OF_LEAD.rows(connection, {"lead_id": lead_id, "browsers_of": lead_id}))
 
 
 def tracking_allowed(policy: str, standing: Mapping[str, Standing]) -> bool:
@@ -202,12 +216,12 @@ def consent_required() -> Refused:
     )
 
 
-def leads_without_tracking(connection: Connection, lead_ids: list[int]) -> set[int]:
+def leads_without_tracking(connection: Runner, lead_ids: list[int]) -> set[int]:
     """Of ``lead_ids``, those whose newest behaviour-tracking decision is a withdrawal."""
     return {lead_id for lead_id in lead_ids if _withdrew_tracking(connection, lead_id)}
 
 
-def _withdrew_tracking(connection: Connection, lead_id: int) -> bool:
+def _withdrew_tracking(connection: Runner, lead_id: int) -> bool:
     tracking = lead_standing(connection, lead_id).get("behaviour_tracking")
     return tracking is not None and tracking.status == "withdrawn"
 
@@ -224,7 +238,7 @@ class Recorded:
 
 
 def record(
-    connection: Connection,
+    connection: Runner,
     *,
     site_id: int,
     decisions: list[Decision],
@@ -275,14 +289,14 @@ def _repeats(previous: Standing, decision: Decision, pending: bool) -> bool:
     return previous.status == "granted" or (pending and previous.status == "pending")
 
 
-def _standing(connection: Connection, lead_id: int | None, visitor_id: str | None) -> dict[str, Standing]:
+def _standing(connection: Runner, lead_id: int | None, visitor_id: str | None) -> dict[str, Standing]:
     if lead_id is not None:
         return lead_standing(connection, lead_id)
     return visitor_standing(connection, visitor_id) if visitor_id is not None else {}
 
 
 def _insert(
-    connection: Connection,
+    connection: Runner,
     site_id: int,
     lead_id: int | None,
     visitor_id: str | None,
@@ -290,36 +304,39 @@ def _insert(
     status: str,
     now: datetime,
 ) -> int:
-    return int(
-        connection.execute(
-            insert(_records)
-            .values(
-                lead_id=lead_id,
-                site_id=site_id,
-                visitor_id=visitor_id,
-                purpose=decision.purpose,
-                status=status,
-                text=decision.text,
-                version=decision.version,
-                locale=decision.locale,
-                source=decision.source,
-                page_url=decision.page_url,
-                recorded_at=now,
-            )
-            .returning(_records.c.id)
-        ).scalar_one()
-    )
+    row = {
+        "lead_id": lead_id,
+        "site_id": site_id,
+        "visitor_id": visitor_id,
+        "purpose": decision.purpose,
+        "status": status,
+        "text": decision.text,
+        "version": decision.version,
+        "locale": decision.locale,
+        "source": decision.source,
+        "page_url": decision.page_url,
+        "recorded_at": now,
+    }
+    return int(_INSERT.one(connection, row).id)
 
 
 def announce_changes(
-    connection: Connection, lead_id: int, before: Mapping[str, Standing], after: Mapping[str, Standing], now: datetime
+    connection: Runner, lead_id: int, before: Mapping[str, Standing], after: Mapping[str, Standing], now: datetime
 ) -> int:
-    """Queue a ``lead.consent_changed`` per purpose whose status changed; how many deliveries."""
+    """Queue a ``lead.consent_changed`` per purpose whose status changed; how many deliveries.
+
+    Only a change some endpoint wants needs Core (the hand-off's story): an answer's unit of
+    work then reruns there, as for any hand-off.
+    """
+    changed = [
+        (purpose, standing, before.get(purpose))
+        for purpose, standing in after.items()
+        if before.get(purpose) is None or before[purpose].status != standing.status
+    ]
+    if not changed or not any("lead.consent_changed" in kinds for _, kinds in subscribed(connection)):
+        return 0
     queued = 0
-    for purpose, standing in after.items():
-        previous = before.get(purpose)
-        if previous is not None and previous.status == standing.status:
-            continue
+    for purpose, standing, previous in changed:
         change = {
             "purpose": purpose,
             "status": standing.status,
@@ -328,12 +345,12 @@ def announce_changes(
             "source": standing.source,
             "recorded_at": standing.recorded_at.isoformat(),
         }
-        queued += enqueue(connection, lead_id, "lead.consent_changed", now, extra={"consent": change})
+        queued += enqueue(core(connection), lead_id, "lead.consent_changed", now, extra={"consent": change})
     return queued
 
 
 def record_answers_consent(
-    connection: Connection, provenance: Provenance, lead_id: int, answers: Iterable[GivenAnswer]
+    connection: Runner, provenance: Provenance, lead_id: int, answers: Iterable[GivenAnswer]
 ) -> Recorded | None:
     """Record what a form's consent questions decided, in the answers' transaction (None: they decided nothing).
 
@@ -343,9 +360,7 @@ def record_answers_consent(
     decisions = decisions_of_answers(provenance, answers)
     if not decisions:
         return None
-    double_opt_in = bool(
-        connection.execute(select(Site.marketing_double_opt_in).where(Site.id == provenance.site_id)).scalar()
-    )
+    double_opt_in = bool(_DOUBLE_OPT_IN.one(connection, {"site_id": provenance.site_id}).marketing_double_opt_in)
     config = current_config()
     base = (config.public_url if config is not None else None) or (request.url_root if has_request_context() else None)
     return record(
@@ -384,7 +399,7 @@ def read_link_token(config: Config, token: str) -> int | None:
 
 
 def _mail_link(
-    connection: Connection,
+    connection: Runner,
     config: Config,
     base_url: str,
     site_id: int,
@@ -393,6 +408,7 @@ def _mail_link(
     locale: str,
     now: datetime,
 ) -> bool:
+    connection = core(connection)  # the mail outbox is written through Core: an answer's unit reruns there
     email = connection.execute(select(_leads.c.email).where(_leads.c.id == lead_id)).scalar()
     if email is None or not config.secret_keys:
         return False
