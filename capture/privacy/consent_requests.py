@@ -10,11 +10,17 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Connection, select
+
 from capture.config import Config
 from capture.db.engine import Database
+from capture.db.models import Site
 from capture.leads.visits import LOCALE, clean_page_url
 from capture.privacy.consent import lead_of_visitor, read_decisions, record, tracking_allowed, visitor_standing
+from capture.qualifying.outcomes import resolve_site_lead
+from capture.sites.api_tokens import Caller
 from capture.sites.catalog import SiteEntry
+from capture.web.errors import Refused, invalid
 from profiling.identity import Tokens, new_visitor_id
 
 
@@ -49,9 +55,7 @@ def give(
         with db.read_connection() as connection:
             if lead_of_visitor(connection, visitor_id) is None:
                 visitor_id = remembered
-    raw_locale = body.get("locale")
-    locale = raw_locale if isinstance(raw_locale, str) and len(raw_locale) <= 35 and LOCALE.match(raw_locale) else "en"
-    decisions = read_decisions(body, locale, "banner", clean_page_url(body.get("page_url")))
+    decisions = read_decisions(body, _locale(body), "banner", clean_page_url(body.get("page_url")))
     recorded = db.run(
         lambda connection: record(
             connection,
@@ -79,3 +83,48 @@ def current(db: Database, tokens: Tokens, site: SiteEntry, visitor_token: Any, n
         with db.read_connection() as connection:
             standing = visitor_standing(connection, visitor_id)
     return standing_json(site, standing)
+
+
+def _locale(body: Mapping[str, Any]) -> str:
+    raw = body.get("locale")
+    return raw if isinstance(raw, str) and len(raw) <= 35 and LOCALE.match(raw) else "en"
+
+
+def from_back_end(
+    db: Database, caller: Caller, body: Mapping[str, Any], now: datetime, config: Config | None, base_url: str
+) -> dict[str, Any]:
+    """Record decisions a back end (a CRM, a call centre) took down for a lead of its site, named by
+    ``lead_id`` or ``email``; source ``api``. The site's double opt-in applies as to a banner's."""
+    lead_id, email = body.get("lead_id"), body.get("email")
+    by_id = isinstance(lead_id, int) and not isinstance(lead_id, bool) and 0 < lead_id < 2**31
+    by_email = lead_id is None and isinstance(email, str) and 0 < len(email) <= 320
+    if not (by_id or by_email):
+        message = "Name the lead by its lead_id or its email."
+        raise invalid("invalid_body", message, {"lead_id": message})
+    decisions = read_decisions(body, _locale(body), "api", clean_page_url(body.get("page_url")))
+
+    def work(connection: Connection) -> tuple[int, Any]:
+        found = resolve_site_lead(connection, caller.site_id, lead_id, email.strip().lower() if email else None)
+        if found is None:
+            raise Refused(404, "lead_not_found", "No lead of this token's site has this id or e-mail.")
+        double_opt_in = connection.execute(
+            select(Site.marketing_double_opt_in).where(Site.id == caller.site_id)
+        ).scalar_one()
+        recorded = record(
+            connection,
+            site_id=caller.site_id,
+            decisions=decisions,
+            now=now,
+            lead_id=found,
+            double_opt_in=double_opt_in,
+            config=config,
+            base_url=base_url,
+        )
+        return found, recorded
+
+    found, recorded = db.run(work)
+    return {
+        "lead_id": found,
+        "consents": {purpose: value.as_json() for purpose, value in sorted(recorded.standing.items())},
+        "confirmation_mailed": recorded.mailed,
+    }

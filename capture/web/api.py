@@ -13,7 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.db.json_text import NotStrictJSON, loads_strict
-from capture.privacy.consent_requests import current, give
+from capture.privacy.consent_requests import current, from_back_end, give
 from capture.qualifying.outcomes import Outcomes, lead_for_sales
 from capture.services import Services
 from capture.sites.api_tokens import authenticate
@@ -216,6 +216,16 @@ def lead_outcomes() -> tuple[Response, int]:
     body = _json_body()
     recorded = Outcomes(svc.db).record(caller, body, svc.clock())
     return jsonify({"recorded": recorded}), 201
+
+
+@api.post("/leads/consent")
+def lead_consent() -> tuple[Response, int]:
+    """Consent a back end took down for a lead of its site (source ``api``), with a `sales` token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "sales")
+    body = _json_body()
+    base = svc.config.public_url or request.url_root
+    return jsonify(from_back_end(svc.db, caller, body, svc.clock(), svc.config, base)), 201
 
 
 @api.get("/leads/<int:lead_id>")

@@ -57,6 +57,9 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.system_events", config.ratelimit_system, "POST"),
         ("api.lead_outcomes", config.ratelimit_system, "POST"),
         ("api.sales_lead", config.ratelimit_system, "GET"),
+        ("api.give_consent", config.ratelimit_answer, "POST"),
+        ("api.read_consent", config.ratelimit_ask, "GET"),
+        ("api.lead_consent", config.ratelimit_system, "POST"),
     )
     for endpoint, limit, method in routes:
         app.view_functions[endpoint] = limiter.limit(limit, methods=[method])(app.view_functions[endpoint])
@@ -75,7 +78,7 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
 
 
 #: the routes of back-end systems, which carry an API token
-TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead"})
+TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead", "api.lead_consent"})
 
 
 def _token_refused(response: Response) -> bool:

@@ -351,3 +351,35 @@ def test_consent_given_to_a_lead_follows_it_when_it_is_merged_into_another(app: 
     with db.read_connection() as connection:
         assert lead_standing(connection, survivor)["profiling"].status == "granted"
         assert lead_standing(connection, other) == {}
+
+
+def test_a_crm_records_a_withdrawal_for_a_lead_of_its_own_site_only(
+    app: Any, client: Any, browser: Browser, publish_form: Any, clock: Any
+) -> None:
+    from capture.sites.api_tokens import create_token
+
+    become_lead(browser)
+    consent(client, browser, {"purposes": {"marketing_email": True}, "text": "Send me news.", "version": "3"})
+    other = publish_form(slug="other-site-form")
+    db = app.extensions["leadwheel"].db
+    with db.write() as session:
+        sites = {s.public_key: s for s in session.scalars(select(Site))}
+        _, own = create_token(session, sites[browser.form.site_key], "CRM", ["sales"], clock())
+        _, foreign = create_token(session, sites[other.site_key], "CRM", ["sales"], clock())
+        _, events_only = create_token(session, sites[browser.form.site_key], "ESP", ["events"], clock())
+    body = {"email": "ADA@example.com", "purposes": {"marketing_email": False}}
+
+    def post(token: str, sent: dict[str, Any]) -> Any:
+        return client.post("/api/v1/leads/consent", json=sent, headers={"Authorization": f"Bearer {token}"})
+
+    assert post(foreign, body).status_code == 404
+    assert post(events_only, body).status_code == 403
+    assert post(own, {"purposes": {"marketing_email": False}}).get_json()["error"]["code"] == "invalid_body"
+    recorded = post(own, body)
+
+    assert recorded.status_code == 201, recorded.get_json()
+    assert recorded.get_json()["lead_id"] == lead_of_browser(app, browser).id
+    assert recorded.get_json()["consents"]["marketing_email"]["source"] == "api"
+    with db.read() as session:
+        statuses = [(r.status, r.source) for r in session.scalars(select(ConsentRecord).order_by(ConsentRecord.id))]
+    assert statuses == [("granted", "banner"), ("withdrawn", "api")]
