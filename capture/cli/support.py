@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TypeVar
@@ -95,7 +95,7 @@ format_option = click.option(
 )
 
 
-def print_rows(columns: list[str], rows: list[dict[str, object]], fmt: str, *, empty: str) -> None:
+def print_rows(columns: list[str], rows: Sequence[Mapping[str, object]], fmt: str, *, empty: str) -> None:
     """``rows`` (each a dict by column name) as a headed table or as JSON.
 
     Table cells are escaped: names, URLs and errors can hold what someone else typed, and a

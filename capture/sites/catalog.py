@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 
 from capture.behaviour.event_types import STANDARD_TYPES
 from capture.db.engine import Database
@@ -52,7 +52,7 @@ class PublishedForm:
 def live_model_query(site_id: int | None) -> Any:
     """The id and version of the model that applies to leads of ``site_id``: the site's newest, else the
     newest installation-wide one (a site's own version sorts first)."""
-    applies = ScoringModelVersion.site_id.is_(None)
+    applies: ColumnElement[bool] = ScoringModelVersion.site_id.is_(None)
     if site_id is not None:
         applies = or_(applies, ScoringModelVersion.site_id == site_id)
     own_first = ScoringModelVersion.site_id.is_(None).asc()  # false (a site's own) before true

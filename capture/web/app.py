@@ -36,7 +36,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
         MAX_CONTENT_LENGTH=config.max_body_bytes,
         SECRET_KEY=config.secret_keys[-1],
     )
-    app.json.sort_keys = False  # type: ignore[attr-defined]  # answers keep the order questions are asked in
+    app.json.sort_keys = False  # answers keep the order questions are asked in
     services = Services.build(config, clock)
     app.extensions["leadwheel"] = services
 

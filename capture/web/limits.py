@@ -13,6 +13,9 @@ storage URI of the ``limits`` library, such as ``redis://host:6379/0``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 from flask import Flask, Response, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -62,7 +65,7 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.lead_consent", config.ratelimit_system, "POST"),
     )
     for endpoint, limit, method in routes:
-        app.view_functions[endpoint] = limiter.limit(limit, methods=[method])(app.view_functions[endpoint])
+        _wrap(app, endpoint, limiter.limit(limit, methods=[method]))
     # One budget of refused tokens per client across all token routes: guessing tokens
     # is slowed down without counting a good token's calls against it.
     failures = limiter.shared_limit(
@@ -73,8 +76,14 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
     )
     for endpoint, _limit, _method in routes:
         if endpoint in TOKEN_ROUTES:
-            app.view_functions[endpoint] = failures(app.view_functions[endpoint])
+            _wrap(app, endpoint, failures)
     return limiter
+
+
+def _wrap(app: Flask, endpoint: str, decorate: Callable[[Callable[..., Any]], Callable[..., Any]]) -> None:
+    """Put a limit around a view already registered, so the routes stay declared without it."""
+    view: Callable[..., Any] = app.view_functions[endpoint]
+    app.view_functions[endpoint] = decorate(view)
 
 
 #: the routes of back-end systems, which carry an API token

@@ -28,7 +28,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
-class SignedIn(UserMixin):  # type: ignore[misc]
+class SignedIn(UserMixin):
     """The signed-in user as a request sees it: a copy, detached from any database session."""
 
     user_id: int
@@ -53,14 +53,15 @@ def services() -> Any:
 def init_login(app: Flask) -> None:
     manager = LoginManager(app)
     manager.login_view = "workbench.sign_in"
-    manager.login_message = None  # type: ignore[assignment]
+    manager.login_message = None
     manager.session_protection = "strong"
 
-    @manager.user_loader
     def load(token: str) -> SignedIn | None:
         with services().db.read() as db:
             user = db.scalar(select(User).where(User.session_token == token, User.disabled_at.is_(None)))
             return SignedIn.of(user) if user is not None else None
+
+    manager.user_loader(load)
 
     @app.context_processor
     def helpers() -> dict[str, Any]:

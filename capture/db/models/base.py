@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData
+from sqlalchemy import JSON, DateTime, MetaData, Table
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -73,6 +73,7 @@ class UTCDateTime(TypeDecorator[datetime]):
             if value is None:
                 return None
             moment = parse(value)
+            assert isinstance(moment, datetime)
             return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
         return process
@@ -84,6 +85,8 @@ JSONDocument = JSON().with_variant(JSONB(), "postgresql")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+    #: every model maps one table (no mapping to a join or a select), so Core statements take it as is
+    __table__: ClassVar[Table]
     type_annotation_map = {
         datetime: UTCDateTime(),
         dict[str, Any]: JSONDocument,
