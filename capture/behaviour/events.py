@@ -235,7 +235,7 @@ def store_events(
         sites = {lead_id: lead_site for lead_id, lead_site in connection.execute(query)}
     if source == "api":
         _refuse_other_sites_emails(events, leads, sites, site_id)
-    withdrawn = leads_without_tracking(connection, touched)
+    withdrawn = leads_without_tracking(connection, list(sites))  # sites: the touched leads
     if withdrawn:  # the person took back consent to tracking: from then on their behaviour is not kept
         rows = [row for row in rows if row["lead_id"] not in withdrawn]
         if not rows:
