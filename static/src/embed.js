@@ -118,13 +118,14 @@
 		consent(c) {
 			if (c !== Object(c)) return allow(!!c, c && load(1));
 			const purposes = c.purposes || {}, known = purposes.behaviour_tracking && load(1);
-			call("/consent", t => ({visitor: t, previous: known != t && known, purposes, text: c.text,
+			let sent;
+			call("/consent", t => (sent = t, {visitor: t, previous: known != t && known, purposes, text: c.text,
 				version: c.version, locale, page_url: url()}))
-				.then(r => r.s == 201 && allow(r.j.tracking, r.j.visitor)).catch(noop);
+				.then(r => r.s == 201 && allow(r.j.tracking, r.j.visitor, sent)).catch(noop);
 		}
 	};
-	function allow(yes, known) {
-		const was = token;
+	// was: the visitor the page had; when consent brings back another, the forms show its progress
+	function allow(yes, known, was = token) {
 		consented = yes;
 		if (!yes) {
 			wipe();

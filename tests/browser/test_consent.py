@@ -80,3 +80,29 @@ def test_nothing_persistent_and_no_behaviour_before_consent_and_a_late_consent_k
     page.wait_for_timeout(FLUSH_WAIT_MS)
     assert not sent.of_type("download")
     assert [r.status for r in live.rows(ConsentRecord)] == ["granted", "withdrawn"]
+
+
+def test_a_return_visitor_gets_its_remembered_progress_back_once_the_banner_consents(
+    live: Live, open_page: Any
+) -> None:
+    form = live.publish(None, slug="wheel", origins=(live.host,), consent_policy="required")
+    page = open_page()
+    page.goto(live.url(form.site_key, consent="required"))
+    snippet.fill(page, snippet.B2B, snippet.wait_for_step(page, 1))
+    snippet.submit(page)
+    expect(snippet.thanks(page)).to_be_visible()
+    page.evaluate(f"leadwheel('consent', {BANNER})")
+    page.wait_for_function("key => localStorage.getItem(key)", arg=f"lw.{form.site_key}")
+    remembered = visitor_of(live, stored_token(page, form.site_key))
+
+    page.goto(live.url(form.site_key, consent="required"))  # the next page: a stranger until consent
+    live.clock.advance(hours=2)  # a later visit: the wheel asks this lead its next questions
+    expect(snippet.control(page, "email")).to_be_visible()
+    assert visitor_of(live, session_token(page, form.site_key)) != remembered
+
+    page.evaluate(f"leadwheel('consent', {BANNER})")
+
+    expect(snippet.control(page, "email")).to_have_count(0)  # the form shows the remembered lead's progress
+    expect(snippet.form(page).locator(".lw-field").first).to_be_visible()
+    assert visitor_of(live, stored_token(page, form.site_key)) == remembered
+    assert live.count(ConsentRecord) == 1  # the same words again: nothing new to record
