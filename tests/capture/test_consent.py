@@ -7,14 +7,16 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import replace
+from email.header import decode_header, make_header
 from typing import Any
 
 import jsonschema
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from capture.db.models import ConsentRecord, Delivery, Event, Lead, MailOutbox, Site, Visitor
+from capture.db.models import ConsentRecord, Delivery, Event, Lead, Site, Visitor
 from capture.handoff.endpoints import add_endpoint
+from capture.mail import send_due
 from capture.sites.publishing import create_site
 from tests.capture.conftest import ORIGIN, Browser
 from tests.capture.test_handoff import SCHEMA
@@ -226,46 +228,50 @@ def test_a_change_of_standing_is_handed_to_sales_and_a_repeat_is_not(
         jsonschema.validate(delivery.payload, SCHEMA)
 
 
-def confirmation_path(mail: MailOutbox) -> str:
-    link = re.search(r"https://forms\.example\.com(/consent/confirm/\S+)", mail.text)
-    assert link is not None, mail.text
-    return link.group(1)
-
-
 def test_marketing_consent_under_double_opt_in_counts_only_once_the_mailed_link_is_followed(
-    app: Any, client: Any, browser: Browser, clock: Any
+    app: Any, client: Any, browser: Browser, clock: Any, smtp_server: Any
 ) -> None:
     services = app.extensions["leadwheel"]
-    services.config = replace(services.config, smtp_url="smtp://127.0.0.1:1", public_url="https://forms.example.com")
+    services.config = replace(services.config, smtp_url=smtp_server.url, public_url="https://forms.example.com")
     with services.db.write() as session:
         site = Site.public_key == browser.form.site_key
         session.execute(update(Site).where(site).values(marketing_double_opt_in=True))
     services.catalog.clear()
     become_lead(browser)
+    browser.locale = "da"
+    news = {"purposes": {"marketing_email": True}, "text": "Send mig nyheder.", "version": "3", "locale": "da"}
 
-    given = consent(client, browser, {"purposes": {"marketing_email": True}, "text": "Send me news.", "version": "3"})
+    given = consent(client, browser, news)
+    again = consent(client, browser, news)  # the banner on the next page: no second mail
 
     assert given.get_json()["consents"]["marketing_email"]["status"] == "pending"
-    assert given.get_json()["confirmation_mailed"] is True
-    with services.db.read() as session:
-        (mail,) = session.scalars(select(MailOutbox))
-    assert mail.to == "ada@example.com" and mail.purpose == "consent_confirmation"
-    path = confirmation_path(mail)
+    assert given.get_json()["confirmation_mailed"] is True and again.get_json()["confirmation_mailed"] is False
+    assert send_due(services.db, services.config, clock) == 1
+    (message,) = smtp_server.messages
+    assert message["To"] == "ada@example.com"
+    assert str(make_header(decode_header(message["Subject"]))) == "Bekræft, at du vil have vores e-mails"
+    text = message.get_payload(decode=True).decode()
+    link = re.search(r"https://forms\.example\.com(/consent/confirm/\S+)", text)
+    assert link is not None, text
+    path = link.group(1)
 
     shown = client.get(path)  # a mail scanner's fetch confirms nothing
-    assert shown.status_code == 200 and b"<form" in shown.data
+    assert shown.status_code == 200 and b'method="post"' in shown.data and b"Bekr" in shown.data
+    assert "default-src 'none'" in shown.headers["Content-Security-Policy"]
     read = client.get(f"/api/v1/sites/{browser.form.site_key}/consent", query_string={"visitor": browser.token})
     assert read.get_json()["consents"]["marketing_email"]["status"] == "pending"
 
-    assert b"confirmed" in client.post(path).data
+    assert client.post(path).status_code == 200
     assert client.post(path).status_code == 200  # used: "already", and nothing more recorded
     read = client.get(f"/api/v1/sites/{browser.form.site_key}/consent", query_string={"visitor": browser.token})
     assert read.get_json()["consents"]["marketing_email"] | {"recorded_at": None} == {
         "status": "granted", "version": "3", "source": "link", "recorded_at": None
     }  # fmt: skip
     with services.db.read() as session:
-        statuses = list(session.scalars(select(ConsentRecord.status).order_by(ConsentRecord.id)))
-    assert statuses == ["pending", "granted"]
+        rows = list(session.scalars(select(ConsentRecord).order_by(ConsentRecord.id)))
+    assert [(r.status, r.source, r.text) for r in rows] == [
+        ("pending", "banner", "Send mig nyheder."), ("granted", "link", "Send mig nyheder.")
+    ]  # fmt: skip
     assert client.get(path[:-3] + "xyz").status_code == 404
 
 
