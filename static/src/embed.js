@@ -97,7 +97,8 @@
 		timer = 0;
 		if (consented && events.length) {
 			const batch = events.splice(0);
-			call("/events", t => ({visitor: t, events: batch})).catch(noop);
+			// 409: this visitor has not consented (or withdrew): forget the stored token, send no more
+			call("/events", t => ({visitor: t, events: batch})).then(r => r.s == 409 && allow(false)).catch(noop);
 		}
 	}
 	const commands = {

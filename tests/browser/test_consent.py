@@ -106,3 +106,27 @@ def test_a_return_visitor_gets_its_remembered_progress_back_once_the_banner_cons
     expect(snippet.form(page).locator(".lw-field").first).to_be_visible()
     assert visitor_of(live, stored_token(page, form.site_key)) == remembered
     assert live.count(ConsentRecord) == 1  # the same words again: nothing new to record
+
+
+def test_a_visitor_who_withdrew_is_forgotten_on_a_site_that_does_not_ask_first(live: Live, open_page: Any) -> None:
+    """Without consent mode the snippet remembers and tracks at once; the service's refusal of a visitor
+    who withdrew makes it forget the stored token and stop sending."""
+    form = live.publish(None, slug="wheel", origins=(live.host,), consent_policy="not_required")
+    page = open_page()
+    sent = watch(page, live, form.site_key)
+    page.goto(live.url(form.site_key))
+    until(page, lambda: sent.views(), "the page view")
+    page.wait_for_function("key => localStorage.getItem(key)", arg=f"lw.{form.site_key}")
+    page.evaluate("leadwheel('consent', {purposes: {behaviour_tracking: false}})")
+    page.wait_for_function("key => !localStorage.getItem(key)", arg=f"lw.{form.site_key}")
+    # The host page forgets to say so on the next page: the service refuses, and the snippet forgets.
+    page.evaluate(f"sessionStorage.clear(); localStorage.setItem('lw.{form.site_key}', {sent.bodies[0]['visitor']!r})")
+    page.goto(live.url(form.site_key))
+    until(page, lambda: len(sent.bodies) == 2, "the next page's view")
+    page.wait_for_function("key => !localStorage.getItem(key)", arg=f"lw.{form.site_key}")
+    until(page, lambda: len(sent.responses) == 2, "the service's answers")
+    assert [response.status for response in sent.responses] == [202, 409]
+    page.evaluate("leadwheel('track', 'download', {file: 'a.pdf'})")
+    page.evaluate(HIDE)
+    page.wait_for_timeout(FLUSH_WAIT_MS)
+    assert len(sent.bodies) == 2
