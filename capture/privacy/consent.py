@@ -30,7 +30,7 @@ from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, bindparam, or_, select
 
 from capture.config import Config
-from capture.db.models import ConsentRecord, Lead, Site, Visitor
+from capture.db.models import ConsentRecord, Lead, MailOutbox, Site, Visitor
 from capture.db.prepared import Prepared, Runner, core, row_insert
 from capture.handoff.outbox import enqueue, subscribed
 from capture.mail import Mail, current_config, queue_mail
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from capture.leads.store import GivenAnswer, Provenance
 
 _records, _visitors, _leads = ConsentRecord.__table__, Visitor.__table__, Lead.__table__
+_mails = MailOutbox.__table__
 
 #: what a person can agree to separately (GDPR recital 32: consent per purpose)
 PURPOSES = ("marketing_email", "behaviour_tracking", "profiling")
@@ -76,6 +77,8 @@ class Standing:
     version: str
     source: str
     recorded_at: datetime
+    #: the record it comes from (a pending one is what its link names)
+    record_id: int = 0
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -155,12 +158,15 @@ def _standing_of(rows: Any) -> dict[str, Standing]:
     """The newest record per purpose, from rows ordered oldest first."""
     standing: dict[str, Standing] = {}
     for row in rows:
-        standing[row.purpose] = Standing(row.status, row.version, row.source, row.recorded_at)
+        standing[row.purpose] = Standing(row.status, row.version, row.source, row.recorded_at, row.id)
     return standing
 
 
 # Prepared: an answer to a consent question runs these on the driver's transaction, as the answer does.
-_COLUMNS = (_records.c.purpose, _records.c.status, _records.c.version, _records.c.source, _records.c.recorded_at)
+_COLUMNS = (
+    _records.c.id, _records.c.purpose, _records.c.status, _records.c.version, _records.c.source,
+    _records.c.recorded_at,
+)  # fmt: skip
 _ORDER = (_records.c.recorded_at, _records.c.id)
 _LEAD_OF_VISITOR = Prepared(select(_visitors.c.lead_id).where(_visitors.c.id == bindparam("visitor_id")))
 _OF_VISITOR = Prepared(select(*_COLUMNS).where(_records.c.visitor_id == bindparam("visitor_id")).order_by(*_ORDER))
@@ -265,7 +271,15 @@ def record(
         pending = decision.granted and decision.purpose == "marketing_email" and double_opt_in
         previous = before.get(decision.purpose)
         if previous is not None and _repeats(previous, decision, pending):
-            continue  # a banner tells us on every page: nothing new to prove, nor to mail again
+            # A banner tells us on every page: nothing new to prove. A consent given before the lead had
+            # an address waits for its link, mailed as soon as there is an address to mail it to.
+            if previous.status == "pending" and lead_id is not None and config is not None and base_url is not None:
+                link = _mail_link(
+                    connection, config, base_url, site_id, lead_id, previous.record_id, decision.locale, now,
+                    unless_mailed_since=previous.recorded_at,
+                )  # fmt: skip
+                mailed = mailed or link
+            continue
         if pending:
             status = "pending"
         record_id = _insert(connection, site_id, lead_id, visitor_id, decision, status, now)
@@ -407,11 +421,22 @@ def _mail_link(
     record_id: int,
     locale: str,
     now: datetime,
+    unless_mailed_since: datetime | None = None,
 ) -> bool:
+    """Queue the link to a pending record for the lead's address; False when there is none (or, with
+    ``unless_mailed_since``, when a link went to it since then: one link per consent is enough)."""
     connection = core(connection)  # the mail outbox is written through Core: an answer's unit reruns there
     email = connection.execute(select(_leads.c.email).where(_leads.c.id == lead_id)).scalar()
     if email is None or not config.secret_keys:
         return False
+    if unless_mailed_since is not None:
+        sent = connection.execute(
+            select(_mails.c.id)
+            .where(_mails.c.to == email, _mails.c.purpose == MAIL_PURPOSE, _mails.c.created_at >= unless_mailed_since)
+            .limit(1)
+        ).first()
+        if sent is not None:
+            return False
     site_name = connection.execute(select(Site.name).where(Site.id == site_id)).scalar_one()
     link = f"{base_url.rstrip('/')}/consent/confirm/{link_token(config, record_id)}"
     subject, text = _MAIL_TEXTS[language(locale)]
@@ -434,7 +459,7 @@ def confirm(connection: Connection, record_id: int, now: datetime) -> str:
     row = connection.execute(select(_records).where(_records.c.id == record_id)).first()
     if row is None or row.status != "pending":
         return "unknown"
-    lead_id = row.lead_id
+    lead_id = row.lead_id if row.lead_id is not None else lead_of_visitor(connection, row.visitor_id or "")
     if lead_id is None:
         return "unknown"
     before = lead_standing(connection, lead_id)

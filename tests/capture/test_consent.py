@@ -389,3 +389,30 @@ def test_a_crm_records_a_withdrawal_for_a_lead_of_its_own_site_only(
     with db.read() as session:
         statuses = [(r.status, r.source) for r in session.scalars(select(ConsentRecord).order_by(ConsentRecord.id))]
     assert statuses == [("granted", "banner"), ("withdrawn", "api")]
+
+
+def test_a_marketing_consent_given_before_the_address_is_mailed_once_the_lead_has_one(
+    app: Any, client: Any, browser: Browser, clock: Any, smtp_server: Any
+) -> None:
+    services = app.extensions["leadwheel"]
+    services.config = replace(services.config, smtp_url=smtp_server.url, public_url="https://forms.example.com")
+    with services.db.write() as session:
+        site = Site.public_key == browser.form.site_key
+        session.execute(update(Site).where(site).values(marketing_double_opt_in=True))
+    services.catalog.clear()
+    news = {"purposes": {"marketing_email": True}, "text": "Send me news.", "version": "3"}
+    browser.ask()
+
+    before = consent(client, browser, news)  # the banner, before any answer: no address to mail
+    become_lead(browser)
+    after = consent(client, browser, news)  # the banner on the next page
+    once_more = consent(client, browser, news)
+
+    assert [r.get_json()["confirmation_mailed"] for r in (before, after, once_more)] == [False, True, False]
+    assert send_due(services.db, services.config, clock) == 1
+    text = smtp_server.messages[0].get_payload(decode=True).decode()
+    link = re.search(r"https://forms\.example\.com(/consent/confirm/\S+)", text)
+    assert link is not None
+    assert client.post(link.group(1)).status_code == 200
+    read = client.get(f"/api/v1/sites/{browser.form.site_key}/consent", query_string={"visitor": browser.token})
+    assert read.get_json()["consents"]["marketing_email"]["status"] == "granted"
