@@ -28,6 +28,7 @@ from capture.db.upserts import by_dialect, upsert
 from capture.handoff.outbox import ANNOUNCED, announce_high_intent
 from capture.leads.store import lead_for_email
 from capture.leads.visits import IDENTIFY_EMAIL, clean_page_url
+from capture.privacy.consent import consent_required, leads_without_tracking, tracking_allowed, visitor_standing
 from capture.qualifying.scores import LiveModel, score_lead
 from capture.sites.api_tokens import Caller
 from capture.sites.catalog import Catalog, SiteEntry
@@ -234,6 +235,11 @@ def store_events(
         sites = {lead_id: lead_site for lead_id, lead_site in connection.execute(query)}
     if source == "api":
         _refuse_other_sites_emails(events, leads, sites, site_id)
+    withdrawn = leads_without_tracking(connection, list(sites))  # sites: the touched leads
+    if withdrawn:  # the person took back consent to tracking: from then on their behaviour is not kept
+        rows = [row for row in rows if row["lead_id"] not in withdrawn]
+        if not rows:
+            return Stored(accepted=0, duplicates=0)
     # executemany (insertmanyvalues): one statement compiled once, however many rows
     inserted = connection.execute(_insert_new(connection), rows).all()
     by_lead: dict[int, list[Event]] = defaultdict(list)
@@ -249,7 +255,7 @@ def store_events(
             high_intent = [event for event in by_lead[lead_id] if live.model.is_high_intent(event)]
             if high_intent:
                 announce_high_intent(connection, lead_id, high_intent, now)
-    return Stored(accepted=len(events), duplicates=len(events) - len(inserted))
+    return Stored(accepted=len(rows), duplicates=len(rows) - len(inserted))
 
 
 def _refuse_other_sites_emails(
@@ -289,6 +295,10 @@ class Behaviour:
         def who(_index: int, _raw: Mapping[str, Any], _problems: dict[str, str]) -> tuple[str | None, str | None]:
             return visitor_id, None
 
+        with self.db.read_connection() as connection:
+            allowed = tracking_allowed(site.consent_policy, visitor_standing(connection, visitor_id))
+        if not allowed:
+            raise consent_required()
         known = self.catalog.event_types(site.id)
         events, refused = read_batch(body, now=now, known_types=known, who=who, browser=True)
         stored = replace(self._store(site.id, events, now, "browser"), refused=refused)

@@ -70,13 +70,21 @@ def site() -> None:
     required=True,
     help="Allowed origin, e.g. https://www.example.com (repeatable).",
 )
-def site_create(name: str, origins: tuple[str, ...]) -> None:
+@click.option(
+    "--consent",
+    "consent_policy",
+    type=click.Choice(["required", "not_required"]),
+    default="required",
+    show_default=True,
+    help="required: nothing kept on the device and no behaviour sent before the visitor consents.",
+)
+def site_create(name: str, origins: tuple[str, ...], consent_policy: str) -> None:
     """Create a site and print its public key (the data-site of the snippet)."""
     from capture.services import utc_now
     from capture.sites.publishing import create_site
 
     with _session(_database_url()) as session:
-        created = create_site(session, name, list(origins), utc_now())
+        created = create_site(session, name, list(origins), utc_now(), consent_policy=consent_policy)
         key = created.public_key
         allowed = created.allowed_origins
     click.echo(key)

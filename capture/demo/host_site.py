@@ -121,10 +121,12 @@ label{font-variant:small-caps}button{background:none;border:0;text-decoration:un
 """
 
 
-def snippet(forms_host: str, site_key: str, form_slug: str) -> str:
-    """The two lines a customer pastes into a page."""
+def snippet(forms_host: str, site_key: str, form_slug: str, consent_required: bool = False) -> str:
+    """The two lines a customer pastes into a page (on a site that requires consent, the snippet's
+    consent mode is on: nothing persistent before ``leadwheel('consent', …)``)."""
+    consent = ' data-consent="required"' if consent_required else ""
     return (
-        f'<script async src="{forms_host}/static/embed.js" data-site="{site_key}"></script>\n'
+        f'<script async src="{forms_host}/static/embed.js" data-site="{site_key}"{consent}></script>\n'
         f'<div data-leadwheel-form="{form_slug}"></div>'
     )
 

@@ -43,7 +43,7 @@ from scoring.events import Event
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
 
-EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled")
+EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled", "lead.consent_changed")
 #: the stage whose reaching is announced, by stage
 ANNOUNCED = {"mql": "lead.mql", "sql": "lead.sql"}
 #: how many of the latest behaviour events a hand-off carries
@@ -184,11 +184,13 @@ def enqueue(
     event_type: str,
     now: datetime,
     endpoints: list[tuple[int, list[str]]] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> int:
     """Put a hand-off of ``lead_id`` for every enabled endpoint that wants ``event_type``; how many.
 
     Call it in the transaction that made the change. Endpoints that are
     disabled now get nothing (re-enabling does not replay the past: use replay).
+    ``extra``: keys added to the payload's ``data`` beside the lead's story (what changed).
     """
     if event_type not in EVENT_TYPES:
         raise ValueError(f"unknown hand-off event {event_type!r}")
@@ -198,7 +200,7 @@ def enqueue(
     if not wanted:
         return 0
     sequence = next_sequence(connection, lead_id)
-    payload = _payload(event_type, now, sequence, lead_story(connection, lead_id))
+    payload = _payload(event_type, now, sequence, {**lead_story(connection, lead_id), **(extra or {})})
     connection.execute(
         insert(_deliveries), [_delivery(endpoint_id, lead_id, payload, now, now) for endpoint_id in wanted]
     )

@@ -38,7 +38,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
-from capture.db.models import Answer, EmailClaim, Lead, Snooze, Visitor
+from capture.db.models import Answer, ConsentRecord, EmailClaim, Lead, Snooze, Visitor
 from capture.db.models import Event as EventRow
 from capture.db.prepared import Prepared, Runner, core, row_insert
 from capture.db.upserts import upsert
@@ -535,6 +535,8 @@ def merge_leads(runner: Runner, *, survivor: int, absorbed: int, visit_since: da
     connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_events).where(_events.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_claims).where(_claims.c.lead_id == absorbed).values(lead_id=survivor))
+    consents = ConsentRecord.__table__  # the proof of what the person agreed to goes with them
+    connection.execute(update(consents).where(consents.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_leads).where(_leads.c.merged_into_id == absorbed).values(merged_into_id=survivor))
 
     snoozes: dict[tuple[int, str], tuple[int, int]] = {}

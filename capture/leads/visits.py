@@ -28,6 +28,7 @@ from capture.leads.store import (
     write_seen,
 )
 from capture.leads.used_tickets import TicketUse, TicketUsed, earlier_result, forget_used, submission_digest, use_ticket
+from capture.privacy.consent import record_answers_consent
 from capture.qualifying.scores import score_lead
 from capture.sites.catalog import Catalog, PublishedForm, SiteEntry
 from capture.web.errors import invalid
@@ -222,6 +223,8 @@ class Visits:
         """
         view = record_answers(connection, provenance, given, seen_later=True, visit_gap=self.visit_gap, vouched=vouched)
         assert view.lead_id is not None, "answers always end with a lead"
+        if any(answer.consent_text for answer in given):
+            record_answers_consent(connection, provenance, view.lead_id, given)
         live = self.catalog.scoring_model(view.site_id)
         if live is None:
             write_seen(connection, view.lead_id, view.seen)

@@ -33,6 +33,10 @@ class SiteEntry:
     allowed_origins: frozenset[str]
     #: the key of the site's ``user_hash`` (capture/leads/claims.py); never sent to a browser
     identity_secret: str = field(default="", repr=False)
+    #: "required": no behaviour and no persistent identity before consent (capture/privacy/consent.py)
+    consent_policy: str = "not_required"
+    #: marketing consent counts only once confirmed by a mailed link
+    marketing_double_opt_in: bool = False
 
 
 @dataclass(frozen=True)
@@ -162,6 +166,8 @@ class Catalog:
                 public_key=site.public_key,
                 allowed_origins=frozenset(site.allowed_origins),
                 identity_secret=site.identity_secret,
+                consent_policy=site.consent_policy,
+                marketing_double_opt_in=site.marketing_double_opt_in,
             )
 
     def _load_form(self, site: SiteEntry, slug: str) -> PublishedForm | None:

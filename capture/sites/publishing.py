@@ -44,7 +44,10 @@ def normalise_origin(raw: str) -> str:
     return f"{parts.scheme}://{host}" + (f":{port}" if port and port != default_port else "")
 
 
-def create_site(session: Session, name: str, origins: list[str], now: datetime) -> Site:
+def create_site(
+    session: Session, name: str, origins: list[str], now: datetime, consent_policy: str = "required"
+) -> Site:
+    """A new site; ``consent_policy`` "required" (the default: EU sites need it) or "not_required"."""
     name = name.strip()
     if not name or len(name) > 200:
         raise PublishingError("a site needs a name of 1 to 200 characters")
@@ -55,6 +58,7 @@ def create_site(session: Session, name: str, origins: list[str], now: datetime) 
         public_key="site_" + secrets.token_urlsafe(18),
         allowed_origins=sorted({normalise_origin(origin) for origin in origins}),
         identity_secret=secrets.token_hex(32),
+        consent_policy=consent_policy,
         created_at=now,
     )
     session.add(site)

@@ -13,6 +13,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.db.json_text import NotStrictJSON, loads_strict
+from capture.privacy.consent_requests import current, from_back_end, give
 from capture.qualifying.outcomes import Outcomes, lead_for_sales
 from capture.services import Services
 from capture.sites.api_tokens import authenticate
@@ -120,6 +121,7 @@ def _cors(response: Response) -> Response:
 @api.route("/sites/<site_key>/identify", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/identify/ticket", methods=["OPTIONS"])
 @api.route("/sites/<site_key>/events", methods=["OPTIONS"])
+@api.route("/sites/<site_key>/consent", methods=["OPTIONS"])
 def preflight(site_key: str, slug: str | None = None) -> Response:
     _check_origin(site_key)
     return Response(status=204)
@@ -176,6 +178,26 @@ def browser_events(site_key: str) -> tuple[Response, int]:
     return jsonify(reply), 202
 
 
+@api.post("/sites/<site_key>/consent")
+def give_consent(site_key: str) -> tuple[Response, int]:
+    """A visitor's consent per purpose from the host page's banner (``leadwheel('consent', …)``), with its text."""
+    _check_origin(site_key)
+    body = _json_body()
+    svc = services()
+    base = svc.config.public_url or request.url_root
+    reply = give(svc.db, svc.tokens, svc.catalog.site(site_key), body, svc.clock(), svc.config, base)
+    return jsonify(reply), 201
+
+
+@api.get("/sites/<site_key>/consent")
+def read_consent(site_key: str) -> Response:
+    """A visitor's standing per purpose (``?visitor=`` its token)."""
+    _check_origin(site_key)
+    svc = services()
+    site = svc.catalog.site(site_key)
+    return jsonify(current(svc.db, svc.tokens, site, request.args.get("visitor"), svc.clock()))
+
+
 @api.post("/events")
 def system_events() -> tuple[Response, int]:
     """Behaviour from back-end systems (an ESP's opens and clicks, webinar sign-ups, calls), with an API token."""
@@ -194,6 +216,16 @@ def lead_outcomes() -> tuple[Response, int]:
     body = _json_body()
     recorded = Outcomes(svc.db).record(caller, body, svc.clock())
     return jsonify({"recorded": recorded}), 201
+
+
+@api.post("/leads/consent")
+def lead_consent() -> tuple[Response, int]:
+    """Consent a back end took down for a lead of its site (source ``api``), with a `sales` token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "sales")
+    body = _json_body()
+    base = svc.config.public_url or request.url_root
+    return jsonify(from_back_end(svc.db, caller, body, svc.clock(), svc.config, base)), 201
 
 
 @api.get("/leads/<int:lead_id>")

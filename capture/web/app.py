@@ -44,6 +44,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
         n = config.trusted_proxies
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=n, x_proto=n, x_host=n)  # type: ignore[method-assign]
 
+    from capture.privacy.consent_page import consent_page
     from capture.web.api import api
     from capture.web.assets import assets
     from capture.web.confirm_page import confirm
@@ -52,6 +53,7 @@ def create_app(config: Config | None = None, *, clock: Callable[[], datetime] = 
     app.register_blueprint(api)
     app.register_blueprint(assets)
     app.register_blueprint(confirm)
+    app.register_blueprint(consent_page)
     app.extensions["leadwheel_limiter"] = limit_routes(app, config)  # the limiter is only weakly held otherwise
     from capture.workbench import init_workbench
 

@@ -59,7 +59,12 @@ def _services() -> Services:
 
 def _page(state: str, locale: str | None, status: int = 200) -> Response:
     lang = language(locale)
-    response = make_response(render_template("confirm.html", lang=lang, text=_TEXTS[lang], state=state), status)
+    return confirmation_page(lang, _TEXTS[lang], state, status)
+
+
+def confirmation_page(lang: str, text: dict[str, str], state: str, status: int = 200) -> Response:
+    """A link's page (``ask``: a button that POSTs; else ``text[state]``), loading nothing from elsewhere."""
+    response = make_response(render_template("confirm.html", lang=lang, text=text, state=state), status)
     response.headers["Content-Security-Policy"] = (
         "default-src 'none'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
     )

@@ -60,6 +60,9 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.system_events", config.ratelimit_system, "POST"),
         ("api.lead_outcomes", config.ratelimit_system, "POST"),
         ("api.sales_lead", config.ratelimit_system, "GET"),
+        ("api.give_consent", config.ratelimit_answer, "POST"),
+        ("api.read_consent", config.ratelimit_ask, "GET"),
+        ("api.lead_consent", config.ratelimit_system, "POST"),
     )
     for endpoint, limit, method in routes:
         _wrap(app, endpoint, limiter.limit(limit, methods=[method]))
@@ -84,7 +87,7 @@ def _wrap(app: Flask, endpoint: str, decorate: Callable[[Callable[..., Any]], Ca
 
 
 #: the routes of back-end systems, which carry an API token
-TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead"})
+TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead", "api.lead_consent"})
 
 
 def _token_refused(response: Response) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -46,6 +46,24 @@ class OriginsForm(FlaskForm):
         _l("Allowed origins"),
         description=_l("One per line, e.g. https://www.example.com"),
         validators=[DataRequired()],
+    )
+
+
+def policy_choices() -> list[SelectChoice]:
+    return [
+        SelectChoice(
+            "required", str(_l("Required: nothing is kept on the device and no behaviour is sent before consent"))
+        ),
+        SelectChoice("not_required", str(_l("Not required: the site's own legal basis covers tracking"))),
+    ]
+
+
+class ConsentForm(FlaskForm):
+    """A site's consent policy and whether marketing consent needs a confirmation link (double opt-in)."""
+
+    policy = SelectField(_l("Consent"), choices=policy_choices)
+    double_opt_in = BooleanField(
+        _l("Marketing consent counts only once confirmed by a link mailed to the address (double opt-in)")
     )
 
 

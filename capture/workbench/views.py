@@ -15,7 +15,15 @@ from capture.sites.publishing import PublishingError, create_site, normalise_ori
 from capture.workbench import workbench
 from capture.workbench.accounts import AccountError, create_user, disable, enable, set_role
 from capture.workbench.auth import requires, services, signed_in
-from capture.workbench.forms import ActionForm, OriginsForm, RoleForm, SiteForm, UserForm, origins_of
+from capture.workbench.forms import (
+    ActionForm,
+    ConsentForm,
+    OriginsForm,
+    RoleForm,
+    SiteForm,
+    UserForm,
+    origins_of,
+)
 
 
 @workbench.route("/")
@@ -54,20 +62,29 @@ def site_new() -> Any:
     return render_template("workbench/site_new.html", form=form), 422 if form.errors else 200
 
 
-def _site_page(site_id: int, form: OriginsForm) -> str:
+def _site_page(site_id: int, form: OriginsForm, consent: ConsentForm | None = None) -> str:
     forms_host = services().config.public_url or request.host_url.rstrip("/")
     with services().db.read() as db:
         site = db.get(Site, site_id)
         if site is None:
             abort(404)
-        shown = {"id": site.id, "name": site.name, "public_key": site.public_key, "origins": list(site.allowed_origins)}
+        shown = {
+            "id": site.id,
+            "name": site.name,
+            "public_key": site.public_key,
+            "origins": list(site.allowed_origins),
+            "consent_policy": site.consent_policy,
+            "double_opt_in": site.marketing_double_opt_in,
+        }
         snippets = [
-            (f.name, f.slug, snippet(forms_host, site.public_key, f.slug))
+            (f.name, f.slug, snippet(forms_host, site.public_key, f.slug, site.consent_policy == "required"))
             for f in db.scalars(select(Form).where(Form.site_id == site.id).order_by(Form.slug))
         ]
     if not form.origins.data and not form.errors:
         form.origins.data = "\n".join(shown["origins"])
-    return render_template("workbench/site.html", site=shown, snippets=snippets, form=form)
+    if consent is None:
+        consent = ConsentForm(formdata=None, policy=shown["consent_policy"], double_opt_in=shown["double_opt_in"])
+    return render_template("workbench/site.html", site=shown, snippets=snippets, form=form, consent=consent)
 
 
 @workbench.route("/sites/<int:site_id>")
@@ -94,6 +111,23 @@ def site_origins(site_id: int) -> Any:
         except PublishingError as exc:
             form.origins.errors = [*form.origins.errors, str(exc)]
     return _site_page(site_id, form), 422
+
+
+@workbench.route("/sites/<int:site_id>/consent", methods=["POST"])
+@requires("sites", "manage")
+def site_consent(site_id: int) -> Any:
+    """Set whether the site needs consent before tracking, and whether marketing consent needs double opt-in."""
+    consent = ConsentForm()
+    if not consent.validate_on_submit():
+        return _site_page(site_id, OriginsForm(formdata=None), consent), 422
+    with services().db.write() as db:
+        found = db.get(Site, site_id)
+        if found is None:
+            abort(404)
+        found.consent_policy = consent.policy.data or "required"
+        found.marketing_double_opt_in = bool(consent.double_opt_in.data)
+    services().catalog.clear()  # this process at once; the others within the catalogue's lifetime
+    return redirect(url_for("workbench.site", site_id=site_id))
 
 
 # --- users --------------------------------------------------------------------------------------

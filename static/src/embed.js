@@ -35,8 +35,11 @@
 	const attr = (e, name, value) => value ? e.setAttribute(name, value) : e.removeAttribute(name);
 	const url = () => location.href.split("#")[0].slice(0, 2048); // fragments can hold secrets
 
-	function load() {
-		if (!consented) return null; // not even a read before consent
+	// Before consent only this tab's session keeps the token: the progress of a form the visitor started
+	// (strictly necessary, ePrivacy art. 5(3)); nothing persistent is read or written.
+	function tab(f) { try { return f(sessionStorage); } catch {} }
+	function load(stored) {
+		if (!consented && !stored) return tab(s => s.getItem(KEY)) || null;
 		try {
 			return localStorage.getItem(KEY);
 		} catch {
@@ -45,15 +48,18 @@
 	}
 	const save = t => {
 		token = t;
-		if (consented) try {
+		if (!consented) return tab(s => s.setItem(KEY, t));
+		try {
 			localStorage.setItem(KEY, t);
 		} catch {
 			D.cookie = `${COOKIE}=${t}; Path=/; Max-Age=34560000; SameSite=Lax` +
 				(location.protocol == "https:" ? "; Secure" : "");
 		}
+		tab(s => s.removeItem(KEY));
 	};
 	const wipe = () => {
 		try { localStorage.removeItem(KEY); } catch {}
+		tab(s => s.removeItem(KEY));
 		D.cookie = COOKIE + "=; Path=/; Max-Age=0";
 	};
 
@@ -91,7 +97,8 @@
 		timer = 0;
 		if (consented && events.length) {
 			const batch = events.splice(0);
-			call("/events", t => ({visitor: t, events: batch})).catch(noop);
+			// 409: this visitor has not consented (or withdrew): forget the stored token, send no more
+			call("/events", t => ({visitor: t, events: batch})).then(r => r.s == 409 && allow(false)).catch(noop);
 		}
 	}
 	const commands = {
@@ -106,19 +113,29 @@
 			if (events.length < 100) events.push({id, type, at: new Date().toISOString(), url: url(), props: props || {}});
 			if (consented) timer = timer || setTimeout(flush, 1e3);
 		},
-		consent(yes) {
-			consented = !!yes;
-			const known = load();
-			if (!yes) {
-				wipe();
-				events.length = 0;
-			} else if (known && known != token) { // a stored visitor beats the stranger asked before consent
-				token = known;
-				forms.forEach(f => f());
-			} else if (token) save(token);
-			flush();
+		// true/false: storage only (the host's consent manager keeps the proof). An object records the
+		// consent per purpose with its words, {purposes: {behaviour_tracking: true, ...}, text, version}; the
+		// server then says which visitor to keep: the remembered one, unless this page's has answered.
+		consent(c) {
+			if (c !== Object(c)) return allow(!!c, c && load(1));
+			const purposes = c.purposes || {}, known = purposes.behaviour_tracking && load(1);
+			let sent;
+			call("/consent", t => (sent = t, {visitor: t, previous: known != t && known, purposes, text: c.text,
+				version: c.version, locale, page_url: url()}))
+				.then(r => r.s == 201 && allow(r.j.tracking, r.j.visitor, sent)).catch(noop);
 		}
 	};
+	// was: the visitor the page had; when consent brings back another, the forms show its progress
+	function allow(yes, known, was = token) {
+		consented = yes;
+		if (!yes) {
+			wipe();
+			events.length = 0;
+		}
+		if (known || token) save(known || token);
+		if (token != was) forms.forEach(f => f());
+		flush();
+	}
 	const command = (name, ...args) => { try { commands[name](...args); } catch {} };
 
 	add(D.head, "link", 0, null, {rel: "stylesheet", href: new URL("embed.css", me.src).href});

@@ -140,11 +140,15 @@ def publish_form(app: Any, clock: Any) -> Any:
     """Create a site and publish a sequence document as one of its forms."""
 
     def make(
-        document: dict[str, Any] | None = None, slug: str = "wheel", origins: tuple[str, ...] = (ORIGIN,)
+        document: dict[str, Any] | None = None,
+        slug: str = "wheel",
+        origins: tuple[str, ...] = (ORIGIN,),
+        consent_policy: str = "not_required",
     ) -> Published:
+        """``consent_policy``: these tests' sites track without asking unless a test says otherwise."""
         db = app.extensions["leadwheel"].db
         with db.write() as session:
-            site = create_site(session, "Example", list(origins), clock())
+            site = create_site(session, "Example", list(origins), clock(), consent_policy=consent_policy)
             result = publish(session, site, slug, load(document or SMALL_WHEEL), clock())
             return Published(site.public_key, slug, result.form.id, result.version.id, origins[0])
 

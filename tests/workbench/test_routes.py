@@ -18,6 +18,7 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("POST", "/workbench/sites/new", ("sites", "manage")),
     ("GET", "/workbench/sites/{site}", ("sites", "view")),
     ("POST", "/workbench/sites/{site}/origins", ("sites", "manage")),
+    ("POST", "/workbench/sites/{site}/consent", ("sites", "manage")),
     ("GET", "/workbench/users", ("users", "manage")),
     ("POST", "/workbench/users", ("users", "manage")),
     ("POST", "/workbench/users/{viewer}/role", ("users", "manage")),

@@ -6,6 +6,7 @@ database; ``tests/capture/db/test_migrations.py`` proves the two agree.
 
 from capture.db.models.base import Base
 from capture.db.models.behaviour import Event
+from capture.db.models.consent import ConsentRecord
 from capture.db.models.handoff import (
     Delivery,
     DeliveryAttempt,
@@ -27,6 +28,7 @@ __all__ = [
     "Answer",
     "ApiToken",
     "Base",
+    "ConsentRecord",
     "Delivery",
     "DeliveryAttempt",
     "EmailClaim",

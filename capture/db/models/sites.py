@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capture.db.models.base import Base
@@ -23,6 +23,12 @@ class Site(Base):
     #: signs visitors' e-mail addresses in the site's back end (``user_hash``, an HMAC-SHA256): an
     #: ``identify`` that carries one is vouched for; secret, like an API token
     identity_secret: Mapped[str] = mapped_column(String(64))
+    #: "required": the snippet keeps nothing on the device and sends no behaviour before consent
+    #: (ePrivacy art. 5(3)); "not_required": the site's own legal basis covers it. Sites made before
+    #: this column keep "not_required"; create_site gives new ones "required"
+    consent_policy: Mapped[str] = mapped_column(String(16), server_default="not_required")
+    #: marketing consent counts only once the address's owner follows a mailed link
+    marketing_double_opt_in: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[datetime]
 
 
