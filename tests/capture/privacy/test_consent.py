@@ -19,8 +19,8 @@ from capture.handoff.endpoints import add_endpoint
 from capture.mail import send_due
 from capture.sites.publishing import create_site
 from tests.capture.conftest import ORIGIN, Browser
-from tests.capture.test_handoff import SCHEMA
-from tests.capture.test_scoring_service import become_lead
+from tests.capture.handoff.test_handoff import SCHEMA
+from tests.capture.qualifying.test_scoring_service import become_lead
 
 BANNER = "We may remember this browser and count the pages you visit to tell you about what interests you."
 TRACKING = {"purposes": {"behaviour_tracking": True}, "text": BANNER, "version": "2026-12-01", "locale": "da"}
