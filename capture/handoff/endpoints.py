@@ -19,7 +19,8 @@ from sqlalchemy import Connection, delete, insert, or_, select, update
 from capture.db.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from capture.handoff.delivery import UnsafeURL, check_url
 
-EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled", "lead.consent_changed")
+#: every message a hand-off endpoint can subscribe to
+EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled", "lead.consent_changed", "lead.erased")
 DEFAULT_EVENTS = ("lead.sql",)
 
 _endpoints, _deliveries, _attempts = WebhookEndpoint.__table__, Delivery.__table__, DeliveryAttempt.__table__

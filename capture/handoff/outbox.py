@@ -37,13 +37,13 @@ from capture.db.models import (
 from capture.db.models import Event as EventRow
 from capture.db.prepared import Prepared, Runner, core
 from capture.db.upserts import by_dialect, upsert
+from capture.handoff.endpoints import EVENT_TYPES
 from capture.leads import profile_doc
 from capture.leads.claims import email_standing
 from scoring.events import Event
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
 
-EVENT_TYPES = ("lead.mql", "lead.sql", "lead.updated", "lead.recycled", "lead.consent_changed")
 #: the stage whose reaching is announced, by stage
 ANNOUNCED = {"mql": "lead.mql", "sql": "lead.sql"}
 #: how many of the latest behaviour events a hand-off carries
@@ -201,17 +201,28 @@ def enqueue(
         return 0
     sequence = next_sequence(connection, lead_id)
     payload = _payload(event_type, now, sequence, {**lead_story(connection, lead_id), **(extra or {})})
-    connection.execute(
-        insert(_deliveries), [_delivery(endpoint_id, lead_id, payload, now, now) for endpoint_id in wanted]
-    )
-    return len(wanted)
+    return queue_message(connection, wanted, lead_id, payload, now)
+
+
+def queue_message(
+    connection: Connection, endpoint_ids: Sequence[int], lead_id: int | None, payload: dict[str, Any], now: datetime
+) -> int:
+    """Put one ready-made message (``type``, ``sequence``, ``data``…) in the outbox for each endpoint; how many.
+
+    ``lead_id`` None: the message is about a lead that is gone (``lead.erased``).
+    """
+    if endpoint_ids:
+        connection.execute(insert(_deliveries), [_delivery(e, lead_id, payload, now, now) for e in endpoint_ids])
+    return len(endpoint_ids)
 
 
 def _payload(event_type: str, now: datetime, sequence: int, story: dict[str, Any]) -> dict[str, Any]:
     return {"type": event_type, "timestamp": now.isoformat(), "sequence": sequence, "data": story}
 
 
-def _delivery(endpoint_id: int, lead_id: int, payload: dict[str, Any], now: datetime, due: datetime) -> dict[str, Any]:
+def _delivery(
+    endpoint_id: int, lead_id: int | None, payload: dict[str, Any], now: datetime, due: datetime
+) -> dict[str, Any]:
     """A new delivery row of ``payload`` to one endpoint, first sent at ``due``."""
     return {
         "message_id": new_message_id(),

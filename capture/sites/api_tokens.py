@@ -22,7 +22,7 @@ from capture.db.models import ApiToken, Site
 from capture.sites.publishing import PublishingError
 from capture.web.errors import Refused
 
-SCOPES = ("events", "sales")
+SCOPES = ("events", "sales", "privacy")
 PREFIX = "lw_"
 
 

@@ -14,6 +14,8 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from capture.db.json_text import NotStrictJSON, loads_strict
 from capture.privacy.consent_requests import current, from_back_end, give
+from capture.privacy.person import NoSuchPerson
+from capture.privacy.requests import erase_request, export_request, who_of
 from capture.qualifying.outcomes import Outcomes, lead_for_sales
 from capture.services import Services
 from capture.sites.api_tokens import authenticate
@@ -226,6 +228,31 @@ def lead_consent() -> tuple[Response, int]:
     body = _json_body()
     base = svc.config.public_url or request.url_root
     return jsonify(from_back_end(svc.db, caller, body, svc.clock(), svc.config, base)), 201
+
+
+@api.post("/leads/export")
+def lead_export() -> Response:
+    """Everything held about one person of the token's site, as one JSON document; with a `privacy` token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "privacy")
+    now = svc.clock()
+    try:
+        return jsonify(export_request(svc.db, who_of(_json_body(), svc.tokens, now), now, caller.site_id))
+    except NoSuchPerson:
+        raise Refused(404, "lead_not_found", "No lead of this token's site has this e-mail, id or browser.") from None
+
+
+@api.post("/leads/erase")
+def lead_erase() -> Response:
+    """Erase one person of the token's site from every table; with a `privacy` token."""
+    svc = services()
+    caller = authenticate(svc.db, request.headers.get("Authorization"), "privacy")
+    now = svc.clock()
+    try:
+        erased, _scrubbed = erase_request(svc.db, who_of(_json_body(), svc.tokens, now), now, "api", caller.site_id)
+    except NoSuchPerson:
+        raise Refused(404, "lead_not_found", "No lead of this token's site has this e-mail, id or browser.") from None
+    return jsonify({"erasure": erased.as_json()})
 
 
 @api.get("/leads/<int:lead_id>")

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Flask, Response, request
+from flask import Flask, Response, current_app, request
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 
 from capture.config import Config
+from capture.privacy.addresses import client_digest
 from capture.web import limit_storage
 
 #: the ``LEADWHEEL_RATELIMIT_STORAGE`` value for counters in the app's own database
@@ -34,9 +35,14 @@ def storage_of(app: Flask, config: Config) -> tuple[str, dict[str, object]]:
     return config.ratelimit_storage_uri, {}
 
 
+def client() -> str:
+    """The client, as a keyed daily digest of its address: counters never hold an IP address."""
+    return client_digest(get_remote_address(), current_app.config["SECRET_KEY"])
+
+
 def client_and_site() -> str:
     site = request.view_args.get("site_key", "") if request.view_args else ""
-    return f"{get_remote_address()}|{site}"
+    return f"{client()}|{site}"
 
 
 def limit_routes(app: Flask, config: Config) -> Limiter | None:
@@ -63,6 +69,8 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
         ("api.give_consent", config.ratelimit_answer, "POST"),
         ("api.read_consent", config.ratelimit_ask, "GET"),
         ("api.lead_consent", config.ratelimit_system, "POST"),
+        ("api.lead_export", config.ratelimit_system, "POST"),
+        ("api.lead_erase", config.ratelimit_system, "POST"),
     )
     for endpoint, limit, method in routes:
         _wrap(app, endpoint, limiter.limit(limit, methods=[method]))
@@ -71,7 +79,7 @@ def limit_routes(app: Flask, config: Config) -> Limiter | None:
     failures = limiter.shared_limit(
         config.ratelimit_token_failures,
         scope="api-token-failures",
-        key_func=get_remote_address,
+        key_func=client,
         deduct_when=_token_refused,
     )
     for endpoint, _limit, _method in routes:
@@ -87,7 +95,16 @@ def _wrap(app: Flask, endpoint: str, decorate: Callable[[Callable[..., Any]], Ca
 
 
 #: the routes of back-end systems, which carry an API token
-TOKEN_ROUTES = frozenset({"api.system_events", "api.lead_outcomes", "api.sales_lead", "api.lead_consent"})
+TOKEN_ROUTES = frozenset(
+    {
+        "api.system_events",
+        "api.lead_outcomes",
+        "api.sales_lead",
+        "api.lead_consent",
+        "api.lead_export",
+        "api.lead_erase",
+    }
+)
 
 
 def _token_refused(response: Response) -> bool:

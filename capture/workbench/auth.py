@@ -18,6 +18,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from capture.db.models import User
+from capture.privacy.addresses import client_digest
 from capture.workbench import LOCALES, NAV, workbench
 from capture.workbench.accounts import sign_in as check_sign_in
 from capture.workbench.forms import LocaleForm, RoleForm, SignInForm, SignOutForm
@@ -161,7 +162,11 @@ def sign_in() -> Any:
         svc = services()
         with svc.db.write() as db:
             result = check_sign_in(
-                db, form.email.data or "", form.password.data or "", request.remote_addr or "", svc.clock()
+                db,
+                form.email.data or "",
+                form.password.data or "",
+                client_digest(request.remote_addr or "", current_app.config["SECRET_KEY"]),
+                svc.clock(),
             )
             who = SignedIn.of(result.user) if result.user is not None else None
         if who is not None:

@@ -18,6 +18,7 @@ from capture.db.models.handoff import (
 from capture.db.models.leads import Answer, EmailClaim, Lead, Snooze, Visitor
 from capture.db.models.limits import RateLimitCounter
 from capture.db.models.mail import MailOutbox
+from capture.db.models.privacy import Erasure
 from capture.db.models.scores import ScoreChange, ScoringModelVersion
 from capture.db.models.sites import Form, SequenceVersion, Site
 from capture.db.models.tickets import UsedTicket
@@ -32,6 +33,7 @@ __all__ = [
     "Delivery",
     "DeliveryAttempt",
     "EmailClaim",
+    "Erasure",
     "Event",
     "Form",
     "Lead",

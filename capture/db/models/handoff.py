@@ -47,8 +47,9 @@ class Delivery(Base):
     #: the webhook-id header: the same on every retry, so receivers can de-duplicate
     message_id: Mapped[str] = mapped_column(String(40), unique=True)
     endpoint_id: Mapped[int] = mapped_column(ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True)
-    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
-    #: lead.mql, lead.sql, lead.updated, lead.recycled
+    #: NULL for a ``lead.erased`` message: the lead it reports is gone
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("leads.id"), index=True)
+    #: lead.mql, lead.sql, lead.updated, lead.recycled, lead.erased
     event_type: Mapped[str] = mapped_column(String(32))
     payload: Mapped[dict[str, Any]]
     #: the lead's hand-off number (1, 2, 3 … per lead; every endpoint's copy of one hand-off shares it), also

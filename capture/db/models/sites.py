@@ -31,6 +31,14 @@ class Site(Base):
     marketing_double_opt_in: Mapped[bool] = mapped_column(server_default=false())
     created_at: Mapped[datetime]
 
+    # Retention, in days, applied by `leadwheel maintenance` (capture/privacy/retention.py); NULL keeps forever.
+    #: behaviour events (page views, downloads…), counted from when they happened
+    keep_events_days: Mapped[int | None] = mapped_column(Integer, server_default="395")
+    #: leads that never gave an e-mail address, counted from when they were last seen
+    keep_anonymous_leads_days: Mapped[int | None] = mapped_column(Integer, server_default="180")
+    #: delivered or dead webhook deliveries and their attempts (the payload copies), from when they were made
+    keep_deliveries_days: Mapped[int | None] = mapped_column(Integer, server_default="90")
+
 
 class Form(Base):
     """One place a site asks questions; its sequence evolves through published versions."""
