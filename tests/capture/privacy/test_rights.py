@@ -12,6 +12,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import jsonschema
 from click.testing import CliRunner
 from sqlalchemy import create_engine, select
 
@@ -22,6 +23,7 @@ from capture.handoff.outbox import enqueue
 from capture.privacy.person import NOT_PERSONAL, WHERE
 from capture.sites.api_tokens import create_token
 from tests.capture.conftest import SMALL_WHEEL, Browser
+from tests.capture.handoff.test_handoff import SCHEMA
 from tests.capture.qualifying.test_scoring_service import track
 
 #: values no other row would hold by chance, so finding one anywhere means it was not erased
@@ -150,6 +152,7 @@ def test_erasure_leaves_the_person_in_no_row_and_tells_the_crm(
         "lead": {"id": lead_id, "merged_ids": []},
         "erasure": {"id": erasure["id"], "at": erasure["at"]},
     }
+    jsonschema.validate(message.payload, SCHEMA)  # the documented payload
     assert audit is not None and audit.via == "api" and audit.rows == erasure["rows"]
     # the person is gone: asking again finds no one, and their browser starts afresh
     again = client.post("/api/v1/leads/erase", json={"lead_id": lead_id}, headers=headers)
