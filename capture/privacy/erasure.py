@@ -11,6 +11,7 @@ them, and :func:`scrub_sqlite_log` empties the log once the erasure is committed
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from sqlalchemy import Connection, delete, insert, or_, select
 from capture.db.models import Base, Delivery, Erasure
 from capture.handoff.outbox import next_sequence, queue_message, subscribed
 from capture.privacy.person import WHERE, Person
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ def erase(connection: Connection, people: Sequence[Person], now: datetime, via: 
         if deleted:
             rows[name] = deleted
     connection.execute(insert(Erasure).values(id=erasure_id, at=now, via=via, rows=rows, webhooks=webhooks))
+    # what an operator needs to see it done, and nothing of whom it concerned
+    log.info("erasure %s (%s): %d rows, %d lead.erased queued", erasure_id, via, sum(rows.values()), webhooks)
     return Erased(erasure_id, now, rows, webhooks)
 
 

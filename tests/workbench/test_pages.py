@@ -80,7 +80,8 @@ def test_each_form_has_the_snippet_the_docs_show(signed_in: Callable[[str | None
             services.clock(),
         )
     page = signed_in("viewer").get(f"/workbench/sites/{site.id}").get_data(as_text=True)
-    expected = snippet("http://localhost", site.public_key, "wheel", consent_required=True)  # a new site requires consent
+    # a new site requires consent: its snippet says so
+    expected = snippet("http://localhost", site.public_key, "wheel", consent_required=True)
     code = re.search(r'<code class="snippet">(.*?)</code>', page, re.S)
     assert code is not None
     from html import unescape

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -233,3 +234,15 @@ def test_the_erased_bytes_are_in_no_file_and_no_live_row(app: Any, client: Any, 
             raw = f.read_bytes()
             assert EMAIL.encode() not in raw and NAME.encode() not in raw, f.name
             assert EMAIL.encode("utf-16-le") not in raw, f.name
+
+
+def test_answering_exporting_and_erasing_log_nothing_of_the_person(
+    app: Any, client: Any, browser: Browser, clock: Any, caplog: Any
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    _person_with_everything(app, client, browser, clock)
+    headers = _token(app, _site_id(app, browser), clock)
+    assert client.post("/api/v1/leads/export", json={"email": EMAIL}, headers=headers).status_code == 200
+    assert client.post("/api/v1/leads/erase", json={"email": EMAIL}, headers=headers).status_code == 200
+    assert caplog.records  # the service did log: what it logged held nothing of the person
+    assert EMAIL not in caplog.text and NAME not in caplog.text and browser.token not in caplog.text
