@@ -6,13 +6,15 @@ import json
 
 import click
 
+from capture.cli.main import site
 from capture.cli.scoring import lead
-from capture.cli.support import config_or_exit, database_url
+from capture.cli.support import config_or_exit, database_url, session_for
 from capture.db.engine import Database
 from capture.privacy.person import NoSuchPerson, Who
 from capture.privacy.requests import erase_request, export_request
 from capture.privacy.retention import sweep
 from capture.services import utc_now
+from capture.sites.publishing import find_site
 from profiling.identity import Tokens
 
 WHO_HELP = "WHO is an e-mail address, a lead id, or a browser (the snippet's visitor token, or its visitor id)."
@@ -62,6 +64,35 @@ def lead_erase(who: str, yes: bool) -> None:
     click.echo(f"erased (erasure {erased.id}): {rows}; {erased.webhooks} lead.erased message(s) queued")
     if not scrubbed:
         click.echo("the SQLite log was in use: its copy goes at the next checkpoint", err=True)
+
+
+def _days(value: str) -> int | None:
+    if value == "forever":
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 36500:
+        raise click.BadParameter("a number of days (1 to 36500), or 'forever'")
+    return int(value)
+
+
+@site.command("retention")
+@click.argument("site_key")
+@click.option("--events", "events", help="Days to keep behaviour events (page views, downloads…), or 'forever'.")
+@click.option("--anonymous-leads", "anonymous", help="Days to keep leads without an address since last seen.")
+@click.option("--deliveries", "deliveries", help="Days to keep delivered or dead webhook deliveries (payload copies).")
+def site_retention(site_key: str, events: str | None, anonymous: str | None, deliveries: str | None) -> None:
+    """Show, or set, how long SITE_KEY's data is kept; `leadwheel maintenance` applies it."""
+    with session_for(database_url()) as session:
+        found = find_site(session, site_key)
+        for value, column in (
+            (events, "keep_events_days"),
+            (anonymous, "keep_anonymous_leads_days"),
+            (deliveries, "keep_deliveries_days"),
+        ):
+            if value is not None:
+                setattr(found, column, _days(value))
+        kept = (found.keep_events_days, found.keep_anonymous_leads_days, found.keep_deliveries_days)
+    names = ("events", "anonymous leads", "deliveries")
+    click.echo("; ".join(f"{name}: {'forever' if days is None else f'{days} days'}" for name, days in zip(names, kept)))
 
 
 @click.command()

@@ -98,3 +98,20 @@ def test_the_maintenance_command_prints_progress_and_totals(
     result = CliRunner().invoke(main, ["maintenance"], env={"DATABASE_URL": url})
     assert result.exit_code == 0, result.output
     assert "events 0, anonymous_leads 0, deliveries 0 deleted" in result.output
+
+
+def test_an_operator_sets_a_sites_limits_and_bad_values_are_refused(
+    app: Any, client: Any, publish_form: Any, clock: Any
+) -> None:
+    form = publish_form()
+    env = {"DATABASE_URL": app.extensions["leadwheel"].config.database_url}
+    set_ = CliRunner().invoke(
+        main, ["site", "retention", form.site_key, "--events", "30", "--deliveries", "forever"], env=env
+    )
+    assert set_.exit_code == 0, set_.output
+    assert set_.output.strip() == "events: 30 days; anonymous leads: 180 days; deliveries: forever"
+    bad = CliRunner().invoke(main, ["site", "retention", form.site_key, "--events", "-3"], env=env)
+    assert bad.exit_code == 2 and "a number of days" in bad.output
+    with app.extensions["leadwheel"].db.read() as session:
+        site = session.scalars(select(Site).where(Site.public_key == form.site_key)).one()
+    assert (site.keep_events_days, site.keep_anonymous_leads_days, site.keep_deliveries_days) == (30, 180, None)
