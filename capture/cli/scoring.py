@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from capture.cli.support import database_url, format_option, print_rows, read_document, session_for
+from capture.sites.api_tokens import SCOPES
 
 
 @click.group()
@@ -205,7 +206,7 @@ def token() -> None:
 @token.command("create")
 @click.option("--site", "site_key", required=True, help="The site's public key.")
 @click.option("--name", required=True, help="What will use it, e.g. 'Mailchimp'.")
-@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(["events", "sales"]))
+@click.option("--scope", "scopes", multiple=True, required=True, type=click.Choice(SCOPES))
 def token_create(site_key: str, name: str, scopes: tuple[str, ...]) -> None:
     """Create a token and print it once; only its hash is kept."""
     from capture.services import utc_now
