@@ -28,7 +28,8 @@ from capture.db.upserts import by_dialect, upsert
 from capture.handoff.outbox import ANNOUNCED, announce_high_intent
 from capture.leads.store import lead_for_email
 from capture.leads.visits import IDENTIFY_EMAIL, clean_page_url
-from capture.privacy.consent import consent_required, leads_without_tracking, tracking_allowed, visitor_standing
+from capture.privacy.consent import consent_required, leads_without_tracking
+from capture.privacy.standing import tracking_allowed, visitor_standing
 from capture.qualifying.scores import LiveModel, score_lead
 from capture.sites.api_tokens import Caller
 from capture.sites.catalog import Catalog, SiteEntry

@@ -271,7 +271,7 @@ def demo(host: str, port: int, site_port: int, data: Path) -> None:
 
 
 from capture.cli.mail import mail  # noqa: E402
-from capture.cli.privacy import maintenance  # noqa: E402  (also adds lead export and lead erase)
+from capture.cli.privacy import maintenance, site_retention  # noqa: E402  (also adds lead export and lead erase)
 from capture.cli.reports import report  # noqa: E402
 from capture.cli.scoring import accounts, lead, model, routing, token  # noqa: E402  (they join the group defined above)
 from capture.cli.webhooks import webhook, worker  # noqa: E402
@@ -282,6 +282,7 @@ main.add_command(accounts)
 main.add_command(token)
 main.add_command(lead)
 main.add_command(maintenance)
+site.add_command(site_retention)
 main.add_command(report)
 main.add_command(routing)
 main.add_command(webhook)

@@ -6,7 +6,6 @@ import json
 
 import click
 
-from capture.cli.main import site
 from capture.cli.scoring import lead
 from capture.cli.support import config_or_exit, database_url, session_for
 from capture.db.engine import Database
@@ -74,7 +73,7 @@ def _days(value: str) -> int | None:
     return int(value)
 
 
-@site.command("retention")
+@click.command("retention")
 @click.argument("site_key")
 @click.option("--events", "events", help="Days to keep behaviour events (page views, downloads…), or 'forever'.")
 @click.option("--anonymous-leads", "anonymous", help="Days to keep leads without an address since last seen.")

@@ -40,6 +40,7 @@ from capture.db.upserts import by_dialect, upsert
 from capture.handoff.endpoints import EVENT_TYPES
 from capture.leads import profile_doc
 from capture.leads.claims import email_standing
+from capture.privacy.standing import lead_standing, purpose_of_field
 from scoring.events import Event
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
@@ -380,7 +381,12 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
     The shape is documented in docs/webhooks.md and docs/webhook-payload.schema.json.
     """
     lead = connection.execute(_LEAD, {"lead_id": lead_id}).one()
+    consents = lead_standing(connection, lead_id)
     profile = dict(sorted(profile_doc.values(lead.profile).items()))
+    for field in profile:  # a consent answer counts only while its purpose is granted: a withdrawal is final
+        purpose = purpose_of_field(field)
+        if purpose in consents and consents[purpose].status != "granted":
+            profile[field] = False
     model_version = None
     if lead.scoring_model_id is not None:
         model_version = connection.execute(
@@ -420,6 +426,7 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
             "stage_changed_at": _iso(lead.stage_changed_at),
             "sales_outcome": lead.sales_outcome,
             "profile": profile,
+            "consents": {purpose: standing.as_json() for purpose, standing in sorted(consents.items())},
         },
         "score": {
             "total": lead.score,

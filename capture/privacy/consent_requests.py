@@ -16,7 +16,8 @@ from capture.config import Config
 from capture.db.engine import Database
 from capture.db.models import Site
 from capture.leads.visits import LOCALE, clean_page_url
-from capture.privacy.consent import lead_of_visitor, read_decisions, record, tracking_allowed, visitor_standing
+from capture.privacy.consent import read_decisions, record
+from capture.privacy.standing import lead_of_visitor, tracking_allowed, visitor_standing
 from capture.qualifying.outcomes import resolve_site_lead
 from capture.sites.api_tokens import Caller
 from capture.sites.catalog import SiteEntry

@@ -340,7 +340,8 @@ def test_the_cli_creates_sites_that_require_consent_unless_told_otherwise(config
 
 def test_consent_given_to_a_lead_follows_it_when_it_is_merged_into_another(app: Any, browser: Browser) -> None:
     from capture.leads.store import merge_leads
-    from capture.privacy.consent import Decision, lead_standing, record
+    from capture.privacy.consent import Decision, record
+    from capture.privacy.standing import lead_standing
 
     become_lead(browser)
     survivor = lead_of_browser(app, browser).id
@@ -416,3 +417,27 @@ def test_a_marketing_consent_given_before_the_address_is_mailed_once_the_lead_ha
     assert client.post(link.group(1)).status_code == 200
     read = client.get(f"/api/v1/sites/{browser.form.site_key}/consent", query_string={"visitor": browser.token})
     assert read.get_json()["consents"]["marketing_email"]["status"] == "granted"
+
+
+def test_a_withdrawn_marketing_consent_is_no_longer_handed_to_sales_as_given(
+    app: Any, client: Any, browser: Browser, clock: Any
+) -> None:
+    """The consent question's answer stays in the record, but every later hand-off says it no longer holds."""
+    from capture.handoff.outbox import lead_story
+
+    become_lead(browser)
+    browser.next_visit()
+    given = {"company_size": "50", "looking_for": ["reports"], "consent": True}
+    assert browser.answer(given).status_code == 201
+    db = app.extensions["leadwheel"].db
+    with db.read() as session:
+        lead_id = session.scalars(select(Lead.id).where(Lead.email == "ada@example.com")).one()
+    before = db.run(lambda c: lead_story(c, lead_id))["lead"]
+    assert before["profile"]["marketing_consent"] is True
+    assert before["consents"]["marketing_email"]["status"] == "granted"
+
+    assert consent(client, browser, {"purposes": {"marketing_email": False}}).status_code == 201
+
+    after = db.run(lambda c: lead_story(c, lead_id))["lead"]
+    assert after["profile"]["marketing_consent"] is False
+    assert after["consents"]["marketing_email"]["status"] == "withdrawn"
