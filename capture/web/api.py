@@ -16,11 +16,13 @@ from capture.db.json_text import NotStrictJSON, loads_strict
 from capture.privacy.consent_requests import current, from_back_end, give
 from capture.privacy.person import NoSuchPerson
 from capture.privacy.requests import erase_request, export_request, who_of
+from capture.privacy.standing import purpose_of_field
 from capture.qualifying.outcomes import Outcomes, lead_for_sales
 from capture.services import Services
 from capture.sites.api_tokens import authenticate
 from capture.web.errors import Refused, not_found
 from capture.web.presenting import asked_json
+from profiling.sequence import QuestionType, Sequence
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 
@@ -146,7 +148,22 @@ def answer(site_key: str, slug: str) -> tuple[Response, int]:
     svc = services()
     form = svc.catalog.form(site_key, slug)
     stored, asked = svc.visits.answer(form, body, svc.clock())
-    return jsonify({"stored": stored, **asked_json(asked)}), 201
+    reply = {"stored": stored, **asked_json(asked)}
+    if _grants_tracking(form.sequence, body.get("answers")):
+        reply["tracking"] = True  # a ticked tracking consent question: the snippet may now keep its token
+    return jsonify(reply), 201
+
+
+def _grants_tracking(sequence: Sequence, answers: Any) -> bool:
+    """Whether the stored answers include a ticked consent question whose purpose is behaviour tracking."""
+    if not isinstance(answers, dict):
+        return False
+    for key, value in answers.items():
+        question = sequence.question(key) if isinstance(key, str) else None
+        if value is True and question is not None and question.type == QuestionType.CONSENT:
+            if purpose_of_field(question.field) == "behaviour_tracking":
+                return True
+    return False
 
 
 @api.post("/sites/<site_key>/identify/ticket")

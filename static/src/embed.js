@@ -303,7 +303,10 @@
 				const r = await post(path + "/answers", sub).catch(noop), e = (r && r.j.error) || {}, code = e.code;
 				let first;
 				if (!r) return say(T.fail, 2);
-				if (r.s == 201) return render(r.j, true);
+				if (r.s == 201) {
+					if (r.j.tracking && !consented) allow(true); // a ticked tracking consent question is consent
+					return render(r.j, true);
+				}
 				// Each retried once; again says what was
 				if (code == "too_fast" && again != code) return setTimeout(send, data.min_fill_ms, sub, code);
 				if (/^ticket_/.test(code) && again != "ticket") return ask(false, fields);

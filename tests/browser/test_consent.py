@@ -130,3 +130,50 @@ def test_a_visitor_who_withdrew_is_forgotten_on_a_site_that_does_not_ask_first(l
     page.evaluate(HIDE)
     page.wait_for_timeout(FLUSH_WAIT_MS)
     assert len(sent.bodies) == 2
+
+
+#: a wheel whose first question asks for tracking consent in the form itself, before the e-mail address
+CONSENT_FIRST = {
+    "format": "leadwheel/sequence@1",
+    "name": "Consent in the wheel",
+    "default_locale": "en",
+    "settings": {"questions_per_visit": 2},
+    "stages": [
+        {
+            "key": "basics",
+            "label": {"en": "Basics"},
+            "questions": [
+                {
+                    "key": "remember_me",
+                    "field": "tracking_consent",
+                    "type": "consent",
+                    "consent_version": "t1",
+                    "label": {"en": "Remember me on this site and count my visits."},
+                },
+                {"key": "email", "type": "email", "label": {"en": "E-mail"}},
+            ],
+        }
+    ],
+}
+
+
+def test_a_ticked_consent_question_in_the_wheel_is_consent_too(live: Live, open_page: Any) -> None:
+    form = live.publish(CONSENT_FIRST, slug="wheel", origins=(live.host,), consent_policy="required")
+    page = open_page()
+    page.goto(live.url(form.site_key, consent="required"))
+    keys = snippet.wait_for_step(page, 1, steps=1)
+    assert stored_token(page, form.site_key) is None
+
+    snippet.fill(page, {"remember_me": True, "email": "ada@example.com"}, keys)
+    snippet.submit(page)
+    expect(snippet.thanks(page)).to_be_visible()
+
+    until(page, lambda: stored_token(page, form.site_key), "the token in persistent storage")
+    token = stored_token(page, form.site_key)
+    assert lead_of(live, visitor_of(live, token)).email == "ada@example.com"  # the visitor that answered
+    assert session_token(page, form.site_key) is None  # moved, not copied
+    (record,) = live.rows(ConsentRecord)
+    assert (record.purpose, record.status, record.source) == ("behaviour_tracking", "granted", "question")
+    page.evaluate("leadwheel('track', 'demo_request', {})")
+    page.evaluate(HIDE)
+    until(page, lambda: live.count(Event) == 1, "the event, sent once the question gave consent")
