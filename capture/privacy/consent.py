@@ -36,7 +36,7 @@ from capture.handoff.outbox import enqueue, subscribed
 from capture.mail import Mail, current_config, queue_mail
 from capture.privacy.standing import (
     PURPOSES,
-    Standing,
+    ConsentStanding,
     lead_of_visitor,
     lead_standing,
     purpose_of_field,
@@ -159,7 +159,7 @@ def _withdrew_tracking(connection: Runner, lead_id: int) -> bool:
 class Recorded:
     """What a consent request did: the standing afterwards, and whether a double opt-in mail was queued."""
 
-    standing: dict[str, Standing]
+    standing: dict[str, ConsentStanding]
     mailed: bool
 
 
@@ -212,7 +212,7 @@ def record(
     return Recorded(after, mailed)
 
 
-def _repeats(previous: Standing, decision: Decision, pending: bool) -> bool:
+def _repeats(previous: ConsentStanding, decision: Decision, pending: bool) -> bool:
     """Whether ``decision`` is the standing one again: a withdrawal of a withdrawn purpose (it has no
     words of its own), or a grant of the same words already granted (or, under double opt-in, already
     waiting for its link)."""
@@ -223,7 +223,7 @@ def _repeats(previous: Standing, decision: Decision, pending: bool) -> bool:
     return previous.status == "granted" or (pending and previous.status == "pending")
 
 
-def _standing(connection: Runner, lead_id: int | None, visitor_id: str | None) -> dict[str, Standing]:
+def _standing(connection: Runner, lead_id: int | None, visitor_id: str | None) -> dict[str, ConsentStanding]:
     if lead_id is not None:
         return lead_standing(connection, lead_id)
     return visitor_standing(connection, visitor_id) if visitor_id is not None else {}
@@ -255,7 +255,11 @@ def _insert(
 
 
 def announce_changes(
-    connection: Runner, lead_id: int, before: Mapping[str, Standing], after: Mapping[str, Standing], now: datetime
+    connection: Runner,
+    lead_id: int,
+    before: Mapping[str, ConsentStanding],
+    after: Mapping[str, ConsentStanding],
+    now: datetime,
 ) -> int:
     """Queue a ``lead.consent_changed`` per purpose whose status changed; how many deliveries.
 

@@ -23,7 +23,7 @@ PURPOSES = ("marketing_email", "behaviour_tracking", "profiling")
 
 
 @dataclass(frozen=True)
-class Standing:
+class ConsentStanding:
     """A purpose's newest record: ``granted``, ``withdrawn`` or ``pending`` (waiting for its link)."""
 
     status: str
@@ -56,11 +56,11 @@ def purpose_of_field(field: str) -> str | None:
     return FIELD_PURPOSES.get(field)
 
 
-def standing_of(rows: Any) -> dict[str, Standing]:
+def standing_of(rows: Any) -> dict[str, ConsentStanding]:
     """The newest record per purpose, from rows ordered oldest first."""
-    standing: dict[str, Standing] = {}
+    standing: dict[str, ConsentStanding] = {}
     for row in rows:
-        standing[row.purpose] = Standing(row.status, row.version, row.source, row.recorded_at, row.id)
+        standing[row.purpose] = ConsentStanding(row.status, row.version, row.source, row.recorded_at, row.id)
     return standing
 
 
@@ -89,7 +89,7 @@ def lead_of_visitor(connection: Runner, visitor_id: str) -> int | None:
     return int(row.lead_id) if row is not None else None
 
 
-def visitor_standing(connection: Runner, visitor_id: str) -> dict[str, Standing]:
+def visitor_standing(connection: Runner, visitor_id: str) -> dict[str, ConsentStanding]:
     """What a browser's person has decided: its own records and, once it has a lead, the lead's."""
     lead_id = lead_of_visitor(connection, visitor_id)
     if lead_id is not None:
@@ -97,12 +97,12 @@ def visitor_standing(connection: Runner, visitor_id: str) -> dict[str, Standing]
     return standing_of(_OF_VISITOR.rows(connection, {"visitor_id": visitor_id}))
 
 
-def lead_standing(connection: Runner, lead_id: int) -> dict[str, Standing]:
+def lead_standing(connection: Runner, lead_id: int) -> dict[str, ConsentStanding]:
     """A lead's standing per purpose: its records and those of every browser that is now its."""
     return standing_of(_OF_LEAD.rows(connection, {"lead_id": lead_id, "browsers_of": lead_id}))
 
 
-def tracking_allowed(policy: str, standing: Mapping[str, Standing]) -> bool:
+def tracking_allowed(policy: str, standing: Mapping[str, ConsentStanding]) -> bool:
     """Whether behaviour may be recorded: under "required" only after a grant; otherwise until a withdrawal."""
     tracking = standing.get("behaviour_tracking")
     if policy == "required":
