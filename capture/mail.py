@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from sqlalchemy import Connection, func, insert, or_, select, text, update
+from sqlalchemy import Connection, func, insert, select, text, update
 
 from capture.config import Config, redact_url, url_flag
 from capture.db.engine import Database
+from capture.db.leases import due, lease, release
 from capture.db.models import MailOutbox
 from capture.handoff.delivery import printable
 
@@ -357,21 +358,11 @@ def claim(db: Database, now: datetime, *, limit: int = BATCH) -> list[Claimed]:
         c = _outbox.c
         query = (
             select(c.id, c.to, c.subject, c.text, c.purpose, c.message_id, c.attempts)
-            .where(
-                c.status == "pending",
-                c.next_attempt_at <= now,
-                or_(c.claimed_until.is_(None), c.claimed_until < now),
-            )
+            .where(due(_outbox, now))
             .order_by(c.next_attempt_at, c.id)
             .limit(limit)
         )
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True)
-        rows = list(connection.execute(query))
-        if rows:
-            connection.execute(
-                update(_outbox).where(c.id.in_([row.id for row in rows])).values(claimed_until=now + LEASE)
-            )
+        rows = lease(connection, _outbox, query, now, LEASE)
         return [
             Claimed(row.id, Mail(row.to, row.subject, row.text, row.purpose), row.message_id, row.attempts)
             for row in rows
@@ -403,8 +394,7 @@ def _record(db: Database, claimed: Claimed, now: datetime, error: MailFailure | 
 
 
 def _release(db: Database, ids: list[int]) -> None:
-    if ids:
-        db.run(lambda c: c.execute(update(_outbox).where(_outbox.c.id.in_(ids)).values(claimed_until=None)))
+    release(db, _outbox, ids)
 
 
 def send_due(db: Database, config: Config, clock: Callable[[], datetime], *, limit: int = BATCH) -> int:

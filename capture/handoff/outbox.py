@@ -41,6 +41,7 @@ from capture.handoff.endpoints import EVENT_TYPES
 from capture.leads import profile_doc
 from capture.leads.claims import email_standing
 from capture.privacy.standing import lead_standing, purpose_of_field
+from capture.timestamps import iso
 from scoring.events import Event
 from scoring.profile import Profile
 from scoring.routing import Routing, parse_routing, route
@@ -256,7 +257,7 @@ def next_sequence(connection: Connection, lead_id: int) -> int:
 
 def event_json(event: Event) -> dict[str, Any]:
     """A behaviour event as hand-offs show it."""
-    return {"type": event.type, "at": _iso(event.at), "path": event.path, "props": dict(event.props or {})}
+    return {"type": event.type, "at": iso(event.at), "path": event.path, "props": dict(event.props or {})}
 
 
 def announce_high_intent(connection: Connection, lead_id: int, events: Sequence[Event], now: datetime) -> int:
@@ -338,10 +339,6 @@ def _update_due(connection: Connection, lead_id: int, endpoint_id: int, now: dat
     return now if last is None else max(now, last + UPDATE_WINDOW)
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 _LEAD = select(_leads).where(_leads.c.id == bindparam("lead_id"))
 _ANSWERS = (
     select(
@@ -403,14 +400,14 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
             "source": row.source,
             "page_url": row.page_url,
             "locale": row.locale,
-            "asked_at": _iso(row.asked_at),
-            "answered_at": _iso(row.answered_at),
+            "asked_at": iso(row.asked_at),
+            "answered_at": iso(row.answered_at),
             **({"consent_text": row.consent_text, "consent_version": row.consent_version} if row.consent_text else {}),
         }
         for row in connection.execute(_ANSWERS, {"lead_id": lead_id})
     ]
     events = [
-        {"type": row.type, "at": _iso(row.at), "url": row.url, "props": row.props or {}}
+        {"type": row.type, "at": iso(row.at), "url": row.url, "props": row.props or {}}
         for row in connection.execute(_EVENTS, {"lead_id": lead_id})
     ]
     explanation = lead.explanation or {}
@@ -418,12 +415,12 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
         "lead": {
             "id": lead.id,
             "email": lead.email,
-            **email_standing(connection, lead.id, lead.email_confirmed_at, _iso),
-            "created_at": _iso(lead.created_at),
-            "last_seen_at": _iso(lead.last_seen_at),
+            **email_standing(connection, lead.id, lead.email_confirmed_at, iso),
+            "created_at": iso(lead.created_at),
+            "last_seen_at": iso(lead.last_seen_at),
             "owner": lead.owner,
             "stage": lead.stage,
-            "stage_changed_at": _iso(lead.stage_changed_at),
+            "stage_changed_at": iso(lead.stage_changed_at),
             "sales_outcome": lead.sales_outcome,
             "profile": profile,
             "consents": {purpose: standing.as_json() for purpose, standing in sorted(consents.items())},
@@ -435,7 +432,7 @@ def lead_story(connection: Connection, lead_id: int) -> dict[str, Any]:
             "engagement": lead.engagement,
             "completeness": lead.completeness,
             "model_version": model_version,
-            "scored_at": _iso(lead.scored_at),
+            "scored_at": iso(lead.scored_at),
             "disqualified": explanation.get("disqualified", []),
             "contributions": explanation.get("contributions", []),
         },

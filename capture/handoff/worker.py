@@ -22,10 +22,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, and_, insert, or_, select, update
+from sqlalchemy import Connection, and_, insert, select, update
 
 from capture.config import Config
+from capture.db import leases
 from capture.db.engine import Database
+from capture.db.leases import due, lease
 from capture.db.models import Delivery, DeliveryAttempt, WebhookEndpoint
 from capture.handoff.delivery import Decision, Response, body_of, decide, printable, send, signed_headers
 from capture.mail import send_due as send_due_mail
@@ -88,28 +90,13 @@ def claim(
                 _endpoints.c.previous_secret_until,
             )
             .join(_endpoints, _endpoints.c.id == _deliveries.c.endpoint_id)
-            .where(
-                _deliveries.c.status == "pending",
-                _deliveries.c.next_attempt_at <= now,
-                or_(_deliveries.c.claimed_until.is_(None), _deliveries.c.claimed_until < now),
-                _endpoints.c.enabled.is_(True),
-                ~_RETRYING_BEFORE,
-            )
+            .where(due(_deliveries, now), _endpoints.c.enabled.is_(True), ~_RETRYING_BEFORE)
             .order_by(_deliveries.c.next_attempt_at, _deliveries.c.id)
             .limit(limit)
         )
         if skip:
             query = query.where(_deliveries.c.id.not_in(skip))
-        if not db.is_sqlite:
-            query = query.with_for_update(skip_locked=True, of=_deliveries)
-        rows = list(connection.execute(query))
-        if not rows:
-            return []
-        connection.execute(
-            update(_deliveries)
-            .where(_deliveries.c.id.in_([row.id for row in rows]))
-            .values(claimed_until=now + config.webhook_lease)
-        )
+        rows = lease(connection, _deliveries, query, now, config.webhook_lease)
         return [
             Claimed(
                 row.id,
@@ -225,8 +212,7 @@ def record(
 
 def release(db: Database, ids: list[int]) -> None:
     """Give claimed deliveries back unsent (their endpoint was just disabled, or the lease ran short)."""
-    if ids:
-        db.run(lambda c: c.execute(update(_deliveries).where(_deliveries.c.id.in_(ids)).values(claimed_until=None)))
+    leases.release(db, _deliveries, ids)
 
 
 def batch_size(config: Config) -> int:

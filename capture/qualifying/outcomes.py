@@ -23,6 +23,7 @@ from capture.db.engine import Database
 from capture.db.models import Lead, SalesOutcome, ScoreChange
 from capture.leads.claims import email_standing
 from capture.sites.api_tokens import Caller
+from capture.timestamps import iso
 from capture.web.errors import Refused, invalid
 from scoring.lifecycle import Stage
 
@@ -296,4 +297,4 @@ def lead_for_sales(db: Database, caller: Caller, lead_id: int) -> dict[str, Any]
 
 
 def _iso(value: datetime | None) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value is not None else None
+    return iso(value, zulu=True)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, Table
+from sqlalchemy import JSON, DateTime, Integer, MetaData, Table, Text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
 
 #: Stable constraint names so autogenerate stays quiet and downgrades can name what they drop.
@@ -93,3 +93,19 @@ class Base(DeclarativeBase):
         list[str]: JSONDocument,
         Any: JSONDocument,
     }
+
+
+class Leased:
+    """The columns of an outbox row a worker claims with a lease and retries until done.
+
+    Webhook deliveries and mails share the pattern (capture/handoff/worker.py, capture/mail.py):
+    a row is due at ``next_attempt_at``, held by one worker until ``claimed_until``, and keeps
+    its last failure.
+    """
+
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    next_attempt_at: Mapped[datetime]
+    #: a worker holds it until then (a killed worker's claim simply runs out)
+    claimed_until: Mapped[datetime | None]
+    #: the last failure, short and escaped: never a credential
+    last_error: Mapped[str | None] = mapped_column(Text)

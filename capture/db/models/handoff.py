@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
-from capture.db.models.base import Base
+from capture.db.models.base import Base, Leased
 
 
 class WebhookEndpoint(Base):
@@ -37,7 +37,7 @@ class WebhookEndpoint(Base):
     created_at: Mapped[datetime]
 
 
-class Delivery(Base):
+class Delivery(Leased, Base):
     """One hand-off message to one endpoint, retried until delivered or dead."""
 
     __tablename__ = "deliveries"
@@ -57,13 +57,8 @@ class Delivery(Base):
     sequence: Mapped[int | None] = mapped_column(Integer)
     #: pending, delivered, dead
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime]
-    #: a worker holds it until then (a killed worker's claim simply runs out)
-    claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     delivered_at: Mapped[datetime | None]
-    last_error: Mapped[str | None] = mapped_column(Text)
 
 
 class DeliveryAttempt(Base):

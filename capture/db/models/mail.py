@@ -13,10 +13,10 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from capture.db.models.base import Base
+from capture.db.models.base import Base, Leased
 
 
-class MailOutbox(Base):
+class MailOutbox(Leased, Base):
     """One mail to one address, retried until sent or given up."""
 
     __tablename__ = "mail_outbox"
@@ -37,11 +37,5 @@ class MailOutbox(Base):
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
     #: pending, sent, failed
     status: Mapped[str] = mapped_column(String(16), server_default="pending")
-    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
-    next_attempt_at: Mapped[datetime]
-    #: a worker holds it until then (a killed worker's claim simply runs out)
-    claimed_until: Mapped[datetime | None]
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
-    #: the last failure, short and escaped: the server's code and words, never a credential
-    last_error: Mapped[str | None] = mapped_column(Text)
