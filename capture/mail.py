@@ -374,7 +374,8 @@ def claim(db: Database, now: datetime, *, limit: int = BATCH) -> list[Claimed]:
 def retry_delay(attempts: int) -> timedelta:
     """How long to wait after the ``attempts``-th failed attempt: 1, 2, 4 … minutes, at most RETRY_CAP, ±10 %."""
     delay = min(RETRY_CAP, RETRY_BASE * 2 ** min(attempts - 1, 20))
-    return delay * random.uniform(0.9, 1.1)
+    jittered: timedelta = delay * random.uniform(0.9, 1.1)
+    return jittered
 
 
 def _record(db: Database, claimed: Claimed, now: datetime, error: MailFailure | None, config: Config) -> str:

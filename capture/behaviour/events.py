@@ -225,7 +225,7 @@ def store_events(
         }
         for event in events
     ]
-    touched = sorted({row["lead_id"] for row in rows if row["lead_id"] is not None})
+    touched = sorted({lead_id for row in rows if isinstance(lead_id := row["lead_id"], int)})
     sites: dict[int, int | None] = {}
     if touched:
         # PostgreSQL: lock the leads before the insert takes its foreign-key share locks on them: two batches

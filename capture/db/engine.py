@@ -32,7 +32,7 @@ from capture.db.prepared import CoreNeeded, DriverConnection, Runner, driver_err
 from capture.db.wal import SAFETY_PAGES, WalCheckpointer
 
 log = logging.getLogger(__name__)
-_scan_string = json.decoder.scanstring
+_scan_string: Callable[[str, int], tuple[str, int]] = json.decoder.scanstring  # type: ignore[attr-defined]
 T = TypeVar("T")
 
 #: PostgreSQL SQLSTATEs worth another try: serialization failure, deadlock
@@ -168,11 +168,11 @@ class Database:
         self.engine = make_engine(url, **engine_kwargs)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         database = self.engine.url.database if self.is_sqlite else None
-        on_file = bool(database) and database != ":memory:"
-        self._writers = WriterQueue(database) if on_file else None
+        path = database if database and database != ":memory:" else None
+        self._writers = WriterQueue(path) if path else None
         self.checkpointer = None
-        if on_file and wal_checkpoint_every is not None:
-            self.checkpointer = WalCheckpointer(database, wal_checkpoint_every)
+        if path and wal_checkpoint_every is not None:
+            self.checkpointer = WalCheckpointer(path, wal_checkpoint_every)
             event.listen(self.engine, "connect", _safety_net_checkpoints)
 
     @contextmanager

@@ -131,7 +131,7 @@ def _typed_null(column: ColumnElement[Any]) -> ColumnElement[Any]:
     return type_coerce(null(), column.type).label(column.key)
 
 
-def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect:
+def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect[Any]:
     none = [null() for _ in standing]
     return union_all(
         select(_leads.c.id, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.email, _leads.c.profile,
@@ -166,7 +166,9 @@ def load_knowledge(
     rows = read.values(connection, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
-    lead_id, visits, last_seen_at, email, document, record, lead_standing = None, 0, None, None, {}, {}, None
+    lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
+    document: dict[str, Any] = {}
+    record: dict[str, Any] = {}
     site_id = None
     snoozes: dict[str, WheelSnooze] = {}
     for row in rows:
@@ -290,6 +292,7 @@ def record_answers(
     """
     answers = list(answers)
     now = provenance.answered_at
+    assert provenance.visitor_id is not None, "a browser's answers come from a visitor"
     if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
         _LOCK_VISITOR.rows(connection, {"visitor_id": provenance.visitor_id})
     before = load_knowledge(
@@ -307,8 +310,7 @@ def record_answers(
     claimed: str | None = None  # an address another lead holds, which this browser only claims
     if email is not None and email != before.email:
         found = _LEAD_BY_EMAIL.first(connection, {"email": email})
-        owner = found.id if found is not None else None
-        if owner is not None and owner != lead_id:
+        if found is not None and (owner := int(found.id)) != lead_id:
             if vouched is None:
                 core(connection)  # rare: the claim is kept (and mailed) on Core
                 claimed, email = email, None
@@ -508,7 +510,7 @@ def _own_row(given: GivenAnswer) -> dict[str, Any]:
 
 def _snooze(dialect: Dialect) -> Insert:
     names = ("lead_id", "form_id", "question_key", "skips", "last_visit")
-    statement = row_insert(_snoozes, names, upsert(dialect, _snoozes))
+    statement: Any = row_insert(_snoozes, names, upsert(dialect, _snoozes))
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[_snoozes.c.lead_id, _snoozes.c.form_id, _snoozes.c.question_key],
         set_={"skips": _snoozes.c.skips + 1, "last_visit": statement.excluded.last_visit},

@@ -55,8 +55,8 @@ def submission_digest(body: Mapping[str, Any]) -> str:
 
 def _insert_once(dialect: Dialect) -> Any:
     names = ("ticket_id", "submission", "stored", "used_at")
-    statement = (postgresql if dialect.name == "postgresql" else sqlite).insert(_used)
-    return row_insert(_used, names, statement).on_conflict_do_nothing(index_elements=["ticket_id"])
+    statement: Any = (postgresql if dialect.name == "postgresql" else sqlite).insert(_used)
+    return row_insert(_used, names, statement).on_conflict_do_nothing(index_elements=["ticket_id"])  # type: ignore[attr-defined]
 
 
 _USE = Prepared(_insert_once)

@@ -252,7 +252,8 @@ class Visits:
         empty honeypot, and an address another lead holds stays a claim. Returns the
         visitor token to keep.
         """
-        locale = body.get("locale") if isinstance(body.get("locale"), str) and LOCALE.match(body["locale"]) else "en"
+        sent = body.get("locale")
+        locale = sent if isinstance(sent, str) and LOCALE.match(sent) else "en"
         validated = validate_answers([IDENTIFY_EMAIL], {EMAIL_FIELD: body.get("email")}, locale, "en")
         if not validated.ok:
             message = validated.errors[EMAIL_FIELD][0].message

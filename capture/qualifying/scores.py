@@ -85,7 +85,7 @@ def _score_write(moved: bool, seen: bool, email: bool, profile: bool) -> Prepare
         def json_text(text: Any) -> Any:
             return text.cast(JSONB) if dialect.name == "postgresql" else text  # SQLite keeps JSON as text
 
-        values = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
+        values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
         values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
         # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
         values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
@@ -195,7 +195,7 @@ def standing(
     """
     scored_before = before.scored_at is not None
     stage_before = before.stage if scored_before else None
-    current = Stage(stage_before) if scored_before else None
+    current = Stage(stage_before) if stage_before is not None else None
     # Once sales accepted the lead (or it became an opportunity, or won), decay no longer takes it back.
     stage = next_stage(live.model, current, result, held=before.sales_outcome in HELD_OUTCOMES).value
     moved = current is None or stage != current
@@ -313,7 +313,7 @@ def write_standings(connection: Runner, standings: Sequence[Standing]) -> None:
     else:  # SQLite, and the live path's single lead (an array costs PostgreSQL more than one row does)
         by_write: dict[tuple[bool, ...], list[dict[str, Any]]] = {}
         for s in standings:
-            key = (s.values["new_stage_changed_at"] is not None, *shape(s.values))
+            key: tuple[bool, ...] = (s.values["new_stage_changed_at"] is not None, *shape(s.values))
             by_write.setdefault(key, []).append(s.values)
         for key, rows in by_write.items():
             _WRITE_SCORE[key].run_many(connection, rows)

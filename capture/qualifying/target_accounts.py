@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from scoring.document import DOMAIN_PATTERN, MAX_DOMAINS, model_document, parse_model
+from scoring.document import DOMAIN_PATTERN, model_document, parse_model
 from scoring.model import BUILT_IN_LISTS, ScoringModel
+from scoring.schema import MAX_DOMAINS
 
 #: the list the shipped default model's target-account rule reads
 TARGET_ACCOUNTS = "target_accounts"

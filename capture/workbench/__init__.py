@@ -92,6 +92,9 @@ def init_workbench(app: Flask) -> None:
     )
     auth.init_login(app)
     app.register_blueprint(workbench)
+    from capture.workbench.leads import workbench_leads
+
+    app.register_blueprint(workbench_leads)
 
     @app.after_request
     def headers(response: Response) -> Response:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, TypeVar, cast
 
-from flask import Flask, abort, current_app, redirect, render_template, request, session, url_for
+from flask import Blueprint, Flask, abort, current_app, redirect, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user, login_user, logout_user
@@ -37,6 +37,7 @@ class SignedIn(UserMixin):
     role: str
     locale: str | None
     session_token: str
+    grants: tuple[str, ...] = ()
 
     def get_id(self) -> str:
         # the session names the token, not the id: a password reset or disable replaces it
@@ -44,7 +45,7 @@ class SignedIn(UserMixin):
 
     @classmethod
     def of(cls, user: User) -> SignedIn:
-        return cls(user.id, user.email, user.role, user.locale, user.session_token)
+        return cls(user.id, user.email, user.role, user.locale, user.session_token, tuple(user.grants or ()))
 
 
 def services() -> Any:
@@ -79,8 +80,9 @@ def init_login(app: Flask) -> None:
 
 def allowed(domain: str, action: str) -> bool:
     """The template helper: show a control only to whom may use it."""
-    role = current_user.role if current_user.is_authenticated else None
-    return can(role, domain, action)
+    if not current_user.is_authenticated:
+        return False
+    return can(current_user.role, domain, action, current_user.grants)
 
 
 def navigation() -> list[tuple[str, str, bool]]:
@@ -101,7 +103,7 @@ def requires(domain: str, action: str) -> Callable[[F], F]:
         def guarded(*args: Any, **kwargs: Any) -> Any:
             if not current_user.is_authenticated:
                 return current_app.login_manager.unauthorized()  # type: ignore[attr-defined]
-            if not can(current_user.role, domain, action):
+            if not can(current_user.role, domain, action, current_user.grants):
                 abort(403)
             return view(*args, **kwargs)
 
@@ -134,17 +136,24 @@ def protect() -> None:
     current_app.extensions["leadwheel_csrf"].protect()
 
 
-@workbench.errorhandler(CSRFError)
 def csrf_refused(_exc: CSRFError) -> tuple[str, int]:
     return render_template("workbench/refused.html", reason="csrf"), 400
 
 
-@workbench.errorhandler(HTTPException)
 def refused(exc: HTTPException) -> tuple[str, int]:
     """A page, not the API's JSON: 403 (not allowed), 404, 409 (one's own account) and the like."""
     status = exc.code or 500
     reason = {403: "forbidden", 404: "not_found", 409: "own_account"}.get(status, "bad_request")
     return render_template("workbench/refused.html", reason=reason), status
+
+
+def refuse_as_pages(blueprint: Blueprint) -> None:
+    """A workbench blueprint answers refusals with a page (the API's are JSON)."""
+    blueprint.register_error_handler(CSRFError, csrf_refused)
+    blueprint.register_error_handler(HTTPException, refused)
+
+
+refuse_as_pages(workbench)
 
 
 def _safe_next(target: str | None) -> str:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from capture.workbench.permissions import ROLES
 
@@ -83,3 +83,29 @@ class ActionForm(FlaskForm):
 
 def origins_of(text: str) -> list[str]:
     return [line.strip() for line in text.replace(",", "\n").splitlines() if line.strip()]
+
+
+def _none_if_empty(value: str | None) -> str | None:
+    return value or None
+
+
+class LeadFilterForm(FlaskForm):
+    """The leads list's search and filters: a GET form, so a filtered list is a link one can share."""
+
+    class Meta:
+        csrf = False  # it changes nothing
+
+    q = StringField(_l("Search"), description=_l("E-mail, name or company"), validators=[Optional(), Length(max=200)])
+    site = SelectField(_l("Site"), choices=[], validate_choice=False, filters=[_none_if_empty])
+    form = SelectField(_l("Form"), choices=[], validate_choice=False, filters=[_none_if_empty])
+    stage = SelectField(_l("Stage"), choices=[], validate_choice=False, filters=[_none_if_empty])
+    band = SelectField(_l("Score"), choices=[], validate_choice=False, filters=[_none_if_empty])
+    since = DateField(_l("Seen from"), validators=[Optional()])
+    until = DateField(_l("Seen until"), validators=[Optional()])
+    sort = SelectField(_l("Sort by"), choices=[], validate_choice=False)
+
+
+class GrantForm(FlaskForm):
+    """An admin lets one salesperson export leads (or takes it back)."""
+
+    export = BooleanField(_l("May export leads"))

@@ -24,6 +24,7 @@ from capture.workbench.forms import (
     UserForm,
     origins_of,
 )
+from capture.workbench.permissions import can
 
 
 @workbench.route("/")
@@ -133,11 +134,25 @@ def site_consent(site_id: int) -> Any:
 # --- users --------------------------------------------------------------------------------------
 
 
+#: the one grant a user can hold beyond their role (capture/workbench/permissions.py GRANTABLE)
+EXPORT = "leads:export"
+
+
+def _row(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "email": user.email,
+        "role": user.role,
+        "disabled": user.disabled_at is not None,
+        "exports": EXPORT in (user.grants or ()),
+        "exports_by_role": can(user.role, "leads", "export"),
+    }
+
+
 def _users() -> list[dict[str, Any]]:
     with services().db.read() as db:
         return [
-            {"id": u.id, "email": u.email, "role": u.role, "disabled": u.disabled_at is not None}
-            for u in db.scalars(select(User).order_by(User.email))
+            _row(u) for u in db.scalars(select(User).order_by(User.email))
         ]
 
 
@@ -171,7 +186,7 @@ def _change(user_id: int, change: Any) -> Any:
         if user.session_token == current_user.session_token:
             abort(409)  # one's own role or access: another admin changes it, so no one locks themselves out
         change(user)
-        row = {"id": user.id, "email": user.email, "role": user.role, "disabled": user.disabled_at is not None}
+        row = _row(user)
     if request.headers.get("HX-Request"):
         return render_template("workbench/user_row.html", user=row)
     return redirect(url_for("workbench.users"))
@@ -198,3 +213,16 @@ def user_disable(user_id: int) -> Any:
 @requires("users", "manage")
 def user_enable(user_id: int) -> Any:
     return _change(user_id, enable)
+
+
+@workbench.route("/users/<int:user_id>/export", methods=["POST"])
+@requires("users", "manage")
+def user_export(user_id: int) -> Any:
+    """Let a user whose role does not export leads export them (a salesperson feeding the CRM), or stop it."""
+    ActionForm()
+
+    def toggle(user: User) -> None:
+        held = list(user.grants or ())
+        user.grants = [g for g in held if g != EXPORT] if EXPORT in held else [*held, EXPORT]
+
+    return _change(user_id, toggle)

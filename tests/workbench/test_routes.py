@@ -24,19 +24,28 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("POST", "/workbench/users/{viewer}/role", ("users", "manage")),
     ("POST", "/workbench/users/{viewer}/disable", ("users", "manage")),
     ("POST", "/workbench/users/{viewer}/enable", ("users", "manage")),
+    ("POST", "/workbench/users/{viewer}/export", ("users", "manage")),
+    ("GET", "/workbench/leads/", ("leads", "view")),
+    ("GET", "/workbench/leads/{lead}", ("leads", "view")),
+    ("GET", "/workbench/leads/export.csv", ("leads", "export")),
 ]
 
 
 def test_the_table_covers_every_workbench_route(app: Any) -> None:
     listed = {
-        (method, path.replace("{site}", "<int:site_id>").replace("{viewer}", "<int:user_id>"))
+        (
+            method,
+            path.replace("{site}", "<int:site_id>")
+            .replace("{viewer}", "<int:user_id>")
+            .replace("{lead}", "<int:lead_id>"),
+        )
         for method, path, _ in ROUTES
     }
     routed = {
         (method, rule.rule)
         for rule in app.url_map.iter_rules()
         if rule.rule.startswith("/workbench")
-        and rule.endpoint.startswith("workbench.")
+        and rule.endpoint.startswith(("workbench.", "workbench_"))
         and rule.endpoint not in ("workbench.static", "workbench.sign_in", "workbench.sign_out", "workbench.set_locale")
         for method in rule.methods - {"HEAD", "OPTIONS"}
     }
@@ -52,6 +61,20 @@ def site_id(app: Any) -> int:
         return create_site(session, "Northwind", ["https://northwind.example"], services.clock()).id
 
 
+@pytest.fixture
+def lead_id(app: Any, site_id: int) -> int:
+    from capture.db.models import Lead
+
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:
+        lead = Lead(
+            email="ada@example.com", site_id=site_id, last_seen_at=services.clock(), created_at=services.clock()
+        )
+        session.add(lead)
+        session.flush()
+        return lead.id
+
+
 def _call(client: Any, method: str, path: str, **form: str) -> Any:
     if method == "GET":
         return client.get(path)
@@ -60,21 +83,27 @@ def _call(client: Any, method: str, path: str, **form: str) -> Any:
 
 @pytest.mark.parametrize(("method", "path", "permission"), ROUTES)
 def test_anonymous_users_are_sent_to_sign_in(
-    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, method: str, path: str, permission: Any
+    signed_in: Callable[[str | None], Any],
+    users: dict[str, int],
+    site_id: int,
+    lead_id: int,
+    method: str,
+    path: str,
+    permission: Any,
 ) -> None:
     client = signed_in(None)
-    response = _call(client, method, path.format(site=site_id, viewer=users["viewer"]))
+    response = _call(client, method, path.format(site=site_id, viewer=users["viewer"], lead=lead_id))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/workbench/sign-in")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_it_may_and_403_for_the_rest(
-    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, role: str
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, lead_id: int, role: str
 ) -> None:
     client = signed_in(role)
     for method, template, permission in ROUTES:
-        path = template.format(site=site_id, viewer=users["viewer"])
+        path = template.format(site=site_id, viewer=users["viewer"], lead=lead_id)
         response = _call(client, method, path, role="viewer", origins="https://northwind.example")
         allowed = permission is None or can(role, *permission)
         if allowed:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String
+from sqlalchemy import Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from capture.db.models.base import Base
@@ -29,6 +29,8 @@ class User(Base):
     session_token: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[datetime]
     disabled_at: Mapped[datetime | None]
+    #: permissions granted beyond the role, e.g. "leads:export" (capture/workbench/permissions.py GRANTABLE)
+    grants: Mapped[list[str]] = mapped_column(server_default=text("'[]'"))
 
 
 class SignInFailure(Base):
