@@ -187,4 +187,3 @@ def _cursor(raw: str | None, sort: str) -> tuple[Any, int] | None:
 
 def with_sort(wanted: LeadFilter, sort: str) -> LeadFilter:
     return replace(wanted, sort=sort if sort in SORTS else "last_seen")
-

@@ -151,9 +151,7 @@ def _row(user: User) -> dict[str, Any]:
 
 def _users() -> list[dict[str, Any]]:
     with services().db.read() as db:
-        return [
-            _row(u) for u in db.scalars(select(User).order_by(User.email))
-        ]
+        return [_row(u) for u in db.scalars(select(User).order_by(User.email))]
 
 
 @workbench.route("/users")
