@@ -238,6 +238,11 @@ def run_demo(*, host: str, port: int, site_port: int, data: Path) -> None:
     from capture.workbench.demo import ensure_demo_admin
 
     admin, admin_password = ensure_demo_admin(config.database_url, data)
+    from capture.demo.synthetic import seed_leads
+
+    made = seed_leads(config, site_key, DEMO_FORM)
+    if made:
+        print(f"made {made} synthetic leads through the public API, for the workbench to show", flush=True)
     forms_host = f"http://{host}:{port}"
     config = replace(config, public_url=forms_host)
     api = f"{forms_host}/api/v1/sites/{site_key}/forms/{DEMO_FORM}"

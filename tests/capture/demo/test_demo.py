@@ -289,3 +289,31 @@ def test_the_demo_publishes_only_over_its_own_versions(
 def test_the_demo_form_is_the_example_sequence(demo: Demo) -> None:
     _, live = demo.live_sequence()
     assert live == dump(demo_module.shipped_sequence())
+
+
+def test_the_demo_fills_its_workbench_with_leads_made_through_the_public_api(tmp_path: Path) -> None:
+    from sqlalchemy import func, select
+
+    from capture.db.engine import Database
+    from capture.db.models import Answer, Event, Lead, ScoreChange
+    from capture.demo.synthetic import seed_leads
+
+    config, key = prepare_demo(tmp_path, "127.0.0.1", 5001)
+    made = seed_leads(config, key, DEMO_FORM, count=40)
+    assert made == 40
+    db = Database(config.database_url)
+    try:
+        with db.read() as session:
+            leads = session.scalars(select(Lead)).all()
+            stages = {lead.stage for lead in leads}
+            answers = session.scalar(select(func.count()).select_from(Answer))
+            events = session.scalar(select(func.count()).select_from(Event))
+            changes = session.scalar(select(func.count()).select_from(ScoreChange))
+            sources = set(session.scalars(select(Answer.source)))
+    finally:
+        db.dispose()
+    assert len(leads) == 40 and sum(1 for lead in leads if lead.email) >= 30
+    assert len(stages) >= 2 and answers and answers > 100 and events and changes  # scored as visitors are
+    assert sources == {"form"}  # every answer came through the form's own route
+    assert len({lead.last_seen_at.date() for lead in leads}) > 5  # spread over the past weeks
+    assert seed_leads(config, key, DEMO_FORM, count=40) == 0  # a restart makes no more
