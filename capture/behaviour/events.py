@@ -29,7 +29,7 @@ from capture.handoff.outbox import ANNOUNCED, announce_high_intent
 from capture.leads.store import lead_for_email
 from capture.leads.visits import IDENTIFY_EMAIL, clean_page_url
 from capture.privacy.consent import consent_required, leads_without_tracking
-from capture.privacy.standing import tracking_allowed, visitor_standing
+from capture.privacy.standing import profiling_stopped, tracking_allowed, visitor_standing
 from capture.qualifying.scores import LiveModel, score_lead
 from capture.sites.api_tokens import Caller
 from capture.sites.catalog import Catalog, SiteEntry
@@ -249,7 +249,7 @@ def store_events(
             by_lead[lead_id].append(Event(type=kind, at=at, path=path, props=props))
     for lead_id in sorted(by_lead):  # a fixed order, so two batches lock leads in the same order
         live = models(sites.get(lead_id))
-        if live is None:
+        if live is None or profiling_stopped(connection, lead_id):
             continue
         new = score_lead(connection, live, lead_id, now, "event", new_events=by_lead[lead_id])
         if new.stage == new.stage_before and new.stage in ANNOUNCED:

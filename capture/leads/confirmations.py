@@ -14,6 +14,7 @@ from sqlalchemy import Connection, select, update
 from capture.db.models import EmailClaim, Lead
 from capture.leads.claims import confirm_held, release_address
 from capture.leads.store import merge_leads
+from capture.privacy.standing import profiling_stopped
 from capture.qualifying.scores import LiveModel, score_lead
 
 _claims = EmailClaim.__table__
@@ -58,6 +59,6 @@ def confirm_claim(
     confirm_held(connection, holder, row.email, now, via)
     site_id = connection.execute(select(_leads.c.site_id).where(_leads.c.id == holder)).scalar()
     live = models(site_id)
-    if live is not None:
+    if live is not None and not profiling_stopped(connection, holder):
         score_lead(connection, live, holder, now, "confirmation")
     return "confirmed"

@@ -29,6 +29,7 @@ from capture.leads.store import (
 )
 from capture.leads.used_tickets import TicketUse, TicketUsed, earlier_result, forget_used, submission_digest, use_ticket
 from capture.privacy.consent import record_answers_consent
+from capture.privacy.standing import profiling_stopped
 from capture.qualifying.scores import score_lead
 from capture.sites.catalog import Catalog, PublishedForm, SiteEntry
 from capture.web.errors import invalid
@@ -226,7 +227,7 @@ class Visits:
         if any(answer.consent_text for answer in given):
             record_answers_consent(connection, provenance, view.lead_id, given)
         live = self.catalog.scoring_model(view.site_id)
-        if live is None:
+        if live is None or profiling_stopped(connection, view.lead_id):
             write_seen(connection, view.lead_id, view.seen)
         else:
             new_events = None if view.regathered else ()

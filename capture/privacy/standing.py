@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, or_, select
+from sqlalchemy import Connection, bindparam, func, or_, select
 
 from capture.db.models import ConsentRecord, Visitor
 from capture.db.prepared import Prepared, Runner
@@ -108,3 +108,25 @@ def tracking_allowed(policy: str, standing: Mapping[str, ConsentStanding]) -> bo
     if policy == "required":
         return tracking is not None and tracking.status == "granted"
     return tracking is None or tracking.status != "withdrawn"
+
+
+def profiling_stopped(connection: Runner, lead_id: int) -> bool:
+    """Whether the lead withdrew consent to profiling: its score is then left as it was, never computed again.
+
+    Scoring a lead's answers and behaviour is profiling (GDPR art. 4(4)); a withdrawal stops it from then on.
+    """
+    profiling = lead_standing(connection, lead_id).get("profiling")
+    return profiling is not None and profiling.status == "withdrawn"
+
+
+def stopped_profiling_among(connection: Connection, first: int, last: int) -> set[int]:
+    """Of the leads with ids ``first``..``last``, those whose newest profiling decision is a withdrawal."""
+    lead = func.coalesce(_records.c.lead_id, _visitors.c.lead_id)
+    rows = connection.execute(
+        select(lead, _records.c.status)
+        .select_from(_records.outerjoin(_visitors, _visitors.c.id == _records.c.visitor_id))
+        .where(_records.c.purpose == "profiling", lead.between(first, last))
+        .order_by(_records.c.recorded_at, _records.c.id)
+    )
+    newest = {lead_id: status for lead_id, status in rows}
+    return {lead_id for lead_id, status in newest.items() if status == "withdrawn"}

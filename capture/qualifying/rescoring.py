@@ -31,6 +31,7 @@ from capture.db.models import Event as EventRow
 from capture.db.models import Lead, ScoringModelVersion
 from capture.db.prepared import Prepared
 from capture.leads import profile_doc
+from capture.privacy.standing import stopped_profiling_among
 from capture.qualifying.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
 from scoring.document import parse_model
 from scoring.engine import Tally, score
@@ -251,8 +252,10 @@ _FRESHER = Prepared(
 
 
 def _write(connection: Connection, standings: list[Standing], model_id: int, started: datetime) -> None:
-    """Write a batch, except leads the live path scored with this model since the run began."""
+    """Write a batch, except leads the live path scored with this model since the run began (or not to score)."""
     ids = [s.lead_id for s in standings]
-    params = {"first": min(ids), "last": max(ids), "model_id": model_id, "started": started}
-    fresh = {row[0] for row in _FRESHER.rows(connection, params)}
+    first, last = min(ids), max(ids)
+    params = {"first": first, "last": last, "model_id": model_id, "started": started}
+    # left as they are: leads the live path scored meanwhile, and those who withdrew consent to profiling
+    fresh = {row[0] for row in _FRESHER.rows(connection, params)} | stopped_profiling_among(connection, first, last)
     write_standings(connection, [s for s in standings if s.lead_id not in fresh] if fresh else standings)

@@ -441,3 +441,39 @@ def test_a_withdrawn_marketing_consent_is_no_longer_handed_to_sales_as_given(
     after = db.run(lambda c: lead_story(c, lead_id))["lead"]
     assert after["profile"]["marketing_consent"] is False
     assert after["consents"]["marketing_email"]["status"] == "withdrawn"
+
+
+def test_a_withdrawn_profiling_consent_stops_scoring_until_given_again(
+    app: Any, client: Any, browser: Browser, clock: Any
+) -> None:
+    """Scoring is profiling: after a withdrawal neither answers, behaviour nor a re-score move the lead."""
+    from capture.qualifying.rescoring import rescore
+    from capture.sites.publishing import publish_model
+    from scoring.document import parse_model
+    from tests.capture.qualifying.test_scoring_service import MODEL, lead_row, track
+
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:
+        publish_model(session, parse_model(MODEL), clock())
+    become_lead(browser)
+    scored = lead_row(app, "ada@example.com")
+    assert scored.scored_at is not None
+
+    assert consent(client, browser, {"purposes": {"profiling": False}}).status_code == 201
+    clock.advance(minutes=5)
+    track(client, browser, ("page_view", "/pricing"), ("page_view", "/pricing/enterprise"))
+    browser.next_visit()
+    assert browser.answer({"company_size": "500", "looking_for": ["reports"], "consent": True}).status_code == 201
+    services.catalog.clear()
+    rescore(services.db, services.catalog.scoring_model(), clock())
+
+    frozen = lead_row(app, "ada@example.com")
+    assert (frozen.score, frozen.stage, frozen.scored_at) == (scored.score, scored.stage, scored.scored_at)
+    assert frozen.last_seen_at > scored.last_seen_at  # the answers and the visit were still kept
+    assert stored_events(app) == 2
+
+    given = {"purposes": {"profiling": True}, "text": "You may score my interest.", "version": "p1"}
+    assert consent(client, browser, given).status_code == 201
+    clock.advance(minutes=5)
+    track(client, browser, ("page_view", "/pricing"))
+    assert lead_row(app, "ada@example.com").scored_at > scored.scored_at
