@@ -115,3 +115,37 @@ def test_an_operator_sets_a_sites_limits_and_bad_values_are_refused(
     with app.extensions["leadwheel"].db.read() as session:
         site = session.scalars(select(Site).where(Site.public_key == form.site_key)).one()
     assert (site.keep_events_days, site.keep_anonymous_leads_days, site.keep_deliveries_days) == (30, 180, None)
+
+
+def test_maintenance_runs_beside_visitors_answering(app: Any, client: Any, publish_form: Any, clock: Any) -> None:
+    """Batches are short transactions of their own: visitors answering meanwhile are neither refused nor lost."""
+    import threading
+
+    _world(app, client, publish_form, clock)
+    db = app.extensions["leadwheel"].db
+    clock.advance(days=500)  # everything of the first world is past its time
+    form = publish_form(slug="now")
+    failures: list[BaseException] = []
+    done = threading.Event()
+
+    def sweeping() -> None:
+        try:
+            while not done.is_set():
+                sweep(db, clock(), batch=1)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            failures.append(exc)
+
+    sweeper = threading.Thread(target=sweeping)
+    sweeper.start()
+    try:
+        for n in range(12):
+            visitor = Browser(app.test_client(), form, clock)
+            visitor.ask()
+            reply = visitor.answer({"email": f"live{n}@example.com", "first_name": "Live", "customer_type": "b2b"})
+            assert reply.status_code == 201, reply.get_json()
+    finally:
+        done.set()
+        sweeper.join(timeout=60)
+    assert not sweeper.is_alive() and failures == []
+    assert _count(app, Lead, Lead.email.like("live%")) == 12
+    assert _count(app, Lead, Lead.email == "kept@example.com") == 1  # a lead with an address is not retention's
