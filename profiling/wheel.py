@@ -158,6 +158,34 @@ def _snoozed_now(question: Question, knowledge: Knowledge, sequence: Sequence) -
     return snooze is not None and knowledge.visit < snooze.last_visit + sequence.settings.snooze_visits
 
 
+class Reason(StrEnum):
+    """Why the wheel asked a question on this visit, or passed it over (what a marketer's preview shows)."""
+
+    ASKED = "asked"
+    #: asked again: the answer kept is older than the question's freshness allows
+    STALE = "stale"
+    #: a condition on earlier answers does not hold
+    CONDITION = "condition"
+    KNOWN = "known"
+    #: answered "not now" more often than the sequence re-asks
+    DECLINED = "declined"
+    #: answered "not now": waits some visits
+    SNOOZED = "snoozed"
+    #: this visit already showed it
+    SHOWN = "shown"
+    #: open, but this visit's quota went to questions before it
+    QUEUED = "queued"
+    #: another question on this visit fills the same field
+    SAME_FIELD = "same_field"
+
+
+@dataclass(frozen=True)
+class Why:
+    reason: Reason
+    #: for SNOOZED, the visit it may be asked again on
+    until_visit: int | None = None
+
+
 def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, more: bool = False) -> Plan:
     """Choose the questions for this visit: at most N on the whole visit.
 
@@ -174,6 +202,22 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, m
     plan pauses, until the next visit, or until the visitor asks for ``more``
     where the sequence offers it: then the next batch, up to N, beyond the quota.
     """
+    return _plan(sequence, knowledge, now, more, None)
+
+
+def explain(
+    sequence: Sequence, knowledge: Knowledge, now: datetime, *, more: bool = False
+) -> tuple[Plan, dict[str, Why]]:
+    """The plan :func:`next_questions` makes, with why each question of the sequence was asked or not.
+
+    The same walk as the live one, noting its reasons on the way: a preview cannot drift from what
+    visitors are asked.
+    """
+    notes: dict[str, Why] = {}
+    return _plan(sequence, knowledge, now, more, notes), notes
+
+
+def _plan(sequence: Sequence, knowledge: Knowledge, now: datetime, more: bool, notes: dict[str, Why] | None) -> Plan:
     values = knowledge.values()
     fresh: list[Question] = []
     returning: list[Question] = []
@@ -186,19 +230,28 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, m
         known = declined = total = 0
         for question in stage.questions:
             if question.conditions and not question.applies(values):
+                if notes is not None:
+                    notes[question.key] = Why(Reason.CONDITION)
                 continue
             total += 1
+            why = None
             if is_fresh(question, knowledge.fields.get(question.field), now):
                 known += 1
+                why = Why(Reason.KNOWN)
             elif _declined(question, knowledge, sequence):
                 declined += 1
+                why = Why(Reason.DECLINED)
             elif _snoozed_now(question, knowledge, sequence):
                 pending_snoozes = True
+                why = Why(Reason.SNOOZED, knowledge.snoozes[question.key].last_visit + sequence.settings.snooze_visits)
             elif question.key in knowledge.shown:
                 held_back = True
+                why = Why(Reason.SHOWN)
             else:
                 (returning if question.key in knowledge.snoozes else fresh).append(question)
                 stage_of[question.key] = index
+            if notes is not None and why is not None:
+                notes[question.key] = why
         progress.append(StageProgress(stage=stage, known=known, declined=declined, total=total))
 
     if sequence.settings.email_first:
@@ -219,6 +272,8 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, m
     else:
         status = Status.COMPLETE
     current = stage_of[chosen[0].key] if chosen else _first_open_stage(progress)
+    if notes is not None:
+        _note_waiting(notes, waiting, chosen, knowledge)
     return Plan(
         questions=chosen,
         status=status,
@@ -227,6 +282,19 @@ def next_questions(sequence: Sequence, knowledge: Knowledge, now: datetime, *, m
         on_request=on_request,
         more=status is Status.PAUSED and settings.more_on_request and bool(waiting),
     )
+
+
+def _note_waiting(
+    notes: dict[str, Why], waiting: Iterable[Question], chosen: tuple[Question, ...], knowledge: Knowledge
+) -> None:
+    """The open questions' reasons: asked (again, if stale), or left for another question of its field or the quota."""
+    asked = {question.key for question in chosen}
+    fields = {question.field for question in chosen}
+    for question in waiting:
+        if question.key in asked:
+            notes[question.key] = Why(Reason.STALE if question.field in knowledge.fields else Reason.ASKED)
+        else:
+            notes[question.key] = Why(Reason.SAME_FIELD if question.field in fields else Reason.QUEUED)
 
 
 def _batch(waiting: Iterable[Question], size: int) -> tuple[Question, ...]:
