@@ -145,28 +145,34 @@ def _answers(
     answers: dict[str, Any] = {}
     skipped: list[str] = []
     for question in questions:
-        key, kind = question["key"], question["type"]
-        options = [o["value"] for o in question.get("options", [])]
+        key = question["key"]
         if question.get("skippable") and not question.get("required") and rng.random() < 0.15:
             skipped.append(key)
-        elif key in person:
-            answers[key] = person[key]
-        elif key == "customer_type" and options:
-            answers[key] = options[0] if person["b2b"] else options[-1]
-        elif kind in ("radio", "select") and options:
-            answers[key] = rng.choice(options)
-        elif kind == "multi-select" and options:
-            answers[key] = rng.sample(options, rng.randint(1, min(3, len(options))))
-        elif kind in ("checkbox", "consent"):
-            answers[key] = bool(question.get("required")) or rng.random() < 0.6
-        elif kind == "number":
-            answers[key] = str(rng.choice((5, 12, 40, 120, 450, 2000)))
-        elif kind == "email":
-            answers[key] = person["email"]
-        elif kind == "tel":
-            answers[key] = (
-                f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
-            )
-        else:
-            answers[key] = rng.choice(("Faster follow-up", "Better reports", "Fewer tools", "A CRM that fits"))
+            continue
+        options = [o["value"] for o in question.get("options", [])]
+        value = synthetic_value(key, question["type"], options, bool(question.get("required")), person, rng)
+        answers[key] = str(value) if question["type"] == "number" else value  # typed in a browser: text
     return answers, skipped
+
+
+def synthetic_value(
+    key: str, kind: str, options: list[str], required: bool, person: dict[str, Any], rng: random.Random
+) -> Any:
+    """A plausible answer to one question of type ``kind`` for ``person`` (what it already knows comes first)."""
+    if key in person:
+        return person[key]
+    if key == "customer_type" and options:
+        return options[0] if person.get("b2b", True) else options[-1]
+    if kind in ("radio", "select") and options:
+        return rng.choice(options)
+    if kind == "multi-select" and options:
+        return rng.sample(options, rng.randint(1, min(3, len(options))))
+    if kind in ("checkbox", "consent"):
+        return required or rng.random() < 0.6
+    if kind == "number":
+        return rng.choice((5, 12, 40, 120, 450, 2000))
+    if kind == "email":
+        return person.get("email", "someone@example.com")
+    if kind == "tel":
+        return f"+45 {rng.randint(20, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)} {rng.randint(10, 99)}"
+    return rng.choice(("Faster follow-up", "Better reports", "Fewer tools", "A CRM that fits"))

@@ -52,6 +52,7 @@ class NavEntry:
 #: will have: they appear once a blueprint registers it.
 NAV: list[NavEntry] = [
     NavEntry("workbench_sequences.index", N_("Sequences"), "sequences", "view"),
+    NavEntry("workbench_simulator.index", N_("Simulator"), "sequences", "view"),
     NavEntry("workbench_leads.index", N_("Leads"), "leads", "view"),
     NavEntry("workbench.sites", N_("Sites"), "sites", "view"),
     NavEntry("workbench.users", N_("Users"), "users", "manage"),
@@ -93,8 +94,10 @@ def init_workbench(app: Flask) -> None:
     auth.init_login(app)
     app.register_blueprint(workbench)
     from capture.workbench.leads import workbench_leads
+    from capture.workbench.simulator import workbench_simulator
 
     app.register_blueprint(workbench_leads)
+    app.register_blueprint(workbench_simulator)
 
     @app.after_request
     def headers(response: Response) -> Response:

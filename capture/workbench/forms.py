@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, EmailField, PasswordField, SelectField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -109,3 +120,35 @@ class GrantForm(FlaskForm):
     """An admin lets one salesperson export leads (or takes it back)."""
 
     export = BooleanField(_l("May export leads"))
+
+
+class VisitForm(Form):
+    """One simulated visit: answer or "not now", and the pages viewed."""
+
+    answers = SelectField(
+        _l("On this visit"), choices=[SelectChoice("yes", _l("answers")), SelectChoice("no", _l("says “not now”"))]
+    )
+    pages = StringField(
+        _l("Pages viewed"), description=_l("Paths, separated by commas, e.g. /pricing, /careers"),
+        validators=[Optional(), Length(max=500)],
+    )  # fmt: skip
+
+
+class PersonaForm(FlaskForm):
+    """Who the simulator plays: a GET form, so a persona is a link one can share."""
+
+    class Meta:
+        csrf = False  # it stores nothing
+
+    form = SelectField(_l("Form"), choices=[], validate_choice=False)
+    locale = SelectField(_l("Language"), choices=[*LOCALES, SelectChoice("nb", "Norsk"), SelectChoice("ro", "Română")])
+    kind = SelectField(
+        _l("Known before the first visit"),
+        choices=[
+            SelectChoice("", _l("nothing")),
+            SelectChoice("b2b", _l("buys for a company")),
+            SelectChoice("b2c", _l("buys for themself")),
+        ],
+        filters=[_none_if_empty],
+    )
+    visits = FieldList(FormField(VisitForm), min_entries=4, max_entries=6)

@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Response, abort, render_template, request, stream_with_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from capture.db.models import Form, Site
 from capture.privacy.export import export_person
@@ -45,11 +46,11 @@ def _filter_form() -> tuple[LeadFilterForm, LeadFilter]:
         forms = [(str(f.id), f"{f.site} · {f.name}") for f in db.execute(
             select(Form.id, Form.name, Site.name.label("site")).join(Site).order_by(Site.name, Form.name)
         )]  # fmt: skip
-    form.site.choices = [("", _l("All sites")), *sites]
-    form.form.choices = [("", _l("All forms")), *forms]
-    form.stage.choices = [("", _l("All stages")), *((s, STAGE_NAMES[s]) for s in STAGES)]
-    form.band.choices = [("", _l("Any score")), *((b, b) for b in BANDS)]
-    form.sort.choices = [(key, SORT_NAMES[key]) for key in SORTS]
+    form.site.choices = [SelectChoice("", _l("All sites")), *(SelectChoice(*site) for site in sites)]
+    form.form.choices = [SelectChoice("", _l("All forms")), *(SelectChoice(*found) for found in forms)]
+    form.stage.choices = [SelectChoice("", _l("All stages")), *(SelectChoice(s, STAGE_NAMES[s]) for s in STAGES)]
+    form.band.choices = [SelectChoice("", _l("Any score")), *(SelectChoice(b, b) for b in BANDS)]
+    form.sort.choices = [SelectChoice(key, SORT_NAMES[key]) for key in SORTS]
     form.validate()  # a bad date is shown next to its field and left out; nothing else can be wrong
     wanted = LeadFilter(
         search=(form.q.data or "").strip()[:200],

@@ -28,6 +28,7 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("GET", "/workbench/leads/", ("leads", "view")),
     ("GET", "/workbench/leads/{lead}", ("leads", "view")),
     ("GET", "/workbench/leads/export.csv", ("leads", "export")),
+    ("GET", "/workbench/simulator/", ("sequences", "view")),
 ]
 
 
