@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -172,6 +172,30 @@ def locate(text: str, problems: list[str], severity: Severity = "error") -> list
         line = _line_of(root, path, indexes) if root is not None else None
         located.append(DocumentProblem(path, line, message, severity))
     return located
+
+
+_LINED = re.compile(r"line (\d+): (.*)", re.DOTALL)
+
+
+def parse_problem(problem: str, severity: Severity = "error") -> DocumentProblem:
+    """A problem as a loader raised it (``line N: path: message``), back in its parts."""
+    lined = _LINED.fullmatch(problem)
+    line, rest = (int(lined[1]), lined[2]) if lined else (None, problem)
+    path, separator, message = rest.partition(": ")
+    if not separator or " " in path:
+        return DocumentProblem("", line, rest, severity)
+    return DocumentProblem(path, line, message, severity)
+
+
+def loading_problems(
+    load: Callable[[str], object], text: str, error: type[ProblemsError] = ProblemsError
+) -> list[DocumentProblem]:
+    """The problems ``load`` raises for ``text`` as parts (empty when it loads): what an editor marks."""
+    try:
+        load(text)
+    except error as exc:
+        return [parse_problem(problem) for problem in exc.problems]
+    return []
 
 
 def with_lines(text: str, problems: list[str]) -> list[str]:
