@@ -21,8 +21,9 @@ import yaml
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 #: Control characters (other than tab and newline) do not survive a YAML round trip and
-#: never belong in a label.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: never belong in a label: one character class, for the loaders, the JSON Schema and forms/.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 #: The safe loader, in C when PyYAML has libyaml (the same documents, several times faster).
 YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 #: An error makes a document unusable; a warning (a missing translation) does not.
