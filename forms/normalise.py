@@ -15,13 +15,15 @@ import re
 import unicodedata
 from decimal import Decimal, InvalidOperation
 
+from profiling.schema_support import CONTROL_CHARACTERS
+
 #: Numbers beyond this are not answers a person types into a form.
 MAX_ABS_NUMBER = 10**15
 _SPACES = re.compile(r"[\s\u00a0\u202f\u2009_']")
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 _BREAKS = re.compile(r"[\t\n\r]")
 #: Unicode categories Cc (but tab and line feed, which a textarea keeps) and Cs (lone surrogates).
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+_CONTROLS = re.compile(f"[{CONTROL_CHARACTERS}\\ud800-\\udfff]")
 
 
 def clean_text(value: str, *, multiline: bool = False) -> str:

@@ -36,9 +36,11 @@ from profiling.schema_support import (
     KEY_PATTERN,
     LOCALE_PATTERN,
     YAML_LOADER,
+    DocumentProblem,
     ProblemsError,
     Reader,
     did_you_mean,
+    locate,
     missing_translations,
     with_lines,
 )
@@ -101,6 +103,8 @@ __all__ = [  # the limits and patterns others read from here, though declared in
     "loads",
     "check",
     "translation_warnings",
+    "problems",
+    "DocumentProblem",
     "dump",
     "dumps",
 ]
@@ -133,6 +137,21 @@ def check(text: str, filename: str = "") -> tuple[Sequence, list[str]]:
     """``loads``, and the warnings a marketer should see (texts missing a translation)."""
     sequence = loads(text, filename)
     return sequence, with_lines(text, translation_warnings(sequence))
+
+
+def problems(text: str, filename: str = "") -> list[DocumentProblem]:
+    """Every problem of a sequence document's text, each with its path, line and severity.
+
+    What an editor needs to mark a document as it is typed: the errors that stop it
+    loading, or, once it loads, the warnings (missing translations) ``check`` gives.
+    Never raises for a bad document.
+    """
+    try:
+        raw = parse_text(text, filename)
+        sequence = load(raw)
+    except DocumentError as exc:
+        return locate(text, exc.problems)
+    return locate(text, translation_warnings(sequence), "warning")
 
 
 def translation_warnings(sequence: Sequence) -> list[str]:

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
-from typing import Any
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
 
 import yaml
 
@@ -20,10 +21,13 @@ import yaml
 KEY_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 LOCALE_PATTERN = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 #: Control characters (other than tab and newline) do not survive a YAML round trip and
-#: never belong in a label.
-CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: never belong in a label: one character class, for the loaders, the JSON Schema and forms/.
+CONTROL_CHARACTERS = r"\x00-\x08\x0b-\x1f\x7f-\x9f"
+CONTROL = re.compile(f"[{CONTROL_CHARACTERS}]")
 #: The safe loader, in C when PyYAML has libyaml (the same documents, several times faster).
 YAML_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+#: An error makes a document unusable; a warning (a missing translation) does not.
+Severity = Literal["error", "warning"]
 
 
 class ProblemsError(ValueError):
@@ -129,8 +133,28 @@ def _key_in(
     return None
 
 
-def with_lines(text: str, problems: list[str]) -> list[str]:
-    """Prefix each problem with ``line N:`` where ``text`` (YAML, or JSON) says where its path is.
+@dataclass(frozen=True)
+class DocumentProblem:
+    """One problem of a document, in parts an editor can place: where, what, and how bad.
+
+    ``path`` is empty for a problem of the whole document (not valid YAML, empty);
+    ``line`` is 1-based, or None when the path does not reach the text. A warning
+    (a missing translation) leaves the document usable; an error does not.
+    """
+
+    path: str
+    line: int | None
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        """``line N: path: message``, the way the loaders and ``leadwheel ... validate`` print it."""
+        where = f"line {self.line}: " if self.line is not None else ""
+        return f"{where}{self.path}: {self.message}" if self.path else f"{where}{self.message}"
+
+
+def locate(text: str, problems: list[str], severity: Severity = "error") -> list[DocumentProblem]:
+    """Split each "path: message" problem and find the line of ``text`` (YAML, or JSON) its path is on.
 
     Only called once a document has problems, so the second, line-tracking parse costs
     nothing on the happy path.
@@ -138,16 +162,46 @@ def with_lines(text: str, problems: list[str]) -> list[str]:
     try:
         root = yaml.compose(text, Loader=YAML_LOADER)
     except yaml.YAMLError:
-        return problems
-    if root is None:
-        return problems
-    located: list[str] = []
+        root = None
+    located: list[DocumentProblem] = []
     indexes: _Index = {}
     for problem in problems:
-        path, separator, _ = problem.partition(": ")
-        line = _line_of(root, path, indexes) if separator and " " not in path else None
-        located.append(f"line {line}: {problem}" if line is not None else problem)
+        path, separator, message = problem.partition(": ")
+        if not separator or " " in path:
+            located.append(DocumentProblem("", None, problem, severity))
+            continue
+        line = _line_of(root, path, indexes) if root is not None else None
+        located.append(DocumentProblem(path, line, message, severity))
     return located
+
+
+_LINED = re.compile(r"line (\d+): (.*)", re.DOTALL)
+
+
+def parse_problem(problem: str, severity: Severity = "error") -> DocumentProblem:
+    """A problem as a loader raised it (``line N: path: message``), back in its parts."""
+    lined = _LINED.fullmatch(problem)
+    line, rest = (int(lined[1]), lined[2]) if lined else (None, problem)
+    path, separator, message = rest.partition(": ")
+    if not separator or " " in path:
+        return DocumentProblem("", line, rest, severity)
+    return DocumentProblem(path, line, message, severity)
+
+
+def loading_problems(
+    load: Callable[[str], object], text: str, error: type[ProblemsError] = ProblemsError
+) -> list[DocumentProblem]:
+    """The problems ``load`` raises for ``text`` as parts (empty when it loads): what an editor marks."""
+    try:
+        load(text)
+    except error as exc:
+        return [parse_problem(problem) for problem in exc.problems]
+    return []
+
+
+def with_lines(text: str, problems: list[str]) -> list[str]:
+    """Prefix each problem with ``line N:`` where ``text`` (YAML, or JSON) says where its path is."""
+    return [str(problem) for problem in locate(text, problems)]
 
 
 class Reader:

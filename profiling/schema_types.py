@@ -11,10 +11,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
 
-from profiling.schema_support import KEY_PATTERN, LOCALE_PATTERN, did_you_mean
+from profiling.schema_support import CONTROL_CHARACTERS, KEY_PATTERN, LOCALE_PATTERN, did_you_mean
 
 #: JSON Schema (ECMA-262) and pydantic both read this: no control character but tab and newline.
-NO_CONTROL = r"^[^\x00-\x08\x0b-\x1f\x7f-\x9f]*$"
+NO_CONTROL = f"^[^{CONTROL_CHARACTERS}]*$"
 #: Numbers beyond this are typos, and past 2**53 they stop surviving a float round trip.
 MAX_NUMBER = 10**15
 

@@ -24,7 +24,16 @@ from typing import Any, Literal
 
 import yaml
 
-from profiling.schema_support import CONTROL, KEY_PATTERN, YAML_LOADER, ProblemsError, Reader, with_lines
+from profiling.schema_support import (
+    CONTROL,
+    KEY_PATTERN,
+    YAML_LOADER,
+    DocumentProblem,
+    ProblemsError,
+    Reader,
+    loading_problems,
+    with_lines,
+)
 from profiling.sequence import Condition, Operator
 from scoring.model import (
     BUILT_IN_LISTS,
@@ -722,6 +731,14 @@ def load_model(text: str) -> ScoringModel:
         return parse_model(raw)
     except ModelError as exc:
         raise ModelError(with_lines(text, exc.problems)) from None
+
+
+def model_problems(text: str) -> list[DocumentProblem]:
+    """Every problem of a scoring model's text, with its path and line: what an editor marks.
+
+    Empty for a model that loads; never raises for a bad one.
+    """
+    return loading_problems(load_model, text, ModelError)
 
 
 def checksum(document: Mapping[str, Any]) -> str:

@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from profiling.schema_support import YAML_LOADER, ProblemsError, with_lines
+from profiling.schema_support import YAML_LOADER, DocumentProblem, ProblemsError, loading_problems, with_lines
 from profiling.schema_types import problems_of
 from scoring.model import email_domain, listed_domain, same_value
 from scoring.profile import Profile
@@ -107,6 +107,11 @@ def load_routing(text: str) -> Routing:
         return parse_routing(document)
     except RoutingError as exc:
         raise RoutingError(with_lines(text, exc.problems)) from None
+
+
+def routing_problems(text: str) -> list[DocumentProblem]:
+    """Every problem of a routing document's text, with its path and line (empty when it loads)."""
+    return loading_problems(load_routing, text, RoutingError)
 
 
 def parse_routing(document: Any) -> Routing:
