@@ -137,6 +137,7 @@ NOT_PERSONAL: dict[str, str] = {
     "sites": "the sites that embed forms",
     "forms": "a site's forms",
     "sequence_versions": "the question sequences as published",
+    "sequence_drafts": "the question sequences as marketers edit them",
     "scoring_models": "the scoring models as published",
     "routing_versions": "the routing rules as published",
     "team_turns": "round-robin positions of sales teams",

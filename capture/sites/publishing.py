@@ -86,7 +86,15 @@ class Published:
     created: bool
 
 
-def publish(session: Session, site: Site, slug: str, sequence: Sequence, now: datetime, name: str = "") -> Published:
+def publish(
+    session: Session,
+    site: Site,
+    slug: str,
+    sequence: Sequence,
+    now: datetime,
+    name: str = "",
+    published_by: str | None = None,
+) -> Published:
     """Publish ``sequence`` as the next immutable version of the site's form ``slug``.
 
     The form is created on first publish. Publishing the same document again is
@@ -107,7 +115,12 @@ def publish(session: Session, site: Site, slug: str, sequence: Sequence, now: da
         return Published(form=form, version=live, created=False)
     number = session.scalar(select(func.max(SequenceVersion.version)).where(SequenceVersion.form_id == form.id)) or 0
     version = SequenceVersion(
-        form_id=form.id, version=number + 1, document=dump(sequence), checksum=digest, published_at=now
+        form_id=form.id,
+        version=number + 1,
+        document=dump(sequence),
+        checksum=digest,
+        published_at=now,
+        published_by=published_by,
     )
     session.add(version)
     session.flush()

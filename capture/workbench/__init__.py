@@ -94,8 +94,10 @@ def init_workbench(app: Flask) -> None:
     auth.init_login(app)
     app.register_blueprint(workbench)
     from capture.workbench.leads import workbench_leads
+    from capture.workbench.sequences import workbench_sequences
     from capture.workbench.simulator import workbench_simulator
 
+    app.register_blueprint(workbench_sequences)
     app.register_blueprint(workbench_leads)
     app.register_blueprint(workbench_simulator)
 

@@ -131,8 +131,8 @@ def locale() -> str | None:
     return request.accept_languages.best_match(LOCALES) or "en"
 
 
-@workbench.before_request
 def protect() -> None:
+    """Every POST of the workbench carries its form's CSRF token (the API's routes have no cookies to protect)."""
     current_app.extensions["leadwheel_csrf"].protect()
 
 
@@ -147,13 +147,14 @@ def refused(exc: HTTPException) -> tuple[str, int]:
     return render_template("workbench/refused.html", reason=reason), status
 
 
-def refuse_as_pages(blueprint: Blueprint) -> None:
-    """A workbench blueprint answers refusals with a page (the API's are JSON)."""
+def workbench_pages(blueprint: Blueprint) -> None:
+    """What makes a blueprint the workbench's: CSRF on every change, refusals as pages (the API's are JSON)."""
+    blueprint.before_request(protect)
     blueprint.register_error_handler(CSRFError, csrf_refused)
     blueprint.register_error_handler(HTTPException, refused)
 
 
-refuse_as_pages(workbench)
+workbench_pages(workbench)
 
 
 def _safe_next(target: str | None) -> str:

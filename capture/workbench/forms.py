@@ -11,14 +11,16 @@ from wtforms import (
     FieldList,
     Form,
     FormField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from capture.workbench.editing import TYPES as QUESTION_TYPES
 from capture.workbench.permissions import ROLES
 
 #: each language named in itself, so anyone can find their own
@@ -152,3 +154,30 @@ class PersonaForm(FlaskForm):
         filters=[_none_if_empty],
     )
     visits = FieldList(FormField(VisitForm), min_entries=4, max_entries=6)
+
+
+class QuestionForm(FlaskForm):
+    """One question's card: its label in each of the product's languages, and how it is asked."""
+
+    label_en = StringField(_l("Label (English)"), validators=[Optional(), Length(max=500)])
+    label_da = StringField(_l("Label (Danish)"), validators=[Optional(), Length(max=500)])
+    label_nb = StringField(_l("Label (Norwegian)"), validators=[Optional(), Length(max=500)])
+    label_ro = StringField(_l("Label (Romanian)"), validators=[Optional(), Length(max=500)])
+    required = BooleanField(_l("Required"))
+    skippable = BooleanField(_l("May be answered “not now”"))
+    freshness_days = IntegerField(
+        _l("Ask again after (days)"),
+        description=_l("Empty: an answer is kept for good"),
+        validators=[Optional(), NumberRange(min=1, max=3650)],
+    )
+
+
+class NewQuestionForm(FlaskForm):
+    stage = StringField(_l("Stage"), validators=[DataRequired(), Length(max=64)])
+    key = StringField(
+        _l("Key"),
+        description=_l("Lower-case letters, digits and _, e.g. job_title"),
+        validators=[DataRequired(), Length(max=64), Regexp(r"^[a-z][a-z0-9_]*$")],
+    )
+    kind = SelectField(_l("Type"), choices=[SelectChoice(kind, kind) for kind in QUESTION_TYPES])
+    label = StringField(_l("Label (English)"), validators=[DataRequired(), Length(max=500)])

@@ -16,12 +16,12 @@ from wtforms.fields.choices import SelectChoice
 from capture.db.models import Form, Site
 from capture.privacy.export import export_person
 from capture.privacy.person import NoSuchPerson, Who, find_person
-from capture.workbench.auth import refuse_as_pages, requires, services
+from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import LeadFilterForm
 from capture.workbench.lead_queries import BANDS, SORTS, STAGES, LeadFilter, LeadRow, all_rows, page_of
 
 workbench_leads = Blueprint("workbench_leads", __name__, url_prefix="/workbench/leads")
-refuse_as_pages(workbench_leads)
+workbench_pages(workbench_leads)
 
 STAGE_NAMES = {
     "subscriber": _l("Subscriber"),

@@ -11,14 +11,14 @@ from wtforms.fields.choices import SelectChoice
 
 from capture.db.models import Form, Site
 from capture.sites.publishing import PublishingError, published_sequence, sequence_of
-from capture.workbench.auth import refuse_as_pages, requires, services
+from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import PersonaForm
 from capture.workbench.simulation import Persona, VisitPlan, simulate
 from profiling.sequence import localised
 from profiling.wheel import Reason
 
 workbench_simulator = Blueprint("workbench_simulator", __name__, url_prefix="/workbench/simulator")
-refuse_as_pages(workbench_simulator)
+workbench_pages(workbench_simulator)
 
 #: what each reason says to a marketer
 REASONS = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -29,6 +30,16 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("GET", "/workbench/leads/{lead}", ("leads", "view")),
     ("GET", "/workbench/leads/export.csv", ("leads", "export")),
     ("GET", "/workbench/simulator/", ("sequences", "view")),
+    ("GET", "/workbench/sequences/", ("sequences", "view")),
+    ("GET", "/workbench/sequences/{form}", ("sequences", "view")),
+    ("GET", "/workbench/sequences/{form}/questions/email", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/questions/email", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/questions/email/move", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/questions/email/delete", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/questions", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/discard", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/publish", ("sequences", "publish")),
+    ("POST", "/workbench/sequences/{form}/versions/1/revert", ("sequences", "publish")),
 ]
 
 
@@ -38,7 +49,10 @@ def test_the_table_covers_every_workbench_route(app: Any) -> None:
             method,
             path.replace("{site}", "<int:site_id>")
             .replace("{viewer}", "<int:user_id>")
-            .replace("{lead}", "<int:lead_id>"),
+            .replace("{lead}", "<int:lead_id>")
+            .replace("{form}", "<int:form_id>")
+            .replace("/questions/email", "/questions/<key>")
+            .replace("/versions/1/", "/versions/<int:version>/"),
         )
         for method, path, _ in ROUTES
     }
@@ -60,6 +74,18 @@ def site_id(app: Any) -> int:
     services = app.extensions["leadwheel"]
     with services.db.write() as session:
         return create_site(session, "Northwind", ["https://northwind.example"], services.clock()).id
+
+
+@pytest.fixture
+def form_id(app: Any, site_id: int) -> int:
+    from capture.db.models import Site
+    from capture.sites.publishing import publish
+    from profiling.document import load
+    from tests.capture.conftest import SMALL_WHEEL
+
+    services = app.extensions["leadwheel"]
+    with services.db.write() as session:
+        return publish(session, session.get(Site, site_id), "wheel", load(SMALL_WHEEL), services.clock()).form.id
 
 
 @pytest.fixture
@@ -88,24 +114,25 @@ def test_anonymous_users_are_sent_to_sign_in(
     users: dict[str, int],
     site_id: int,
     lead_id: int,
+    form_id: int,
     method: str,
     path: str,
     permission: Any,
 ) -> None:
     client = signed_in(None)
-    response = _call(client, method, path.format(site=site_id, viewer=users["viewer"], lead=lead_id))
+    response = _call(client, method, path.format(site=site_id, viewer=users["viewer"], lead=lead_id, form=form_id))
     assert response.status_code == 302
     assert response.headers["Location"].startswith("/workbench/sign-in")
 
 
 @pytest.mark.parametrize("role", ROLES)
 def test_each_role_gets_what_it_may_and_403_for_the_rest(
-    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, lead_id: int, role: str
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, lead_id: int, form_id: int, role: str
 ) -> None:
     client = signed_in(role)
     for method, template, permission in ROUTES:
-        path = template.format(site=site_id, viewer=users["viewer"], lead=lead_id)
-        response = _call(client, method, path, role="viewer", origins="https://northwind.example")
+        path = template.format(site=site_id, viewer=users["viewer"], lead=lead_id, form=form_id)
+        response = _call(client, method, path, role="viewer", origins="https://northwind.example", where="up")
         allowed = permission is None or can(role, *permission)
         if allowed:
             # a user changing their own account is refused with 409 (viewer's own routes)
@@ -136,3 +163,18 @@ def test_pages_not_built_yet_are_not_in_the_navigation(signed_in: Callable[[str 
     home = signed_in("admin").get("/workbench/").get_data(as_text=True)
     for later in ("Scoring", "Funnel", "Hand-offs"):
         assert f">{later}</a>" not in home
+
+
+def test_every_change_is_refused_without_its_csrf_token(
+    signed_in: Callable[[str | None], Any], users: dict[str, int], site_id: int, lead_id: int, app: Any
+) -> None:
+    """Whatever blueprint a workbench page comes from: a POST without the token changes nothing."""
+    client = signed_in("admin")
+    posts = {
+        rule.rule for rule in app.url_map.iter_rules() if rule.rule.startswith("/workbench") and "POST" in rule.methods
+    }
+    assert posts, "no workbench form to check"
+    for rule in sorted(posts):
+        path = re.sub(r"<int:\w+>", str(site_id), rule).replace("<key>", "email")
+        response = client.post(path, data={"role": "viewer", "origins": "https://x.example"})
+        assert response.status_code == 400, (rule, response.status_code)

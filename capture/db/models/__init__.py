@@ -20,7 +20,7 @@ from capture.db.models.limits import RateLimitCounter
 from capture.db.models.mail import MailOutbox
 from capture.db.models.privacy import Erasure
 from capture.db.models.scores import ScoreChange, ScoringModelVersion
-from capture.db.models.sites import Form, SequenceVersion, Site
+from capture.db.models.sites import Form, SequenceDraft, SequenceVersion, Site
 from capture.db.models.tickets import UsedTicket
 from capture.db.models.tokens import ApiToken
 from capture.db.models.users import SignInFailure, User
@@ -43,6 +43,7 @@ __all__ = [
     "SalesOutcome",
     "ScoreChange",
     "ScoringModelVersion",
+    "SequenceDraft",
     "SequenceVersion",
     "SignInFailure",
     "Site",

@@ -66,3 +66,19 @@ class SequenceVersion(Base):
     #: sha256 of the canonical document, so re-importing the same file publishes nothing new
     checksum: Mapped[str] = mapped_column(String(64))
     published_at: Mapped[datetime]
+    #: the workbench user who published it (the e-mail, kept if the account goes); None from the CLI
+    published_by: Mapped[str | None] = mapped_column(String(254))
+
+
+class SequenceDraft(Base):
+    """A form's sequence as a marketer is editing it in the workbench: one draft per form, until published."""
+
+    __tablename__ = "sequence_drafts"
+
+    form_id: Mapped[int] = mapped_column(ForeignKey("forms.id", ondelete="CASCADE"), primary_key=True)
+    #: the document as the CLI imports it (profiling/document.py), possibly not yet valid
+    document: Mapped[dict[str, Any]]
+    #: the live version it started from: publishing over a newer one says so
+    based_on: Mapped[int | None] = mapped_column(Integer)
+    updated_by: Mapped[str] = mapped_column(String(254))
+    updated_at: Mapped[datetime]

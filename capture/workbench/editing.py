@@ -1,0 +1,133 @@
+"""The sequence editor's operations, as plain functions over the document the CLI imports.
+
+A draft is that document (profiling/document.py's format), edited in place of YAML: each
+operation takes it and returns a changed copy, and never checks more than it must to apply.
+What the result means — a reference to a deleted question, a condition on a later one, a
+missing translation — is the same parser's job (profiling.document.problems), so the editor
+and ``leadwheel sequence validate`` can never disagree.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from typing import Any
+
+import yaml
+
+#: the languages the product speaks; a card says how many of them its texts have
+LOCALES = ("en", "da", "nb", "ro")
+TYPES = ("text", "textarea", "email", "tel", "number", "radio", "select", "multi-select", "checkbox", "consent")
+
+
+class EditError(ValueError):
+    """An operation that cannot apply: an unknown question or stage, a key already taken."""
+
+
+Document = dict[str, Any]
+
+
+def _find(document: Document, key: str) -> tuple[list[Any], int]:
+    for stage in document.get("stages", []):
+        questions = stage.get("questions", [])
+        for index, question in enumerate(questions):
+            if question.get("key") == key:
+                return questions, index
+    raise EditError(f"no question '{key}'")
+
+
+def question(document: Document, key: str) -> dict[str, Any]:
+    questions, index = _find(document, key)
+    return dict(questions[index])
+
+
+def move(document: Document, key: str, where: str) -> Document:
+    """Move a question ``up`` or ``down`` (across into the next stage at an edge), or to the ``top`` of its stage."""
+    changed = copy.deepcopy(document)
+    stages = changed.get("stages", [])
+    questions, index = _find(changed, key)
+    here = next(i for i, stage in enumerate(stages) if stage.get("questions") is questions)
+    item = questions.pop(index)
+    if where == "top":
+        questions.insert(0, item)
+    elif where == "up" and index > 0:
+        questions.insert(index - 1, item)
+    elif where == "up" and here > 0:
+        stages[here - 1].setdefault("questions", []).append(item)
+    elif where == "down" and index < len(questions):
+        questions.insert(index + 1, item)
+    elif where == "down" and here < len(stages) - 1:
+        stages[here + 1].setdefault("questions", []).insert(0, item)
+    else:
+        questions.insert(index, item)  # already first (or last) of all: stays
+    return changed
+
+
+def delete(document: Document, key: str) -> Document:
+    changed = copy.deepcopy(document)
+    questions, index = _find(changed, key)
+    questions.pop(index)
+    return changed
+
+
+def update(document: Document, key: str, changes: dict[str, Any]) -> Document:
+    """Set a question's labels (by locale: an empty text removes it), required, skippable and freshness."""
+    changed = copy.deepcopy(document)
+    questions, index = _find(changed, key)
+    item = questions[index]
+    if "label" in changes:
+        item["label"] = {locale: text for locale, text in changes["label"].items() if text}
+    for name in ("required", "skippable"):
+        if name in changes:
+            flag = bool(changes[name])
+            default = name == "skippable"  # a question may be skipped unless said otherwise
+            if flag == default:
+                item.pop(name, None)
+            else:
+                item[name] = flag
+    if "freshness_days" in changes:
+        if changes["freshness_days"]:
+            item["freshness_days"] = int(changes["freshness_days"])
+        else:
+            item.pop("freshness_days", None)
+    return changed
+
+
+def add_question(document: Document, stage_key: str, key: str, kind: str, label: str, locale: str) -> Document:
+    """A new question at the end of a stage; options, if its type has them, are added on its card."""
+    changed = copy.deepcopy(document)
+    if any(q.get("key") == key for stage in changed.get("stages", []) for q in stage.get("questions", [])):
+        raise EditError(f"a question '{key}' exists already")
+    stage = next((s for s in changed.get("stages", []) if s.get("key") == stage_key), None)
+    if stage is None:
+        raise EditError(f"no stage '{stage_key}'")
+    item: dict[str, Any] = {"key": key, "type": kind, "label": {locale: label}}
+    if kind in ("radio", "select", "multi-select"):
+        item["options"] = [{"value": "yes", "label": {locale: "Yes"}}, {"value": "no", "label": {locale: "No"}}]
+    stage.setdefault("questions", []).append(item)
+    return changed
+
+
+def add_stage(document: Document, key: str, label: str, locale: str) -> Document:
+    changed = copy.deepcopy(document)
+    if any(stage.get("key") == key for stage in changed.get("stages", [])):
+        raise EditError(f"a stage '{key}' exists already")
+    changed.setdefault("stages", []).append({"key": key, "label": {locale: label}, "questions": []})
+    return changed
+
+
+def coverage(item: dict[str, Any]) -> int:
+    """How many of the product's languages a question's texts (label, help, options) all have."""
+    texts = [item.get("label") or {}] + ([item["help"]] if item.get("help") else [])
+    texts += [option.get("label") or {} for option in item.get("options", [])]
+    return sum(1 for locale in LOCALES if all(locale in text for text in texts))
+
+
+def as_yaml(document: Document) -> str:
+    return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
+
+
+def diff(live: Document | None, draft: Document) -> list[str]:
+    """The draft against the live version, line by line as YAML (what a reviewer reads)."""
+    before = as_yaml(live).splitlines() if live is not None else []
+    return list(difflib.unified_diff(before, as_yaml(draft).splitlines(), "live", "draft", lineterm="", n=2))

@@ -1,0 +1,257 @@
+"""The Sequences pages: each form's question sequence as cards, edited in a draft, published as a version.
+
+Every change is a POST (with its CSRF token) that applies one operation of
+capture/workbench/editing.py to the draft and comes back to the editor, so it works with the
+keyboard and without script; htmx is not needed for any of it. The draft is checked on every
+view by the parser the CLI uses, and its problems are shown on the cards they concern.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+from werkzeug.wrappers import Response
+
+from capture.db.models import Form, SequenceDraft, SequenceVersion, Site
+from capture.sites.publishing import publish
+from capture.workbench import editing
+from capture.workbench.auth import requires, services, workbench_pages
+from capture.workbench.forms import ActionForm, NewQuestionForm, QuestionForm
+from profiling.document import DocumentError, load, problems
+
+workbench_sequences = Blueprint("workbench_sequences", __name__, url_prefix="/workbench/sequences")
+workbench_pages(workbench_sequences)
+
+
+@workbench_sequences.route("/")
+@requires("sequences", "view")
+def index() -> str:
+    with services().db.read() as db:
+        rows = db.execute(
+            select(Form.id, Form.name, Form.slug, Site.name.label("site")).join(Site).order_by(Site.name, Form.name)
+        ).all()
+        drafts = set(db.scalars(select(SequenceDraft.form_id)))
+    return render_template("workbench/sequences/index.html", forms=rows, drafts=drafts)
+
+
+def _live(db: Session, form_id: int) -> SequenceVersion | None:
+    return db.scalar(
+        select(SequenceVersion).where(SequenceVersion.form_id == form_id).order_by(SequenceVersion.version.desc())
+    )
+
+
+def _draft(db: Session, form_id: int) -> tuple[Form, SequenceVersion | None, dict[str, Any], bool]:
+    """(form, live version, the document being edited, whether it is a draft): the draft, else the live version."""
+    form = db.get(Form, form_id)
+    if form is None:
+        abort(404)
+    live = _live(db, form_id)
+    draft = db.get(SequenceDraft, form_id)
+    if draft is not None:
+        return form, live, dict(draft.document), True
+    if live is None:
+        abort(404)
+    return form, live, dict(live.document), False
+
+
+def _save(db: Session, form_id: int, document: dict[str, Any], based_on: int | None) -> None:
+    draft = db.get(SequenceDraft, form_id)
+    now = services().clock()
+    if draft is None:
+        db.add(
+            SequenceDraft(
+                form_id=form_id, document=document, based_on=based_on, updated_by=current_user.email, updated_at=now
+            )
+        )
+    else:
+        draft.document, draft.updated_by, draft.updated_at = document, current_user.email, now
+
+
+@workbench_sequences.route("/<int:form_id>")
+@requires("sequences", "view")
+def edit(form_id: int, status: int = 200, question_form: QuestionForm | None = None) -> Any:
+    with services().db.read() as db:
+        form, live, document, is_draft = _draft(db, form_id)
+        site = db.get(Site, form.site_id)
+        history = db.scalars(
+            select(SequenceVersion).where(SequenceVersion.form_id == form_id).order_by(SequenceVersion.version.desc())
+        ).all()
+        versions = [(v.version, v.published_at, v.published_by) for v in history]
+        live_document = dict(live.document) if live is not None else None
+    found = problems(json.dumps(document))
+    by_question = _problems_by_question(document, found)
+    return render_template(
+        "workbench/sequences/edit.html",
+        form=form,
+        site=site,
+        document=document,
+        is_draft=is_draft,
+        live_version=live.version if live else None,
+        problems=found,
+        by_question=by_question,
+        coverage=editing.coverage,
+        locales=editing.LOCALES,
+        changes=editing.diff(live_document, document) if is_draft else [],
+        versions=versions,
+        new_question=NewQuestionForm(formdata=None),
+        label_of=label_of,
+        action=ActionForm(formdata=None),
+    ), status
+
+
+def _problems_by_question(document: dict[str, Any], found: list[Any]) -> dict[str, list[Any]]:
+    """Each problem on the card of the question its path names (``stages[1].questions[0]…``)."""
+    keys = {
+        f"stages[{s}].questions[{q}]": item.get("key")
+        for s, stage in enumerate(document.get("stages", []))
+        for q, item in enumerate(stage.get("questions", []))
+    }
+    placed: dict[str, list[Any]] = {}
+    for problem in found:
+        for prefix, key in keys.items():
+            if problem.path == prefix or problem.path.startswith(prefix + "."):
+                placed.setdefault(key, []).append(problem)
+    return placed
+
+
+def _change(form_id: int, operation: Any) -> Response:
+    """Apply one editing operation to the draft (made from the live version on the first change)."""
+    ActionForm()  # the CSRF token was checked before the view (CSRFProtect); nothing else to read
+    with services().db.write() as db:
+        _form, live, document, _is_draft = _draft(db, form_id)
+        try:
+            changed = operation(document)
+        except editing.EditError:
+            abort(404)
+        _save(db, form_id, changed, live.version if live else None)
+    return redirect(url_for("workbench_sequences.edit", form_id=form_id) + request.form.get("anchor", ""))
+
+
+@workbench_sequences.route("/<int:form_id>/questions/<key>/move", methods=["POST"])
+@requires("sequences", "edit")
+def move(form_id: int, key: str) -> Response:
+    where = request.form.get("where", "")
+    if where not in ("up", "down", "top"):
+        abort(400)
+    return _change(form_id, lambda document: editing.move(document, key, where))
+
+
+@workbench_sequences.route("/<int:form_id>/questions/<key>/delete", methods=["POST"])
+@requires("sequences", "edit")
+def delete(form_id: int, key: str) -> Response:
+    return _change(form_id, lambda document: editing.delete(document, key))
+
+
+@workbench_sequences.route("/<int:form_id>/questions/<key>", methods=["GET", "POST"])
+@requires("sequences", "edit")
+def question(form_id: int, key: str) -> Any:
+    with services().db.read() as db:
+        form, _live, document, _is_draft = _draft(db, form_id)
+    try:
+        item = editing.question(document, key)
+    except editing.EditError:
+        abort(404)
+    edited = QuestionForm(data=_question_data(item)) if request.method == "GET" else QuestionForm()
+    if request.method == "POST" and edited.validate_on_submit():
+        labels = {locale: (getattr(edited, f"label_{locale}").data or "").strip() for locale in editing.LOCALES}
+        changes = {
+            "label": labels,
+            "required": edited.required.data,
+            "skippable": edited.skippable.data,
+            "freshness_days": edited.freshness_days.data,
+        }
+        return _change(form_id, lambda doc: editing.update(doc, key, changes))
+    status = 422 if edited.errors else 200
+    return render_template("workbench/sequences/question.html", form=form, item=item, edited=edited), status
+
+
+def _question_data(item: dict[str, Any]) -> dict[str, Any]:
+    labels = item.get("label") or {}
+    return {
+        **{f"label_{locale}": labels.get(locale, "") for locale in editing.LOCALES},
+        "required": bool(item.get("required")),
+        "skippable": item.get("skippable", True),
+        "freshness_days": item.get("freshness_days"),
+    }
+
+
+@workbench_sequences.route("/<int:form_id>/questions", methods=["POST"])
+@requires("sequences", "edit")
+def add_question(form_id: int) -> Any:
+    new = NewQuestionForm()
+    if not new.validate_on_submit():
+        return edit(form_id, 422)
+    stage, key, kind, label = new.stage.data or "", new.key.data or "", new.kind.data or "text", new.label.data or ""
+    return _change(form_id, lambda doc: editing.add_question(doc, stage, key, kind, label, "en"))
+
+
+@workbench_sequences.route("/<int:form_id>/discard", methods=["POST"])
+@requires("sequences", "edit")
+def discard(form_id: int) -> Response:
+    ActionForm()
+    with services().db.write() as db:
+        draft = db.get(SequenceDraft, form_id)
+        if draft is not None:
+            db.delete(draft)
+    return redirect(url_for("workbench_sequences.edit", form_id=form_id))
+
+
+@workbench_sequences.route("/<int:form_id>/publish", methods=["POST"])
+@requires("sequences", "publish")
+def publish_draft(form_id: int) -> Any:
+    """Publish the draft as the form's next version; refused, with its problems shown, while it has errors."""
+    ActionForm()
+    svc = services()
+    with svc.db.write() as db:
+        form, _live, document, is_draft = _draft(db, form_id)
+        if not is_draft:
+            return redirect(url_for("workbench_sequences.edit", form_id=form_id))
+        try:
+            sequence = load(document)
+        except DocumentError:
+            refused = True
+        else:
+            refused = False
+            site = db.get(Site, form.site_id)
+            assert site is not None
+            publish(db, site, form.slug, sequence, svc.clock(), published_by=current_user.email)
+            draft = db.get(SequenceDraft, form_id)
+            db.delete(draft)
+    if refused:
+        return edit(form_id, 422)
+    svc.catalog.clear()  # this process at once; the others within the catalogue's lifetime
+    return redirect(url_for("workbench_sequences.edit", form_id=form_id, published=1))
+
+
+@workbench_sequences.route("/<int:form_id>/versions/<int:version>/revert", methods=["POST"])
+@requires("sequences", "publish")
+def revert(form_id: int, version: int) -> Response:
+    """Publish an old version anew: the history keeps both, and the old one is live again."""
+    ActionForm()
+    svc = services()
+    with svc.db.write() as db:
+        form = db.get(Form, form_id)
+        old = db.scalar(
+            select(SequenceVersion).where(SequenceVersion.form_id == form_id, SequenceVersion.version == version)
+        )
+        if form is None or old is None:
+            abort(404)
+        site = db.get(Site, form.site_id)
+        assert site is not None
+        sequence = load(old.document)
+        number = publish(db, site, form.slug, sequence, svc.clock(), published_by=current_user.email).version.version
+        draft = db.get(SequenceDraft, form_id)
+        if draft is not None:
+            db.delete(draft)
+    svc.catalog.clear()
+    return redirect(url_for("workbench_sequences.edit", form_id=form_id, published=number))
+
+
+def label_of(item: dict[str, Any], locale: str) -> str:
+    labels = item.get("label") or {}
+    return str(labels.get(locale) or labels.get("en") or next(iter(labels.values()), item.get("key", "")))

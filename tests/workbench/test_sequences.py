@@ -1,0 +1,145 @@
+"""The sequence editor: its operations, and its pages as marketers, viewers, salespeople and attackers use them."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from capture.db.models import Form, SequenceDraft, SequenceVersion
+from capture.sites.publishing import checksum, sequence_of
+from capture.workbench import editing
+from profiling.document import dumps, load, loads
+from tests.capture.conftest import SMALL_WHEEL, Browser
+from tests.capture.conftest import publish_form as publish_form  # noqa: F401 - the fixture
+from tests.workbench.conftest import csrf_token
+
+
+def _keys(document: dict[str, Any]) -> list[list[str]]:
+    return [[q["key"] for q in stage["questions"]] for stage in document["stages"]]
+
+
+def test_moves_cross_stages_at_their_edges_and_to_the_top() -> None:
+    doc = SMALL_WHEEL
+    assert _keys(editing.move(doc, "email", "top"))[0] == ["email", "first_name", "customer_type"]
+    assert _keys(editing.move(doc, "first_name", "up"))[0] == ["first_name", "email", "customer_type"]  # stays
+    down = editing.move(doc, "customer_type", "down")
+    assert _keys(down)[0] == ["first_name", "email"] and _keys(down)[1][0] == "customer_type"
+    assert _keys(editing.move(down, "customer_type", "up"))[0][-1] == "customer_type"
+    assert _keys(doc)[0] == ["first_name", "email", "customer_type"]  # the input is left as it was
+
+
+def test_labels_flags_and_new_questions() -> None:
+    changes = {"label": {"en": "E-mail", "da": "Din e-mail", "nb": ""}, "required": False, "skippable": False}
+    changed = editing.update(SMALL_WHEEL, "email", {**changes, "freshness_days": 90})
+    item = editing.question(changed, "email")
+    assert item["label"] == {"en": "E-mail", "da": "Din e-mail"} and "required" not in item
+    assert item["skippable"] is False and item["freshness_days"] == 90
+    added = editing.add_question(SMALL_WHEEL, "basics", "job_title", "text", "Job title", "en")
+    assert _keys(added)[0][-1] == "job_title" and load(added).question("job_title") is not None
+    with pytest.raises(editing.EditError):
+        editing.add_question(added, "basics", "job_title", "text", "Again", "en")
+    assert editing.coverage(editing.question(SMALL_WHEEL, "email")) == 2  # en and da of en, da, nb, ro
+
+
+@pytest.fixture
+def form_id(app: Any, publish_form: Any) -> int:  # noqa: F811
+    publish_form()
+    with app.extensions["leadwheel"].db.read() as session:
+        return session.scalars(select(Form.id)).one()
+
+
+def _post(client: Any, path: str, form_id: int, **data: str) -> Any:
+    token = csrf_token(client, f"/workbench/sequences/{form_id}")
+    return client.post(path, data={"csrf_token": token, **data})
+
+
+def test_a_marketer_edits_a_danish_label_publishes_and_visitors_see_it(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int, client: Any, clock: Any
+) -> None:
+    marketer = signed_in("marketer")
+    page = marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    assert "translations 2/4" in page and "Live version 1" in page
+    edit = marketer.get(f"/workbench/sequences/{form_id}/questions/email").get_data(as_text=True)
+    assert 'value="E-mail"' in edit
+    saved = _post(marketer, f"/workbench/sequences/{form_id}/questions/email", form_id,
+                  label_en="E-mail", label_da="Din arbejdsmail", skippable="y")  # fmt: skip
+    assert saved.status_code == 302
+    draft_page = marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    assert "Draft, based on version 1" in draft_page and "+      da: Din arbejdsmail" in draft_page
+
+    assert _post(marketer, f"/workbench/sequences/{form_id}/publish", form_id).status_code == 302
+    with app.extensions["leadwheel"].db.read() as session:
+        live = session.scalars(select(SequenceVersion).order_by(SequenceVersion.version.desc())).first()
+        assert session.get(SequenceDraft, form_id) is None
+    assert live.version == 2 and live.published_by == "marketer@example.com"
+    # what it published exports to YAML that imports back to the same version
+    assert checksum(loads(dumps(sequence_of(live)))) == live.checksum
+
+    published = app.extensions["leadwheel"]
+    published.catalog.clear()
+    from tests.capture.conftest import Published
+
+    visitor = Browser(client, Published(_site_key(app), "wheel", form_id, live.id), clock, locale="da")
+    labels = {q["key"]: q["label"] for q in visitor.ask()["questions"]}
+    assert labels["email"] == "Din arbejdsmail"
+
+
+def _site_key(app: Any) -> str:
+    from capture.db.models import Site
+
+    with app.extensions["leadwheel"].db.read() as session:
+        return session.scalars(select(Site.public_key)).one()
+
+
+def test_checks_show_on_the_cards_and_a_broken_draft_is_not_published(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int
+) -> None:
+    marketer = signed_in("marketer")
+    assert _post(marketer, f"/workbench/sequences/{form_id}/questions/customer_type/delete", form_id).status_code == 302
+    page = marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    card = page[page.index('id="q-company_size"') :]
+    card = card[: card.index("</li>")]
+    assert 'class="error"' in card and "customer_type" in card  # its condition names the deleted question
+    refused = _post(marketer, f"/workbench/sequences/{form_id}/publish", form_id)
+    assert refused.status_code == 422
+    with app.extensions["leadwheel"].db.read() as session:
+        assert session.scalars(select(SequenceVersion.version)).all() == [1]
+    assert _post(marketer, f"/workbench/sequences/{form_id}/discard", form_id).status_code == 302
+    assert "Live version 1" in marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+
+
+def test_reorder_publish_and_revert_by_publishing_the_old_version_anew(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int
+) -> None:
+    admin = signed_in("admin")
+    moved = _post(admin, f"/workbench/sequences/{form_id}/questions/buying_timeline/move", form_id, where="up")
+    assert moved.status_code == 302
+    _post(admin, f"/workbench/sequences/{form_id}/publish", form_id)
+    assert _post(admin, f"/workbench/sequences/{form_id}/versions/1/revert", form_id).status_code == 302
+    with app.extensions["leadwheel"].db.read() as session:
+        versions = session.scalars(select(SequenceVersion).order_by(SequenceVersion.version)).all()
+    assert [v.version for v in versions] == [1, 2, 3] and versions[2].checksum == versions[0].checksum
+    history = admin.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    assert "the command line" in history and "admin@example.com" in history
+
+
+def test_who_may_view_edit_and_publish_and_a_post_without_its_token(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int
+) -> None:
+    assert signed_in(None).get(f"/workbench/sequences/{form_id}").status_code == 302
+    assert signed_in("sales").get(f"/workbench/sequences/{form_id}").status_code == 403
+    viewer = signed_in("viewer")
+    page = viewer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    assert "Move up" not in page and "Add a question" not in page and "/questions/email" not in page
+    assert viewer.get(f"/workbench/sequences/{form_id}/questions/email").status_code == 403
+    assert _post(viewer, f"/workbench/sequences/{form_id}/questions/email/delete", form_id).status_code == 403
+    marketer = signed_in("marketer")
+    forged = marketer.post(f"/workbench/sequences/{form_id}/questions/email/delete", data={})
+    assert forged.status_code == 400
+    assert re.search(r"Move up", marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True))
+    with app.extensions["leadwheel"].db.read() as session:
+        assert session.get(SequenceDraft, form_id) is None  # nothing changed by the refused posts
