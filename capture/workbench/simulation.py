@@ -82,7 +82,8 @@ def simulate(
     rng = random.Random(seed)
     known_at = start - VISIT_EVERY
     knowledge = Knowledge(fields={name: Known(value, known_at) for name, value in persona.known.items()})
-    person = {"email": "persona@example.com", "first_name": "Ada", "b2b": persona.known.get("customer_type") != "b2c"}
+    person = {"email": "persona@example.com", "first_name": "Ada", "last_name": "Jensen", "company_name": "Nordlys",
+              "b2b": persona.known.get("customer_type") != "b2c"}  # fmt: skip
     events: list[Event] = []
     stage: Stage | None = None
     visits = []
