@@ -153,6 +153,7 @@ class PersonaForm(FlaskForm):
         ],
         filters=[_none_if_empty],
     )
+    draft = BooleanField(_l("Play the unpublished draft, where there is one"))
     visits = FieldList(FormField(VisitForm), min_entries=4, max_entries=6)
 
 

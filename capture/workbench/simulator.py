@@ -9,11 +9,12 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from capture.db.models import Form, Site
+from capture.db.models import Form, SequenceDraft, Site
 from capture.sites.publishing import PublishingError, published_sequence, sequence_of
 from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import PersonaForm
 from capture.workbench.simulation import Persona, VisitPlan, simulate
+from profiling.document import DocumentError, load
 from profiling.sequence import localised
 from profiling.wheel import Reason
 
@@ -49,6 +50,7 @@ def index() -> str:
     chosen = next((f for f in forms if str(f.id) == form.form.data), forms[0] if forms else None)
     visits: list[Any] = []
     version = None
+    invalid_draft = False
     if chosen is not None and request.args:
         sequence = None
         with svc.db.read() as db:
@@ -59,6 +61,12 @@ def index() -> str:
                 published = None
             if published is not None:
                 sequence, version = sequence_of(published), published.version
+            draft = db.get(SequenceDraft, chosen.id) if form.draft.data else None
+            if draft is not None:  # the marketer's unpublished changes, when they are a valid sequence
+                try:
+                    sequence, version = load(draft.document), None
+                except DocumentError:
+                    invalid_draft = True
         live = svc.catalog.scoring_model(chosen.site_id)
         if sequence is not None:
             persona = _persona(form)
@@ -69,6 +77,7 @@ def index() -> str:
         visits=visits,
         version=version,
         chosen=chosen,
+        invalid_draft=invalid_draft,
         reasons=REASONS,
         stages=STAGES,
         text=lambda texts: localised(texts, _locale(form), "en"),

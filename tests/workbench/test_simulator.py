@@ -79,3 +79,28 @@ def test_who_may_see_the_simulator(signed_in: Callable[[str | None], Any]) -> No
     for role in ("viewer", "marketer", "admin"):
         assert signed_in(role).get("/workbench/simulator/").status_code == 200
     assert 'href="/workbench/simulator/"' not in signed_in("sales").get("/workbench/").get_data(as_text=True)
+
+
+def test_the_simulator_plays_the_draft_before_it_is_published(
+    signed_in: Callable[[str | None], Any],
+    app: Any,
+    publish_form: Any,
+    clock: Any,  # noqa: F811
+) -> None:
+    publish_form()
+    marketer = signed_in("marketer")
+    url = _sign_in_query(app)
+    form_id = int(url.split("form=")[1].split("&")[0])
+    token = re.search(
+        r'name="csrf_token" value="([^"]+)"', marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    )
+    assert token is not None
+    moved = marketer.post(
+        f"/workbench/sequences/{form_id}/questions/looking_for/move",
+        data={"csrf_token": token.group(1), "where": "top"},
+    )
+    assert moved.status_code == 302
+    live = re.findall(r'data-question="([^"]+)"', marketer.get(url).get_data(as_text=True))
+    draft = re.findall(r'data-question="([^"]+)"', marketer.get(url + "&draft=y").get_data(as_text=True))
+    assert live[:3] == ["email", "first_name", "company_size"]
+    assert draft[:3] == ["email", "first_name", "looking_for"]
