@@ -123,6 +123,46 @@ def coverage(item: dict[str, Any]) -> int:
     return sum(1 for locale in LOCALES if all(locale in text for text in texts))
 
 
+def texts(document: Document) -> list[tuple[str, dict[str, str]]]:
+    """Every translatable text of the document, by a path a translator's file can name it with."""
+    found: list[tuple[str, dict[str, str]]] = []
+    if document.get("thank_you"):
+        found.append(("thank_you", dict(document["thank_you"])))
+    for stage in document.get("stages", []):
+        found.append((f"stage:{stage.get('key')}", dict(stage.get("label") or {})))
+        for item in stage.get("questions", []):
+            key = item.get("key")
+            found.append((f"question:{key}", dict(item.get("label") or {})))
+            if item.get("help"):
+                found.append((f"help:{key}", dict(item["help"])))
+            for option in item.get("options", []):
+                found.append((f"option:{key}:{option.get('value')}", dict(option.get("label") or {})))
+    return found
+
+
+def set_texts(document: Document, rows: dict[str, dict[str, str]]) -> tuple[Document, list[str]]:
+    """The document with the texts of ``rows`` (by path, by locale; an empty cell leaves the text as it was),
+    and the paths it does not have."""
+    changed = copy.deepcopy(document)
+    holders: dict[str, dict[str, str]] = {}
+    if changed.get("thank_you"):
+        holders["thank_you"] = changed["thank_you"]
+    for stage in changed.get("stages", []):
+        holders[f"stage:{stage.get('key')}"] = stage.setdefault("label", {})
+        for item in stage.get("questions", []):
+            key = item.get("key")
+            holders[f"question:{key}"] = item.setdefault("label", {})
+            if item.get("help"):
+                holders[f"help:{key}"] = item["help"]
+            for option in item.get("options", []):
+                holders[f"option:{key}:{option.get('value')}"] = option.setdefault("label", {})
+    unknown = [path for path in rows if path not in holders]
+    for path, cells in rows.items():
+        if path in holders:
+            holders[path].update({locale: text for locale, text in cells.items() if locale in LOCALES and text})
+    return changed, unknown
+
+
 def as_yaml(document: Document) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -182,3 +183,7 @@ class NewQuestionForm(FlaskForm):
     )
     kind = SelectField(_l("Type"), choices=[SelectChoice(kind, kind) for kind in QUESTION_TYPES])
     label = StringField(_l("Label (English)"), validators=[DataRequired(), Length(max=500)])
+
+
+class TranslationsForm(FlaskForm):
+    file = FileField(_l("Translations file (CSV)"), validators=[FileRequired()])

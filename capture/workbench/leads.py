@@ -19,6 +19,7 @@ from capture.privacy.person import NoSuchPerson, Who, find_person
 from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import LeadFilterForm
 from capture.workbench.lead_queries import BANDS, SORTS, STAGES, LeadFilter, LeadRow, all_rows, page_of
+from capture.workbench.spreadsheet import safe_cell
 
 workbench_leads = Blueprint("workbench_leads", __name__, url_prefix="/workbench/leads")
 workbench_pages(workbench_leads)
@@ -35,8 +36,6 @@ CSV_COLUMNS = (
     "id", "email", "name", "company", "site", "stage", "score", "fit", "engagement", "owner", "created_at",
     "last_seen_at",
 )  # fmt: skip
-#: how a spreadsheet would read a cell as a formula (CSV injection): such cells get a leading '
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def _filter_form() -> tuple[LeadFilterForm, LeadFilter]:
@@ -111,13 +110,7 @@ def _csv_cells(row: LeadRow) -> list[str]:
         row.id, row.email or "", row.name, row.company, row.site or "", row.stage, row.score, row.fit,
         row.engagement, row.owner or "", row.created_at.isoformat(), row.last_seen_at.isoformat(),
     ]  # fmt: skip
-    return [_defused(cell) for cell in cells]
-
-
-def _defused(cell: Any) -> str:
-    """A cell a spreadsheet shows as text, whatever someone typed into a form (CSV injection)."""
-    text = str(cell)
-    return "'" + text if isinstance(cell, str) and text.startswith(_FORMULA_STARTS) else text
+    return [safe_cell(cell) for cell in cells]
 
 
 @workbench_leads.route("/<int:lead_id>")

@@ -8,21 +8,27 @@ view by the parser the CLI uses, and its problems are shown on the cards they co
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from werkzeug.wrappers import Response
+from werkzeug.wrappers import Response as Redirect
 
 from capture.db.models import Form, SequenceDraft, SequenceVersion, Site
 from capture.sites.publishing import publish
 from capture.workbench import editing
 from capture.workbench.auth import requires, services, workbench_pages
-from capture.workbench.forms import ActionForm, NewQuestionForm, QuestionForm
+from capture.workbench.forms import ActionForm, NewQuestionForm, QuestionForm, TranslationsForm
+from capture.workbench.spreadsheet import read_cell, safe_cell
 from profiling.document import DocumentError, load, problems
+
+#: a translator's file is a few hundred rows: a megabyte is plenty
+MAX_CSV = 1_000_000
 
 workbench_sequences = Blueprint("workbench_sequences", __name__, url_prefix="/workbench/sequences")
 workbench_pages(workbench_sequences)
@@ -119,7 +125,7 @@ def _problems_by_question(document: dict[str, Any], found: list[Any]) -> dict[st
     return placed
 
 
-def _change(form_id: int, operation: Any) -> Response:
+def _change(form_id: int, operation: Any) -> Redirect:
     """Apply one editing operation to the draft (made from the live version on the first change)."""
     ActionForm()  # the CSRF token was checked before the view (CSRFProtect); nothing else to read
     with services().db.write() as db:
@@ -134,7 +140,7 @@ def _change(form_id: int, operation: Any) -> Response:
 
 @workbench_sequences.route("/<int:form_id>/questions/<key>/move", methods=["POST"])
 @requires("sequences", "edit")
-def move(form_id: int, key: str) -> Response:
+def move(form_id: int, key: str) -> Redirect:
     where = request.form.get("where", "")
     if where not in ("up", "down", "top"):
         abort(400)
@@ -143,7 +149,7 @@ def move(form_id: int, key: str) -> Response:
 
 @workbench_sequences.route("/<int:form_id>/questions/<key>/delete", methods=["POST"])
 @requires("sequences", "edit")
-def delete(form_id: int, key: str) -> Response:
+def delete(form_id: int, key: str) -> Redirect:
     return _change(form_id, lambda document: editing.delete(document, key))
 
 
@@ -192,7 +198,7 @@ def add_question(form_id: int) -> Any:
 
 @workbench_sequences.route("/<int:form_id>/discard", methods=["POST"])
 @requires("sequences", "edit")
-def discard(form_id: int) -> Response:
+def discard(form_id: int) -> Redirect:
     ActionForm()
     with services().db.write() as db:
         draft = db.get(SequenceDraft, form_id)
@@ -230,7 +236,7 @@ def publish_draft(form_id: int) -> Any:
 
 @workbench_sequences.route("/<int:form_id>/versions/<int:version>/revert", methods=["POST"])
 @requires("sequences", "publish")
-def revert(form_id: int, version: int) -> Response:
+def revert(form_id: int, version: int) -> Redirect:
     """Publish an old version anew: the history keeps both, and the old one is live again."""
     ActionForm()
     svc = services()
@@ -255,3 +261,72 @@ def revert(form_id: int, version: int) -> Response:
 def label_of(item: dict[str, Any], locale: str) -> str:
     labels = item.get("label") or {}
     return str(labels.get(locale) or labels.get("en") or next(iter(labels.values()), item.get("key", "")))
+
+
+@workbench_sequences.route("/<int:form_id>/translations")
+@requires("sequences", "view")
+def translations(form_id: int, status: int = 200, unknown: list[str] | None = None) -> Any:
+    """Every text in every language, missing cells marked, and how much of each language is there."""
+    with services().db.read() as db:
+        form, _live, document, is_draft = _draft(db, form_id)
+    rows = editing.texts(document)
+    covered = {
+        locale: round(100 * sum(1 for _path, cells in rows if cells.get(locale)) / len(rows)) if rows else 100
+        for locale in editing.LOCALES
+    }
+    return render_template(
+        "workbench/sequences/translations.html",
+        form=form,
+        rows=rows,
+        covered=covered,
+        locales=editing.LOCALES,
+        is_draft=is_draft,
+        unknown=unknown or [],
+        upload=TranslationsForm(formdata=None),
+    ), status
+
+
+@workbench_sequences.route("/<int:form_id>/translations.csv")
+@requires("sequences", "view")
+def translations_csv(form_id: int) -> Response:
+    """The matrix for a translator: one row per text, one column per language (UTF-8, with a BOM for spreadsheets)."""
+    with services().db.read() as db:
+        form, _live, document, _is_draft = _draft(db, form_id)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["path", *editing.LOCALES])
+    for path, cells in editing.texts(document):
+        writer.writerow([path, *(safe_cell(cells.get(locale, "")) for locale in editing.LOCALES)])
+    return Response(
+        "\ufeff" + buffer.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{form.slug}-translations.csv"'},
+    )
+
+
+@workbench_sequences.route("/<int:form_id>/translations", methods=["POST"])
+@requires("sequences", "edit")
+def translations_import(form_id: int) -> Any:
+    """A translator's file back into the draft: filled cells replace the texts, empty ones leave them."""
+    upload = TranslationsForm()
+    if not upload.validate_on_submit():
+        return translations(form_id, 422)
+    raw = upload.file.data.read(MAX_CSV + 1)
+    if len(raw) > MAX_CSV:
+        return translations(form_id, 413)
+    try:
+        reader = csv.DictReader(io.StringIO(raw.decode("utf-8-sig")))
+        rows = {
+            row["path"]: {locale: read_cell((row.get(locale) or "").strip()) for locale in editing.LOCALES}
+            for row in reader
+            if row.get("path")
+        }
+    except (UnicodeDecodeError, csv.Error, KeyError):
+        return translations(form_id, 422, ["(not a CSV file with a path column)"])
+    with services().db.write() as db:
+        _form, live, document, _is_draft = _draft(db, form_id)
+        changed, unknown = editing.set_texts(document, rows)
+        if unknown:
+            return translations(form_id, 422, unknown)
+        _save(db, form_id, changed, live.version if live else None)
+    return redirect(url_for("workbench_sequences.translations", form_id=form_id))

@@ -40,6 +40,9 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("POST", "/workbench/sequences/{form}/discard", ("sequences", "edit")),
     ("POST", "/workbench/sequences/{form}/publish", ("sequences", "publish")),
     ("POST", "/workbench/sequences/{form}/versions/1/revert", ("sequences", "publish")),
+    ("GET", "/workbench/sequences/{form}/translations", ("sequences", "view")),
+    ("GET", "/workbench/sequences/{form}/translations.csv", ("sequences", "view")),
+    ("POST", "/workbench/sequences/{form}/translations", ("sequences", "edit")),
 ]
 
 

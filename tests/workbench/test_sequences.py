@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import re
 from collections.abc import Callable
 from typing import Any
@@ -143,3 +145,39 @@ def test_who_may_view_edit_and_publish_and_a_post_without_its_token(
     assert re.search(r"Move up", marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True))
     with app.extensions["leadwheel"].db.read() as session:
         assert session.get(SequenceDraft, form_id) is None  # nothing changed by the refused posts
+
+
+def test_the_translations_matrix_round_trips_through_a_translators_file(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int
+) -> None:
+    marketer = signed_in("marketer")
+    page = marketer.get(f"/workbench/sequences/{form_id}/translations").get_data(as_text=True)
+    assert "en 100 %" in page and "nb 0 %" in page and page.count('class="missing"') > 5
+    exported = marketer.get(f"/workbench/sequences/{form_id}/translations.csv")
+    assert exported.mimetype == "text/csv"
+    rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0] == ["path", "en", "da", "nb", "ro"] and ["question:email", "E-mail", "E-mail", "", ""] in rows
+
+    translated = "path,nb\nquestion:email,E-post\nquestion:first_name,=Fornavn\n"
+    token = csrf_token(marketer, f"/workbench/sequences/{form_id}/translations")
+    sent = marketer.post(
+        f"/workbench/sequences/{form_id}/translations",
+        data={"csrf_token": token, "file": (io.BytesIO(translated.encode()), "nb.csv")},
+        content_type="multipart/form-data",
+    )
+    assert sent.status_code == 302
+    with app.extensions["leadwheel"].db.read() as session:
+        draft = session.get(SequenceDraft, form_id)
+    assert editing.question(draft.document, "email")["label"]["nb"] == "E-post"
+    assert editing.question(draft.document, "first_name")["label"]["nb"] == "=Fornavn"
+    again = marketer.get(f"/workbench/sequences/{form_id}/translations.csv").get_data(as_text=True)
+    assert "'=Fornavn" in again  # a formula-looking text is exported as text
+
+    wrong = "path,da\nquestion:nope,Nej\n"
+    token = csrf_token(marketer, f"/workbench/sequences/{form_id}/translations")
+    refused = marketer.post(
+        f"/workbench/sequences/{form_id}/translations",
+        data={"csrf_token": token, "file": (io.BytesIO(wrong.encode()), "da.csv")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and "question:nope" in refused.get_data(as_text=True)
