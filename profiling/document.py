@@ -311,7 +311,8 @@ def _stages(reader: _Reader, raw: Any, default_locale: str) -> tuple[Stage, ...]
             if question.key in question_keys:
                 reader.problem(f"{qpath}.key", f"'{question.key}' is used by another question")
             question_keys.add(question.key)
-            _check_conditions_look_back(reader, question, f"{qpath}.when", asked_before)
+            when = "when_any" if question.any_condition else "when"
+            _check_conditions_look_back(reader, question, f"{qpath}.{when}", asked_before)
             asked_before.setdefault(question.field, question)
             questions.append(question)
         count += len(raw_questions)
@@ -376,7 +377,13 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
     rules = _rules(reader, doc, path, qtype)
     if options and rules.min_choices is not None and rules.min_choices > len(options):
         reader.problem(f"{path}.min_choices", f"is more than the {len(options)} options offered")
-    conditions = _conditions(reader, doc.get("when"), f"{path}.when", field_name)
+    any_condition = doc.get("when_any") is not None
+    if any_condition and doc.get("when") is not None:
+        reader.problem(f"{path}.when_any", "a question has when (all must hold) or when_any (one is enough), not both")
+    when = "when_any" if any_condition else "when"
+    if any_condition and not isinstance(doc["when_any"], list):
+        reader.problem(f"{path}.when_any", "must be a list of conditions")
+    conditions = _conditions(reader, doc.get(when), f"{path}.{when}", field_name)
     freshness = None
     if doc.get("freshness_days") is not None:
         freshness = reader.number(doc["freshness_days"], f"{path}.freshness_days", int)
@@ -408,6 +415,7 @@ def _question(reader: _Reader, raw: Any, path: str, default_locale: str) -> Ques
         freshness_days=freshness,
         consent=consent,
         skippable=skippable,
+        any_condition=any_condition and bool(conditions),
     )
 
 
@@ -575,7 +583,8 @@ def _dump_question(question: Question) -> dict[str, Any]:
     if question.options:
         doc["options"] = [{"value": o.value, "label": dict(o.labels)} for o in question.options]
     if question.conditions:
-        doc["when"] = [{"field": c.field, c.operator.value: c.value} for c in question.conditions]
+        written = [{"field": c.field, c.operator.value: c.value} for c in question.conditions]
+        doc["when_any" if question.any_condition else "when"] = written
     if question.freshness_days is not None:
         doc["freshness_days"] = question.freshness_days
     if question.consent is not None:

@@ -75,7 +75,12 @@ class QuestionDocument(Declared):
     label: Texts
     help: Texts | None = None
     options: Annotated[list[OptionDocument], Field(min_length=1, max_length=MAX_OPTIONS)] | None = None
-    when: ConditionDocument | list[ConditionDocument] | None = None
+    when: ConditionDocument | list[ConditionDocument] | None = Field(
+        None, description="Asked only when every condition holds"
+    )
+    when_any: list[ConditionDocument] | None = Field(
+        None, description="Asked when at least one condition holds (instead of when)"
+    )
     freshness_days: Annotated[int, Field(ge=1, le=MAX_FRESHNESS_DAYS)] | None = None
     consent_version: Annotated[str, Field(min_length=1)] | None = None
     skippable: bool = True

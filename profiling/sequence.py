@@ -166,13 +166,15 @@ class Question:
     help: Mapping[str, str] = default(default_factory=dict)
     options: tuple[Option, ...] = ()
     rules: Rules = Rules()
-    #: all conditions must hold for the question to apply
+    #: the conditions on earlier answers: all must hold for the question to apply (any one, with ``any_condition``)
     conditions: tuple[Condition, ...] = ()
     #: re-ask after this many days (e.g. a buying timeline goes stale)
     freshness_days: int | None = None
     consent: Consent | None = None
     #: whether "not now / prefer not to say" is offered
     skippable: bool = True
+    #: one condition holding is enough (``when_any`` in the document) instead of all of them (``when``)
+    any_condition: bool = False
 
     @property
     def option_values(self) -> tuple[str, ...]:
@@ -188,7 +190,8 @@ class Question:
         return own if default is None else min(own, default)
 
     def applies(self, profile: Mapping[str, Any]) -> bool:
-        return all(condition.holds(profile) for condition in self.conditions)
+        test = any if self.any_condition else all
+        return not self.conditions or test(condition.holds(profile) for condition in self.conditions)
 
 
 @dataclass(frozen=True)

@@ -24,6 +24,10 @@ class EditError(ValueError):
     """An operation that cannot apply: an unknown question or stage, a key already taken."""
 
 
+class StageNotEmpty(EditError):
+    """A stage that still has questions is not deleted with them: they are moved or deleted first."""
+
+
 Document = dict[str, Any]
 
 
@@ -90,6 +94,106 @@ def update(document: Document, key: str, changes: dict[str, Any]) -> Document:
             item["freshness_days"] = int(changes["freshness_days"])
         else:
             item.pop("freshness_days", None)
+    return changed
+
+
+#: the tests a condition can make, as the document names them
+OPERATORS = ("equals", "not_equals", "in", "not_in", "gte", "gt", "lte", "lt", "contains", "known")
+#: a question's validators, by the document's key, and whether each is a whole number
+VALIDATORS = {"min_length": True, "max_length": True, "min": False, "max": False, "pattern": None,
+              "min_choices": True, "max_choices": True}  # fmt: skip
+
+
+def earlier_fields(document: Document, key: str) -> list[str]:
+    """The fields of the questions before ``key``: what its conditions may test."""
+    fields: list[str] = []
+    for stage in document.get("stages", []):
+        for item in stage.get("questions", []):
+            if item.get("key") == key:
+                return fields
+            field = item.get("field") or item.get("key")
+            if field not in fields:
+                fields.append(field)
+    raise EditError(f"no question '{key}'")
+
+
+def set_options(document: Document, key: str, options: list[dict[str, Any]]) -> Document:
+    """Replace a question's options (value and labels by locale, in order); an empty value drops the row."""
+    changed = copy.deepcopy(document)
+    questions, index = _find(changed, key)
+    kept = [
+        {"value": o["value"], "label": {locale: text for locale, text in o["label"].items() if text}}
+        for o in options
+        if o.get("value")
+    ]
+    if kept:
+        questions[index]["options"] = kept
+    else:
+        questions[index].pop("options", None)
+    return changed
+
+
+def set_conditions(document: Document, key: str, conditions: list[dict[str, str]], any_of: bool) -> Document:
+    """Replace a question's conditions: (field, operator, value as typed), all of them or ``any_of``."""
+    changed = copy.deepcopy(document)
+    questions, index = _find(changed, key)
+    item = questions[index]
+    item.pop("when", None)
+    item.pop("when_any", None)
+    written = [{"field": c["field"], c["operator"]: _condition_value(c["operator"], c.get("value", ""))}
+               for c in conditions if c.get("field") and c.get("operator") in OPERATORS]  # fmt: skip
+    if written:
+        item["when_any" if any_of and len(written) > 1 else "when"] = written
+    return changed
+
+
+def _condition_value(operator: str, typed: str) -> Any:
+    """What a typed value means for its test: a list for in/not_in, a number for comparisons, true for known."""
+    text = typed.strip()
+    if operator == "known":
+        return True
+    if operator in ("in", "not_in"):
+        return [part.strip() for part in text.split(",") if part.strip()]
+    if operator in ("gte", "gt", "lte", "lt"):
+        try:
+            number = float(text.replace(",", "."))
+        except ValueError:
+            return text  # the parser says what is wrong, on the card
+        return int(number) if number.is_integer() else number
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def set_validators(document: Document, key: str, values: dict[str, Any]) -> Document:
+    """Set (or, with None or empty, remove) a question's validators: lengths, bounds, pattern, choices."""
+    changed = copy.deepcopy(document)
+    questions, index = _find(changed, key)
+    item = questions[index]
+    for name in VALIDATORS:
+        if name in values:
+            if values[name] in (None, ""):
+                item.pop(name, None)
+            else:
+                item[name] = values[name]
+    return changed
+
+
+def set_settings(document: Document, settings: dict[str, Any]) -> Document:
+    """The per-visit settings at the top of the sequence."""
+    changed = copy.deepcopy(document)
+    changed.setdefault("settings", {}).update(settings)
+    return changed
+
+
+def delete_stage(document: Document, key: str) -> Document:
+    """Remove an empty stage (a stage with questions keeps them safe: move or delete them first)."""
+    changed = copy.deepcopy(document)
+    stages = changed.get("stages", [])
+    stage = next((s for s in stages if s.get("key") == key), None)
+    if stage is None:
+        raise EditError(f"no stage '{key}'")
+    if stage.get("questions"):
+        raise StageNotEmpty(f"stage '{key}' still has questions")
+    stages.remove(stage)
     return changed
 
 

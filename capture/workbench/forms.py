@@ -10,6 +10,7 @@ from wtforms import (
     DateField,
     EmailField,
     FieldList,
+    FloatField,
     Form,
     FormField,
     IntegerField,
@@ -21,8 +22,12 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
+from capture.workbench.editing import OPERATORS
 from capture.workbench.editing import TYPES as QUESTION_TYPES
 from capture.workbench.permissions import ROLES
+
+#: a question's option rows on its card: those it has, and room for new ones
+MAX_OPTION_ROWS = 60
 
 #: each language named in itself, so anyone can find their own
 LOCALES = [SelectChoice("en", "English"), SelectChoice("da", "Dansk")]
@@ -158,6 +163,25 @@ class PersonaForm(FlaskForm):
     visits = FieldList(FormField(VisitForm), min_entries=4, max_entries=6)
 
 
+class OptionRowForm(Form):
+    """One option of a question: the value stored, and its label in each language."""
+
+    value = StringField(_l("Value"), validators=[Optional(), Length(max=64), Regexp(r"^[A-Za-z0-9_.-]+$")])
+    label_en = StringField(_l("English"), validators=[Optional(), Length(max=500)])
+    label_da = StringField(_l("Danish"), validators=[Optional(), Length(max=500)])
+    label_nb = StringField(_l("Norwegian"), validators=[Optional(), Length(max=500)])
+    label_ro = StringField(_l("Romanian"), validators=[Optional(), Length(max=500)])
+
+
+class ConditionRowForm(Form):
+    """One condition: an earlier question's field, a test, and the value it tests against."""
+
+    field = SelectField(_l("Field"), choices=[], validate_choice=False)
+    operator = SelectField(_l("Test"), choices=[SelectChoice(op, op) for op in OPERATORS])
+    value = StringField(_l("Value"), description=_l("For in and not_in: values separated by commas"),
+                        validators=[Optional(), Length(max=500)])  # fmt: skip
+
+
 class QuestionForm(FlaskForm):
     """One question's card: its label in each of the product's languages, and how it is asked."""
 
@@ -172,6 +196,36 @@ class QuestionForm(FlaskForm):
         description=_l("Empty: an answer is kept for good"),
         validators=[Optional(), NumberRange(min=1, max=3650)],
     )
+    options = FieldList(FormField(OptionRowForm), max_entries=MAX_OPTION_ROWS)
+    match = SelectField(
+        _l("Asked when"),
+        choices=[SelectChoice("all", _l("every condition holds")), SelectChoice("any", _l("any condition holds"))],
+        default="all",
+    )
+    conditions = FieldList(FormField(ConditionRowForm), max_entries=20)
+    min_length = IntegerField(_l("Shortest answer (characters)"), validators=[Optional(), NumberRange(min=0)])
+    max_length = IntegerField(_l("Longest answer (characters)"), validators=[Optional(), NumberRange(min=0)])
+    min = FloatField(_l("Smallest number"), validators=[Optional()])
+    max = FloatField(_l("Largest number"), validators=[Optional()])
+    pattern = StringField(_l("Pattern (regular expression)"), validators=[Optional(), Length(max=200)])
+    min_choices = IntegerField(_l("Fewest choices"), validators=[Optional(), NumberRange(min=0)])
+    max_choices = IntegerField(_l("Most choices"), validators=[Optional(), NumberRange(min=0)])
+
+
+class SettingsForm(FlaskForm):
+    """The sequence's per-visit settings."""
+
+    questions_per_visit = IntegerField(_l("Questions per visit"), validators=[DataRequired(), NumberRange(1, 20)])
+    snooze_visits = IntegerField(_l("Visits a “not now” waits"), validators=[Optional(), NumberRange(0, 50)])
+    max_reasks = IntegerField(_l("Times a question is asked again after “not now”"),
+                              validators=[Optional(), NumberRange(0, 20)])  # fmt: skip
+    email_first = BooleanField(_l("Ask for the e-mail address first"))
+    more_on_request = BooleanField(_l("Offer the next questions on request (“Tell us more now”)"))
+
+
+class StageForm(FlaskForm):
+    key = StringField(_l("Key"), validators=[DataRequired(), Length(max=64), Regexp(r"^[a-z][a-z0-9_]*$")])
+    label = StringField(_l("Name (English)"), validators=[DataRequired(), Length(max=200)])
 
 
 class NewQuestionForm(FlaskForm):

@@ -18,12 +18,20 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response as Redirect
+from wtforms.fields.choices import SelectChoice
 
 from capture.db.models import Form, SequenceDraft, SequenceVersion, Site
 from capture.sites.publishing import publish
 from capture.workbench import editing
 from capture.workbench.auth import requires, services, workbench_pages
-from capture.workbench.forms import ActionForm, NewQuestionForm, QuestionForm, TranslationsForm
+from capture.workbench.forms import (
+    ActionForm,
+    NewQuestionForm,
+    QuestionForm,
+    SettingsForm,
+    StageForm,
+    TranslationsForm,
+)
 from capture.workbench.spreadsheet import read_cell, safe_cell
 from profiling.document import DocumentError, load, problems
 
@@ -105,6 +113,8 @@ def edit(form_id: int, status: int = 200, question_form: QuestionForm | None = N
         changes=editing.diff(live_document, document) if is_draft else [],
         versions=versions,
         new_question=NewQuestionForm(formdata=None),
+        settings_form=SettingsForm(formdata=None, data=dict(document.get("settings") or {})),
+        new_stage=StageForm(formdata=None),
         label_of=label_of,
         action=ActionForm(formdata=None),
     ), status
@@ -132,6 +142,8 @@ def _change(form_id: int, operation: Any) -> Redirect:
         _form, live, document, _is_draft = _draft(db, form_id)
         try:
             changed = operation(document)
+        except editing.StageNotEmpty:  # the button is only offered for an empty stage: a stale page
+            abort(422)
         except editing.EditError:
             abort(404)
         _save(db, form_id, changed, live.version if live else None)
@@ -160,30 +172,120 @@ def question(form_id: int, key: str) -> Any:
         form, _live, document, _is_draft = _draft(db, form_id)
     try:
         item = editing.question(document, key)
+        fields = editing.earlier_fields(document, key)
     except editing.EditError:
         abort(404)
     edited = QuestionForm(data=_question_data(item)) if request.method == "GET" else QuestionForm()
+    if request.method == "GET":  # a blank row to add an option or a condition
+        edited.options.append_entry()
+        edited.conditions.append_entry()
+    for row in edited.conditions:
+        row.form.field.choices = [SelectChoice("", "—"), *(SelectChoice(field, field) for field in fields)]
     if request.method == "POST" and edited.validate_on_submit():
-        labels = {locale: (getattr(edited, f"label_{locale}").data or "").strip() for locale in editing.LOCALES}
-        changes = {
-            "label": labels,
-            "required": edited.required.data,
-            "skippable": edited.skippable.data,
-            "freshness_days": edited.freshness_days.data,
-        }
-        return _change(form_id, lambda doc: editing.update(doc, key, changes))
+        return _change(form_id, lambda doc: _apply_card(doc, key, edited))
     status = 422 if edited.errors else 200
     return render_template("workbench/sequences/question.html", form=form, item=item, edited=edited), status
 
 
+def _apply_card(document: dict[str, Any], key: str, edited: QuestionForm) -> dict[str, Any]:
+    """Everything the card sets, as the editing operations set it."""
+    labels = {locale: (getattr(edited, f"label_{locale}").data or "").strip() for locale in editing.LOCALES}
+    changes = {
+        "label": labels,
+        "required": edited.required.data,
+        "skippable": edited.skippable.data,
+        "freshness_days": edited.freshness_days.data,
+    }
+    document = editing.update(document, key, changes)
+    if editing.question(document, key).get("options") or any(row.form.value.data for row in edited.options):
+        options = [
+            {
+                "value": (row.form.value.data or "").strip(),
+                "label": {
+                    locale: (getattr(row.form, f"label_{locale}").data or "").strip() for locale in editing.LOCALES
+                },
+            }
+            for row in edited.options
+        ]
+        document = editing.set_options(document, key, options)
+    conditions = [
+        {
+            "field": row.form.field.data or "",
+            "operator": row.form.operator.data or "",
+            "value": row.form.value.data or "",
+        }
+        for row in edited.conditions
+    ]
+    document = editing.set_conditions(document, key, conditions, edited.match.data == "any")
+    validators = {name: getattr(edited, name).data for name in editing.VALIDATORS}
+    return editing.set_validators(document, key, validators)
+
+
 def _question_data(item: dict[str, Any]) -> dict[str, Any]:
     labels = item.get("label") or {}
+    conditions = item.get("when_any") or item.get("when") or []
+    if isinstance(conditions, dict):
+        conditions = [conditions]
     return {
         **{f"label_{locale}": labels.get(locale, "") for locale in editing.LOCALES},
         "required": bool(item.get("required")),
         "skippable": item.get("skippable", True),
         "freshness_days": item.get("freshness_days"),
+        "options": [_option_row(option) for option in item.get("options", [])],
+        "match": "any" if item.get("when_any") else "all",
+        "conditions": [_condition_row(c) for c in conditions],
+        **{name: item.get(name) for name in editing.VALIDATORS},
     }
+
+
+def _option_row(option: dict[str, Any]) -> dict[str, Any]:
+    labels = option.get("label") or {}
+    return {"value": option.get("value"), **{f"label_{locale}": labels.get(locale, "") for locale in editing.LOCALES}}
+
+
+def _condition_row(condition: dict[str, Any]) -> dict[str, str]:
+    operator = next((key for key in condition if key != "field"), "equals")
+    value = condition.get(operator)
+    typed = (
+        ", ".join(map(str, value))
+        if isinstance(value, list)
+        else ""
+        if value is True and operator == "known"
+        else str(value)
+    )
+    return {"field": str(condition.get("field", "")), "operator": operator, "value": typed}
+
+
+@workbench_sequences.route("/<int:form_id>/settings", methods=["POST"])
+@requires("sequences", "edit")
+def settings(form_id: int) -> Any:
+    chosen = SettingsForm()
+    if not chosen.validate_on_submit():
+        return edit(form_id, 422)
+    values = {
+        "questions_per_visit": chosen.questions_per_visit.data,
+        "snooze_visits": chosen.snooze_visits.data or 0,
+        "max_reasks": chosen.max_reasks.data or 0,
+        "email_first": bool(chosen.email_first.data),
+        "more_on_request": bool(chosen.more_on_request.data),
+    }
+    return _change(form_id, lambda doc: editing.set_settings(doc, values))
+
+
+@workbench_sequences.route("/<int:form_id>/stages", methods=["POST"])
+@requires("sequences", "edit")
+def add_stage(form_id: int) -> Any:
+    new = StageForm()
+    if not new.validate_on_submit():
+        return edit(form_id, 422)
+    key, label = new.key.data or "", new.label.data or ""
+    return _change(form_id, lambda doc: editing.add_stage(doc, key, label, "en"))
+
+
+@workbench_sequences.route("/<int:form_id>/stages/<key>/delete", methods=["POST"])
+@requires("sequences", "edit")
+def delete_stage(form_id: int, key: str) -> Redirect:
+    return _change(form_id, lambda doc: editing.delete_stage(doc, key))
 
 
 @workbench_sequences.route("/<int:form_id>/questions", methods=["POST"])

@@ -43,6 +43,9 @@ ROUTES: list[tuple[str, str, tuple[str, str] | None]] = [
     ("GET", "/workbench/sequences/{form}/translations", ("sequences", "view")),
     ("GET", "/workbench/sequences/{form}/translations.csv", ("sequences", "view")),
     ("POST", "/workbench/sequences/{form}/translations", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/settings", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/stages", ("sequences", "edit")),
+    ("POST", "/workbench/sequences/{form}/stages/basics/delete", ("sequences", "edit")),
 ]
 
 
@@ -55,7 +58,8 @@ def test_the_table_covers_every_workbench_route(app: Any) -> None:
             .replace("{lead}", "<int:lead_id>")
             .replace("{form}", "<int:form_id>")
             .replace("/questions/email", "/questions/<key>")
-            .replace("/versions/1/", "/versions/<int:version>/"),
+            .replace("/versions/1/", "/versions/<int:version>/")
+            .replace("/stages/basics/", "/stages/<key>/"),
         )
         for method, path, _ in ROUTES
     }

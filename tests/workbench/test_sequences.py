@@ -181,3 +181,71 @@ def test_the_translations_matrix_round_trips_through_a_translators_file(
         content_type="multipart/form-data",
     )
     assert refused.status_code == 422 and "question:nope" in refused.get_data(as_text=True)
+
+
+def test_options_conditions_validators_and_settings_as_operations() -> None:
+    options = [{"value": "b2b", "label": {"en": "Work", "da": "Arbejde"}}, {"value": "", "label": {"en": "x"}},
+               {"value": "b2c", "label": {"en": "Me", "da": ""}}]  # fmt: skip
+    changed = editing.set_options(SMALL_WHEEL, "customer_type", options)
+    assert editing.question(changed, "customer_type")["options"] == [
+        {"value": "b2b", "label": {"en": "Work", "da": "Arbejde"}},
+        {"value": "b2c", "label": {"en": "Me"}},
+    ]
+    either = [{"field": "customer_type", "operator": "equals", "value": "b2b"},
+              {"field": "company_size", "operator": "gte", "value": "50"},
+              {"field": "", "operator": "equals", "value": "ignored"}]  # fmt: skip
+    anyone = editing.set_conditions(SMALL_WHEEL, "budget", either, any_of=True)
+    item = editing.question(anyone, "budget")
+    assert "when" not in item and item["when_any"][1] == {"field": "company_size", "gte": 50}
+    assert load(anyone).question("budget").any_condition
+    bounded = editing.set_validators(SMALL_WHEEL, "procurement", {"max_length": 200, "pattern": "", "min_length": None})
+    assert editing.question(bounded, "procurement")["max_length"] == 200
+    assert editing.set_settings(SMALL_WHEEL, {"questions_per_visit": 2})["settings"]["questions_per_visit"] == 2
+    assert editing.earlier_fields(SMALL_WHEEL, "company_size") == ["first_name", "email", "customer_type"]
+    with pytest.raises(editing.EditError):
+        editing.delete_stage(SMALL_WHEEL, "basics")  # it has questions
+    empty = editing.add_stage(SMALL_WHEEL, "extra", "Extra", "en")
+    assert [s["key"] for s in editing.delete_stage(empty, "extra")["stages"]] == [
+        s["key"] for s in SMALL_WHEEL["stages"]
+    ]
+
+
+def test_a_card_sets_options_any_conditions_and_validation_and_the_draft_stays_valid(
+    signed_in: Callable[[str | None], Any], app: Any, form_id: int
+) -> None:
+    marketer = signed_in("marketer")
+    card = marketer.get(f"/workbench/sequences/{form_id}/questions/budget").get_data(as_text=True)
+    assert 'value="small"' in card and "options-2-value" in card  # its options and a blank row to add one
+    token = csrf_token(marketer, f"/workbench/sequences/{form_id}/questions/budget")
+    data = {
+        "csrf_token": token, "label_en": "Budget", "label_da": "Budget", "skippable": "y",
+        "options-0-value": "small", "options-0-label_en": "Small", "options-0-label_da": "Lille",
+        "options-1-value": "large", "options-1-label_en": "Large",
+        "options-2-value": "", "options-2-label_en": "",
+        "options-3-value": "huge", "options-3-label_en": "Huge",
+        "match": "any",
+        "conditions-0-field": "customer_type", "conditions-0-operator": "equals", "conditions-0-value": "b2b",
+        "conditions-1-field": "company_size", "conditions-1-operator": "gte", "conditions-1-value": "100",
+    }  # fmt: skip
+    assert marketer.post(f"/workbench/sequences/{form_id}/questions/budget", data=data).status_code == 302
+    with app.extensions["leadwheel"].db.read() as session:
+        draft = session.get(SequenceDraft, form_id).document
+    budget = load(draft).question("budget")
+    assert [o.value for o in budget.options] == ["small", "large", "huge"] and budget.any_condition
+    assert budget.applies({"company_size": 150}) and not budget.applies({"customer_type": "b2c"})
+
+    token = csrf_token(marketer, f"/workbench/sequences/{form_id}")
+    settings = {"csrf_token": token, "questions_per_visit": "2", "snooze_visits": "1", "max_reasks": "1"}
+    assert marketer.post(f"/workbench/sequences/{form_id}/settings", data=settings).status_code == 302
+    stage = {"csrf_token": token, "key": "extra", "label": "Extra"}
+    assert marketer.post(f"/workbench/sequences/{form_id}/stages", data=stage).status_code == 302
+    page = marketer.get(f"/workbench/sequences/{form_id}").get_data(as_text=True)
+    assert "Per visit: 2 questions" in page and "Delete the empty stage extra" in page
+    assert (
+        marketer.post(f"/workbench/sequences/{form_id}/stages/extra/delete", data={"csrf_token": token}).status_code
+        == 302
+    )
+    bad = marketer.post(
+        f"/workbench/sequences/{form_id}/settings", data={"csrf_token": token, "questions_per_visit": "0"}
+    )
+    assert bad.status_code == 422
