@@ -147,7 +147,22 @@ def _change(form_id: int, operation: Any) -> Redirect:
         except editing.EditError:
             abort(404)
         _save(db, form_id, changed, live.version if live else None)
-    return redirect(url_for("workbench_sequences.edit", form_id=form_id) + request.form.get("anchor", ""))
+    return redirect(url_for("workbench_sequences.edit", form_id=form_id) + _in_view(changed))
+
+
+def _in_view(document: dict[str, Any]) -> str:
+    """Where the editor opens after a change: at the first error it made, else back at the card it came from."""
+    errors = [p for p in problems(json.dumps(document)) if p.severity == "error"]
+    if errors:
+        placed = _problems_by_question(document, errors)
+        first = next((key for key in _keys_in_order(document) if key in placed), None)
+        return f"#q-{first}" if first else "#problems"
+    anchor = request.form.get("anchor", "")
+    return anchor if anchor.startswith("#q-") and len(anchor) < 80 else ""
+
+
+def _keys_in_order(document: dict[str, Any]) -> list[str]:
+    return [item.get("key") for stage in document.get("stages", []) for item in stage.get("questions", [])]
 
 
 @workbench_sequences.route("/<int:form_id>/questions/<key>/move", methods=["POST"])

@@ -34,6 +34,7 @@ def editing(config: Config, publish_form: Any, host: Served, foreign_host: Serve
     with services.db.write() as session:
         create_user(session, "marketer@example.com", PASSWORD, "marketer", clock())
         create_user(session, "viewer@example.com", PASSWORD, "viewer", clock())
+        create_user(session, "sales@example.com", PASSWORD, "sales", clock())
     with serve(application) as api:
         yield Live(application, api.origin, host.origin, foreign_host.origin, clock, publish_form)
     services.db.dispose()
@@ -92,3 +93,28 @@ def test_a_viewer_reads_the_sequence_and_sees_no_control(editing: Live, open_pag
     expect(page.locator("li.card")).not_to_have_count(0)
     expect(page.locator("li.card button")).to_have_count(0)
     expect(page.get_by_text("Add a question")).to_have_count(0)
+
+
+def test_a_salesperson_cannot_open_the_editor_and_a_post_without_its_token_changes_nothing(
+    editing: Live, open_page: Any, axe_path: Path
+) -> None:
+    form = editing.publish(None, slug="wheel", origins=(editing.host,), consent_policy="not_required")
+    sales = open_page()
+    keyboard_sign_in(sales, editing.api, "sales@example.com")
+    refused = sales.goto(f"{editing.api}/workbench/sequences/{form.form_id}")
+    assert refused is not None and refused.status == 403
+    expect(sales.get_by_role("heading", level=1)).to_have_text("Not allowed")
+    expect(sales.locator("nav a[href='/workbench/sequences/']")).to_have_count(0)
+
+    marketer = open_page()
+    keyboard_sign_in(marketer, editing.api, "marketer@example.com")
+    marketer.goto(f"{editing.api}/workbench/sequences/")
+    assert serious_violations_fresh(marketer, axe_path) == []
+    marketer.goto(f"{editing.api}/workbench/sequences/{form.form_id}/translations")
+    assert serious_violations_fresh(marketer, axe_path) == []
+    forged = marketer.request.post(  # the marketer's own cookies, but no token: what another site could send
+        f"{editing.api}/workbench/sequences/{form.form_id}/questions/email/delete", form={"where": "up"}
+    )
+    assert forged.status == 400
+    marketer.goto(f"{editing.api}/workbench/sequences/{form.form_id}")
+    expect(marketer.locator("#q-email")).to_have_count(1)  # still there

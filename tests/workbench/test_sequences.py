@@ -249,3 +249,15 @@ def test_a_card_sets_options_any_conditions_and_validation_and_the_draft_stays_v
         f"/workbench/sequences/{form_id}/settings", data={"csrf_token": token, "questions_per_visit": "0"}
     )
     assert bad.status_code == 422
+
+
+def test_after_a_change_that_breaks_the_draft_the_editor_opens_at_the_first_error(
+    signed_in: Callable[[str | None], Any], form_id: int
+) -> None:
+    marketer = signed_in("marketer")
+    moved = _post(
+        marketer, f"/workbench/sequences/{form_id}/questions/email/move", form_id, where="up", anchor="#q-email"
+    )
+    assert moved.headers["Location"].endswith("#q-email")  # still valid: back at its card
+    broken = _post(marketer, f"/workbench/sequences/{form_id}/questions/customer_type/delete", form_id)
+    assert broken.headers["Location"].endswith("#q-company_size")  # its condition names the deleted question
