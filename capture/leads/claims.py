@@ -22,23 +22,22 @@ import hashlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask import has_request_context, request
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, insert, select, update
 
 from capture.config import Config
 from capture.db.models import Answer, EmailClaim, Lead, Site
 from capture.mail import Mail, current_config, queue_mail
+from capture.mail_links import LinkTokens, language
 
 _claims = EmailClaim.__table__
 _leads = Lead.__table__
 _answers = Answer.__table__
 
 #: how long a confirmation link works
-LINK_LIFETIME = timedelta(days=7)
-LINK_SALT = "leadwheel.email-claim.v1"
+_LINKS = LinkTokens("leadwheel.email-claim.v1")
 MAIL_PURPOSE = "email_confirmation"
 
 
@@ -97,21 +96,13 @@ def record_claim(connection: Connection, claim: Claim, now: datetime) -> int:
     return claim_id
 
 
-def _serializer(config: Config) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(config.secret_keys), salt=LINK_SALT)
-
-
 def link_token(config: Config, claim_id: int) -> str:
-    return _serializer(config).dumps(claim_id)
+    return _LINKS.make(config, claim_id)
 
 
 def read_link_token(config: Config, token: str) -> int | None:
     """The claim a link names, or None for a forged, damaged or expired link."""
-    try:
-        claim_id = _serializer(config).loads(token, max_age=int(LINK_LIFETIME.total_seconds()))
-    except BadData:
-        return None
-    return claim_id if isinstance(claim_id, int) else None
+    return _LINKS.read(config, token)
 
 
 def claim_locale(connection: Connection, claim_id: int) -> str | None:
@@ -210,11 +201,6 @@ _MAIL_TEXTS = {
     ),
 }
 
-
-def language(locale: str | None) -> str:
-    """The language of the mail and page for a claim's locale: its own if we have it, else English."""
-    base = (locale or "en").split("-")[0].lower()
-    return "nb" if base == "no" else base if base in _MAIL_TEXTS else "en"
 
 
 def confirmation_mail(email: str, locale: str, site_name: str, link: str) -> Mail:

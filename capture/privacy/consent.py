@@ -22,11 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
-from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Connection, bindparam, select
 
 from capture.config import Config
@@ -34,6 +33,7 @@ from capture.db.models import ConsentRecord, Lead, MailOutbox, Site, Visitor
 from capture.db.prepared import Prepared, Runner, core, row_insert
 from capture.handoff.outbox import enqueue, subscribed
 from capture.mail import Mail, current_config, queue_mail
+from capture.mail_links import LinkTokens, language
 from capture.privacy.standing import (
     PURPOSES,
     ConsentStanding,
@@ -57,8 +57,7 @@ POLICIES = ("required", "not_required")
 MAX_TEXT = 4000
 MAX_VERSION = 64
 #: how long a double opt-in link works
-LINK_LIFETIME = timedelta(days=7)
-LINK_SALT = "leadwheel.consent-confirm.v1"
+_LINKS = LinkTokens("leadwheel.consent-confirm.v1")
 MAIL_PURPOSE = "consent_confirmation"
 
 
@@ -317,23 +316,13 @@ def record_answers_consent(
 # --- double opt-in ---------------------------------------------------------------------------------
 
 
-def _serializer(config: Config) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(list(config.secret_keys), salt=LINK_SALT)
-
-
 def link_token(config: Config, record_id: int) -> str:
-    return _serializer(config).dumps(record_id)
+    return _LINKS.make(config, record_id)
 
 
 def read_link_token(config: Config, token: str) -> int | None:
     """The pending record a link names, or None for a forged, damaged or expired link."""
-    if len(token) > 512:
-        return None
-    try:
-        record_id = _serializer(config).loads(token, max_age=int(LINK_LIFETIME.total_seconds()))
-    except BadData:
-        return None
-    return record_id if isinstance(record_id, int) else None
+    return _LINKS.read(config, token)
 
 
 def _mail_link(
@@ -395,10 +384,6 @@ def confirm(connection: Connection, record_id: int, now: datetime) -> str:
     announce_changes(connection, lead_id, before, lead_standing(connection, lead_id), now)
     return "confirmed"
 
-
-def language(locale: str | None) -> str:
-    base = (locale or "en").split("-")[0].lower()
-    return "nb" if base == "no" else base if base in _MAIL_TEXTS else "en"
 
 
 _MAIL_TEXTS = {

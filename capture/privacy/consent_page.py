@@ -7,11 +7,10 @@ consent a scanner gave is no consent.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint
 
-from capture.privacy.consent import confirm, language, pending_locale, read_link_token
-from capture.services import Services
-from capture.web.confirm_page import confirmation_page
+from capture.privacy.consent import confirm, pending_locale, read_link_token
+from capture.web.confirm_page import link_pages
 
 consent_page = Blueprint("consent_page", __name__)
 
@@ -51,40 +50,11 @@ _TEXTS = {
 }
 
 
-def _services() -> Services:
-    return current_app.extensions["leadwheel"]  # type: ignore[no-any-return]
-
-
-def _page(state: str, locale: str | None, status: int = 200) -> Response:
-    lang = language(locale)
-    return confirmation_page(lang, _TEXTS[lang], state, status)
-
-
-def _record_of(token: str) -> tuple[int | None, str | None]:
-    svc = _services()
-    record_id = read_link_token(svc.config, token)
-    if record_id is None:
-        return None, None
-    with svc.db.read_connection() as connection:
-        return record_id, pending_locale(connection, record_id)
-
-
-@consent_page.get("/consent/confirm/<token>")
-def show(token: str) -> Response:
-    record_id, locale = _record_of(token)
-    if record_id is None or locale is None:
-        return _page("bad", None, 404)
-    return _page("ask", locale)
-
-
-@consent_page.post("/consent/confirm/<token>")
-def confirmed(token: str) -> Response:
-    record_id, locale = _record_of(token)
-    if record_id is None or locale is None:
-        return _page("bad", None, 404)
-    svc = _services()
-    now = svc.clock()
-    outcome = svc.db.run(lambda connection: confirm(connection, record_id, now))
-    if outcome == "unknown":
-        return _page("bad", locale, 404)
-    return _page("confirmed" if outcome == "confirmed" else "already", locale)
+link_pages(
+    consent_page,
+    "/consent/confirm",
+    _TEXTS,
+    read_link_token,
+    pending_locale,
+    lambda svc, record_id, now: svc.db.run(lambda connection: confirm(connection, record_id, now)),
+)

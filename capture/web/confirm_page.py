@@ -9,10 +9,16 @@ send no referrer that could carry it.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, make_response, render_template
+from collections.abc import Callable, Mapping
+from datetime import datetime
 
-from capture.leads.claims import claim_locale, language, read_link_token
+from flask import Blueprint, Response, current_app, make_response, render_template
+from sqlalchemy import Connection
+
+from capture.config import Config
+from capture.leads.claims import claim_locale, read_link_token
 from capture.leads.confirmations import confirm_claim
+from capture.mail_links import language
 from capture.services import Services
 
 confirm = Blueprint("confirm", __name__, template_folder="templates")
@@ -53,13 +59,49 @@ _TEXTS = {
 }
 
 
-def _services() -> Services:
-    return current_app.extensions["leadwheel"]  # type: ignore[no-any-return]
+def link_pages(
+    blueprint: Blueprint,
+    path: str,
+    texts: Mapping[str, Mapping[str, str]],
+    read: Callable[[Config, str], int | None],
+    locale_of: Callable[[Connection, int], str | None],
+    confirm: Callable[[Services, int, datetime], str],
+) -> None:
+    """The GET (a button) and POST (the confirmation) of a mailed link at ``path + "/<token>"``.
 
+    ``read`` turns the link's token into the row it names, ``locale_of`` gives the row's language
+    (None: the row is gone) and ``confirm`` does the work, answering "confirmed", "unknown" or
+    anything else for a link used already.
+    """
 
-def _page(state: str, locale: str | None, status: int = 200) -> Response:
-    lang = language(locale)
-    return confirmation_page(lang, _TEXTS[lang], state, status)
+    def page(state: str, locale: str | None, status: int = 200) -> Response:
+        lang = language(locale)
+        return confirmation_page(lang, dict(texts[lang]), state, status)
+
+    def named(token: str) -> tuple[int | None, str | None]:
+        svc: Services = current_app.extensions["leadwheel"]
+        row_id = read(svc.config, token)
+        if row_id is None:
+            return None, None
+        with svc.db.read_connection() as connection:
+            return row_id, locale_of(connection, row_id)
+
+    def show(token: str) -> Response:
+        row_id, locale = named(token)
+        return page("bad", None, 404) if row_id is None or locale is None else page("ask", locale)
+
+    def confirmed(token: str) -> Response:
+        row_id, locale = named(token)
+        if row_id is None or locale is None:
+            return page("bad", None, 404)
+        svc: Services = current_app.extensions["leadwheel"]
+        outcome = confirm(svc, row_id, svc.clock())
+        if outcome == "unknown":
+            return page("bad", locale, 404)
+        return page("confirmed" if outcome == "confirmed" else "already", locale)
+
+    blueprint.add_url_rule(f"{path}/<token>", "show", show, methods=["GET"])
+    blueprint.add_url_rule(f"{path}/<token>", "confirmed", confirmed, methods=["POST"])
 
 
 def confirmation_page(lang: str, text: dict[str, str], state: str, status: int = 200) -> Response:
@@ -74,29 +116,11 @@ def confirmation_page(lang: str, text: dict[str, str], state: str, status: int =
     return response
 
 
-def _claim_of(token: str) -> tuple[int | None, str | None]:
-    svc = _services()
-    claim_id = read_link_token(svc.config, token) if len(token) <= 512 else None
-    if claim_id is None:
-        return None, None
-    with svc.db.read_connection() as connection:
-        return claim_id, claim_locale(connection, claim_id)
-
-
-@confirm.get("/confirm/<token>")
-def show(token: str) -> Response:
-    claim_id, locale = _claim_of(token)
-    if claim_id is None or locale is None:
-        return _page("bad", None, 404)
-    return _page("ask", locale)
-
-
-@confirm.post("/confirm/<token>")
-def confirmed(token: str) -> Response:
-    claim_id, locale = _claim_of(token)
-    if claim_id is None or locale is None:
-        return _page("bad", None, 404)
-    svc = _services()
-    now = svc.clock()
-    outcome = svc.db.run(lambda c: confirm_claim(c, claim_id, now, "link", svc.catalog.scoring_model))
-    return _page("confirmed" if outcome == "confirmed" else "already", locale)
+link_pages(
+    confirm,
+    "/confirm",
+    _TEXTS,
+    read_link_token,
+    claim_locale,
+    lambda svc, claim_id, now: svc.db.run(lambda c: confirm_claim(c, claim_id, now, "link", svc.catalog.scoring_model)),
+)
