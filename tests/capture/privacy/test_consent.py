@@ -228,15 +228,21 @@ def test_a_change_of_standing_is_handed_to_sales_and_a_repeat_is_not(
         jsonschema.validate(delivery.payload, SCHEMA)
 
 
-def test_marketing_consent_under_double_opt_in_counts_only_once_the_mailed_link_is_followed(
-    app: Any, client: Any, browser: Browser, clock: Any, smtp_server: Any
-) -> None:
+def _double_opt_in(app: Any, browser: Browser, smtp_server: Any) -> Any:
+    """The browser's site asks for double opt-in, and mails go to the test's SMTP server."""
     services = app.extensions["leadwheel"]
     services.config = replace(services.config, smtp_url=smtp_server.url, public_url="https://forms.example.com")
     with services.db.write() as session:
         site = Site.public_key == browser.form.site_key
         session.execute(update(Site).where(site).values(marketing_double_opt_in=True))
     services.catalog.clear()
+    return services
+
+
+def test_marketing_consent_under_double_opt_in_counts_only_once_the_mailed_link_is_followed(
+    app: Any, client: Any, browser: Browser, clock: Any, smtp_server: Any
+) -> None:
+    services = _double_opt_in(app, browser, smtp_server)
     become_lead(browser)
     browser.locale = "da"
     news = {"purposes": {"marketing_email": True}, "text": "Send mig nyheder.", "version": "3", "locale": "da"}
@@ -395,12 +401,7 @@ def test_a_crm_records_a_withdrawal_for_a_lead_of_its_own_site_only(
 def test_a_marketing_consent_given_before_the_address_is_mailed_once_the_lead_has_one(
     app: Any, client: Any, browser: Browser, clock: Any, smtp_server: Any
 ) -> None:
-    services = app.extensions["leadwheel"]
-    services.config = replace(services.config, smtp_url=smtp_server.url, public_url="https://forms.example.com")
-    with services.db.write() as session:
-        site = Site.public_key == browser.form.site_key
-        session.execute(update(Site).where(site).values(marketing_double_opt_in=True))
-    services.catalog.clear()
+    services = _double_opt_in(app, browser, smtp_server)
     news = {"purposes": {"marketing_email": True}, "text": "Send me news.", "version": "3"}
     browser.ask()
 
