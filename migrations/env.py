@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from capture.config import DEFAULT_DATABASE_URL
 from capture.db.engine import make_engine
+from capture.db.migrate import include_object
 from capture.db.models import Base
 
 config = context.config
@@ -46,6 +47,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=True,  # SQLite needs table rebuilds for most ALTERs
         compare_type=True,
+        include_object=include_object,
     )
     with _foreign_keys_checked_at_the_end(connection), context.begin_transaction():
         context.run_migrations()

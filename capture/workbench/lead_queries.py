@@ -119,7 +119,7 @@ def _conditions(wanted: LeadFilter, dialect: str) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = []
     if wanted.search:
         term = "%" + wanted.search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
-        conditions.append(func.lower(_searched_text(dialect)).like(term, escape="\\"))
+        conditions.append(_searched_text(dialect).like(term, escape="\\"))
     if wanted.site_id is not None:
         conditions.append(Lead.site_id == wanted.site_id)
     if wanted.form_id is not None:
@@ -137,18 +137,17 @@ def _conditions(wanted: LeadFilter, dialect: str) -> list[ColumnElement[bool]]:
 
 
 def _searched_text(dialect: str) -> ColumnElement[str]:
-    """One text per lead to look in: its address and the name and company values (one LIKE, not five).
+    """One lower-cased text per lead to look in: its address and the name and company values (one LIKE, not five).
 
-    PostgreSQL joins them with ``concat_ws``, which skips what is missing in one call: a search that
-    reads every lead costs about a fifth less than with a coalesce per value.
+    On PostgreSQL it is the function a migration made (migrations/versions/…_leads_search_index.py),
+    which a trigram index covers where pg_trgm is available: a rare term is then an index lookup.
     """
-    values = [Lead.profile[name][0].as_string() for name in NAME_FIELDS + COMPANY_FIELDS]
     if dialect == "postgresql":
-        return func.concat_ws("\n", Lead.email, *values)
+        return func.leadwheel_lead_search_text(Lead.email, Lead.profile)
     joined: ColumnElement[str] = func.coalesce(Lead.email, "")
-    for value in values:
-        joined = joined + "\n" + func.coalesce(value, "")
-    return joined
+    for name in NAME_FIELDS + COMPANY_FIELDS:
+        joined = joined + "\n" + func.coalesce(Lead.profile[name][0].as_string(), "")
+    return func.lower(joined)
 
 
 def _row(found: Any) -> LeadRow:

@@ -10,7 +10,7 @@ from sqlalchemy import JSON, Integer, String, column, insert, inspect, select, t
 
 from capture.config import Config
 from capture.db.engine import make_engine
-from capture.db.migrate import downgrade, is_current, upgrade
+from capture.db.migrate import downgrade, include_object, is_current, upgrade
 from capture.db.models import Answer, Base, Lead, Site
 from capture.db.models.base import UTCDateTime
 from capture.leads import profile_doc
@@ -26,7 +26,9 @@ def test_upgrade_from_empty_matches_the_models(db_url: str) -> None:
         assert is_current(db_url)
         assert set(Base.metadata.tables) <= set(inspect(engine).get_table_names())
         with engine.connect() as connection:
-            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
             differences = compare_metadata(context, Base.metadata)
         assert differences == [], f"models and migrations disagree: {differences}"
     finally:
