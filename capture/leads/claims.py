@@ -202,7 +202,6 @@ _MAIL_TEXTS = {
 }
 
 
-
 def confirmation_mail(email: str, locale: str, site_name: str, link: str) -> Mail:
     subject, text = _MAIL_TEXTS[language(locale)]
     site = " ".join(site_name.split())  # a site's name is one line in the mail

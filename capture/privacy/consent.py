@@ -385,7 +385,6 @@ def confirm(connection: Connection, record_id: int, now: datetime) -> str:
     return "confirmed"
 
 
-
 _MAIL_TEXTS = {
     "en": (
         "Confirm that you want our e-mails",

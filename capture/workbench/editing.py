@@ -267,6 +267,21 @@ def set_texts(document: Document, rows: dict[str, dict[str, str]]) -> tuple[Docu
     return changed, unknown
 
 
+def shared_fields(document: Document) -> dict[str, list[str]]:
+    """By question key, the other questions that fill the same field.
+
+    Allowed (a B2B and a B2C wording of one question, each with its condition), but worth a look:
+    both could apply to one visitor, and the later answer replaces the earlier.
+    """
+    by_field: dict[str, list[str]] = {}
+    for stage in document.get("stages", []):
+        for item in stage.get("questions", []):
+            by_field.setdefault(item.get("field") or item.get("key"), []).append(item.get("key"))
+    return {
+        key: [other for other in keys if other != key] for keys in by_field.values() if len(keys) > 1 for key in keys
+    }
+
+
 def as_yaml(document: Document) -> str:
     return yaml.safe_dump(document, allow_unicode=True, sort_keys=False, width=100)
 

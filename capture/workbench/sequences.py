@@ -88,7 +88,7 @@ def _save(db: Session, form_id: int, document: dict[str, Any], based_on: int | N
 
 @workbench_sequences.route("/<int:form_id>")
 @requires("sequences", "view")
-def edit(form_id: int, status: int = 200, question_form: QuestionForm | None = None) -> Any:
+def edit(form_id: int, status: int = 200, new_question: NewQuestionForm | None = None) -> Any:
     with services().db.read() as db:
         form, live, document, is_draft = _draft(db, form_id)
         site = db.get(Site, form.site_id)
@@ -112,10 +112,11 @@ def edit(form_id: int, status: int = 200, question_form: QuestionForm | None = N
         locales=editing.LOCALES,
         changes=editing.diff(live_document, document) if is_draft else [],
         versions=versions,
-        new_question=NewQuestionForm(formdata=None),
+        new_question=new_question or NewQuestionForm(formdata=None),
         settings_form=SettingsForm(formdata=None, data=dict(document.get("settings") or {})),
         new_stage=StageForm(formdata=None),
         label_of=label_of,
+        shared=editing.shared_fields(document),
         action=ActionForm(formdata=None),
     ), status
 
@@ -308,8 +309,15 @@ def delete_stage(form_id: int, key: str) -> Redirect:
 def add_question(form_id: int) -> Any:
     new = NewQuestionForm()
     if not new.validate_on_submit():
-        return edit(form_id, 422)
+        return edit(form_id, 422, new)
     stage, key, kind, label = new.stage.data or "", new.key.data or "", new.kind.data or "text", new.label.data or ""
+    with services().db.read() as db:
+        _form, _live, document, _is_draft = _draft(db, form_id)
+    try:
+        editing.add_question(document, stage, key, kind, label, "en")
+    except editing.EditError as exc:  # a key taken, a stage that is not there: said next to the form
+        new.key.errors = [*new.key.errors, str(exc)]
+        return edit(form_id, 422, new)
     return _change(form_id, lambda doc: editing.add_question(doc, stage, key, kind, label, "en"))
 
 

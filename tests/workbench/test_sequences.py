@@ -261,3 +261,18 @@ def test_after_a_change_that_breaks_the_draft_the_editor_opens_at_the_first_erro
     assert moved.headers["Location"].endswith("#q-email")  # still valid: back at its card
     broken = _post(marketer, f"/workbench/sequences/{form_id}/questions/customer_type/delete", form_id)
     assert broken.headers["Location"].endswith("#q-company_size")  # its condition names the deleted question
+
+
+def test_questions_sharing_a_field_are_pointed_out_on_their_cards(
+    signed_in: Callable[[str | None], Any], form_id: int
+) -> None:
+    marketer = signed_in("marketer")
+    added = _post(marketer, f"/workbench/sequences/{form_id}/questions", form_id,
+                  stage="basics", key="email", kind="email", label="Work e-mail")  # fmt: skip
+    assert added.status_code == 422 and "a question &#39;email&#39; exists already" in added.get_data(as_text=True)
+    assert editing.shared_fields(
+        {"stages": [{"questions": [{"key": "a", "field": "x"}, {"key": "b", "field": "x"}]}]}
+    ) == {"a": ["b"], "b": ["a"]}
+    document = editing.add_question(SMALL_WHEEL, "basics", "work_email", "email", "Work e-mail", "en")
+    document["stages"][0]["questions"][-1]["field"] = "email"
+    assert editing.shared_fields(document) == {"email": ["work_email"], "work_email": ["email"]}
