@@ -23,7 +23,6 @@ from sqlalchemy import Connection, bindparam, select
 from capture.db.engine import Database
 from capture.db.models import Event as EventRow
 from capture.db.models import Lead, Visitor
-from capture.db.prepared import Prepared
 from capture.db.upserts import by_dialect, upsert
 from capture.handoff.outbox import ANNOUNCED, announce_high_intent
 from capture.leads.store import lead_for_email
@@ -184,7 +183,7 @@ def _insert_new(connection: Connection) -> Any:
     )
 
 
-_LEAD_OF_VISITOR = Prepared(select(Visitor.lead_id).where(Visitor.id == bindparam("visitor_id")))
+_LEAD_OF_VISITOR = select(Visitor.lead_id).where(Visitor.id == bindparam("visitor_id"))
 
 
 def store_events(
@@ -207,7 +206,7 @@ def store_events(
         if event.email is not None and event.email not in leads:
             leads[event.email] = lead_for_email(connection, site_id, event.email, now)
         if event.visitor_id is not None and event.visitor_id not in leads:
-            known = _LEAD_OF_VISITOR.first(connection, {"visitor_id": event.visitor_id})
+            known = connection.execute(_LEAD_OF_VISITOR, {"visitor_id": event.visitor_id}).first()
             leads[event.visitor_id] = known.lead_id if known is not None else None
     rows = [
         {

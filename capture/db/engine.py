@@ -28,7 +28,7 @@ from sqlalchemy import Connection, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
-from capture.db.prepared import CoreNeeded, DriverConnection, Runner, driver_error, execute_on_driver
+from capture.db import json_text
 from capture.db.wal import SAFETY_PAGES, WalCheckpointer
 
 log = logging.getLogger(__name__)
@@ -52,6 +52,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         url = "postgresql+psycopg://" + url[len("postgresql://") :]
     # an error's message would otherwise quote the statement's parameters: visitors' urls, props, e-mails
     kwargs.setdefault("hide_parameters", True)
+    # documents (profiles, explanations, payloads) are written by the one JSON writer the responses use
+    kwargs.setdefault("json_serializer", json_text.dumps)
     if url.startswith("sqlite"):
         if make_url(url).database not in (None, "", ":memory:"):  # in memory: one connection, no pool to order
             kwargs.setdefault("pool_use_lifo", True)
@@ -208,22 +210,6 @@ class Database:
             yield connection
 
     @contextmanager
-    def bare_connection(self) -> Iterator[DriverConnection]:
-        """The pool's bare driver connection, for prepared statements (capture/db/prepared.py).
-
-        No SQLAlchemy ``Connection``, no BEGIN or COMMIT of our own: on SQLite
-        each statement is its own snapshot, as in :meth:`read_connection`, unless
-        the caller begins a transaction (:meth:`run_on_driver` does); on PostgreSQL
-        the driver's implicit transaction ends with the caller's commit, or when the
-        pool takes the connection back (it rolls back on return). Every ask starts here.
-        """
-        pooled = self.engine.raw_connection()
-        try:
-            yield DriverConnection(self.engine.dialect, pooled)
-        finally:
-            pooled.close()
-
-    @contextmanager
     def write(self) -> Iterator[Session]:
         """A write transaction, committed on success and rolled back on any error."""
         with self._writer_turn(), self.sessions() as session:
@@ -258,37 +244,6 @@ class Database:
 
         return _retrying(attempt, attempts)
 
-    def run_on_driver(self, work: Callable[[Runner], T], *, attempts: int = 6) -> T:
-        """:meth:`run` for work made of prepared statements, on the pool's bare driver connection.
-
-        An answer is a handful of prepared statements; around them, a SQLAlchemy
-        ``Connection`` and its transaction (checkout, events, begin, commit, close)
-        cost about as much as two of them. Here the transaction is the driver's own:
-        ``BEGIN IMMEDIATE`` and ``COMMIT`` on SQLite, psycopg's implicit transaction
-        and ``commit()`` on PostgreSQL, with the same writer queue and the same retry
-        of lost races as :meth:`run`. Work that reaches a path needing Core (a merge,
-        a hand-off: see :func:`capture.db.prepared.core`) is rolled back and run again,
-        whole, by :meth:`run`.
-        """
-
-        def attempt() -> T:
-            with self._writer_turn(), self.bare_connection() as connection:
-                if self.is_sqlite:
-                    _execute(connection, "BEGIN IMMEDIATE")
-                try:
-                    result = work(connection)
-                    _commit(connection)
-                except BaseException:
-                    if connection.connection.is_valid:
-                        connection.connection.rollback()
-                    raise
-                return result
-
-        try:
-            return _retrying(attempt, attempts)
-        except CoreNeeded:
-            return self.run(work, attempts=attempts)
-
     def dispose(self) -> None:
         if self.checkpointer is not None:
             self.checkpointer.stop()
@@ -306,21 +261,6 @@ def _retrying(attempt: Callable[[], T], attempts: int) -> T:
             log.info("write transaction lost a race (attempt %d): %s", number, type(exc.orig).__name__)
             time.sleep(random.uniform(0, 0.01 * number))
     raise AssertionError("unreachable")
-
-
-def _commit(connection: DriverConnection) -> None:
-    try:
-        connection.connection.commit()
-    except connection.dialect.loaded_dbapi.Error as exc:
-        raise driver_error(connection, exc, "COMMIT") from exc
-
-
-def _execute(connection: DriverConnection, sql: str) -> None:
-    cursor = connection.connection.cursor()
-    try:
-        execute_on_driver(connection, cursor, sql, ())
-    finally:
-        cursor.close()
 
 
 def _safety_net_checkpoints(dbapi_connection: Any, _record: Any) -> None:

@@ -35,7 +35,6 @@ from capture.db.models import (
     WebhookEndpoint,
 )
 from capture.db.models import Event as EventRow
-from capture.db.prepared import Prepared, Runner, core
 from capture.db.upserts import by_dialect, upsert
 from capture.handoff.endpoints import EVENT_TYPES
 from capture.leads import profile_doc
@@ -60,8 +59,8 @@ MAX_HIGH_INTENT = 50
 _endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
 _leads, _answers, _events = Lead.__table__, Answer.__table__, EventRow.__table__
 
-#: read on every hand-off, also the live path's (an answer from an MQL lead): on the driver's cursor
-_SUBSCRIBED = Prepared(select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True)))
+#: read on every hand-off, also the live path's (an answer from an MQL lead)
+_SUBSCRIBED = select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True))
 
 
 def new_message_id() -> str:
@@ -69,7 +68,7 @@ def new_message_id() -> str:
     return "msg_" + secrets.token_urlsafe(24)
 
 
-def hand_off(runner: Runner, changes: list[tuple[int, str, datetime]]) -> int:
+def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -> int:
     """Leads reached a stage sales wants (or changed while sales has them): give each an owner, then enqueue.
 
     ``changes`` are (lead, event type, when). The endpoints are read once for
@@ -79,12 +78,11 @@ def hand_off(runner: Runner, changes: list[tuple[int, str, datetime]]) -> int:
     """
     if not changes:
         return 0
-    endpoints = subscribed(runner)
+    endpoints = subscribed(connection)
     qualified = [lead_id for lead_id, event_type, _ in changes if event_type in ("lead.mql", "lead.sql")]
     wanted = {event for _, events in endpoints for event in events}
     if not qualified and not any(event_type in wanted for _, event_type, _ in changes):
         return 0  # e.g. new answers from an MQL lead, and no endpoint wants lead.updated
-    connection = core(runner)  # owners and payloads are many queries of Core: a driver-level unit reruns on it
     if qualified:
         routing = live_routing(connection)
         if routing is not None:
@@ -95,9 +93,9 @@ def hand_off(runner: Runner, changes: list[tuple[int, str, datetime]]) -> int:
     return queued
 
 
-def subscribed(connection: Runner) -> list[tuple[int, list[str]]]:
+def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
     """The enabled endpoints and the events each wants."""
-    return [(row.id, list(row.events or [])) for row in _SUBSCRIBED.rows(connection, {})]
+    return [(row.id, list(row.events or [])) for row in connection.execute(_SUBSCRIBED)]
 
 
 _LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)

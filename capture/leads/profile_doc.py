@@ -25,7 +25,6 @@ from collections.abc import Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from capture.db import json_text
 from profiling.wheel import Known
 
 #: one field's entry: its value, when it was answered (see moment()), and the answer that gave it
@@ -84,9 +83,3 @@ def values(document: Mapping[str, Entry] | None) -> dict[str, Any]:
     if not document:
         return {}
     return {field: kept[0] for field, kept in document.items()}
-
-
-def encode(document: Mapping[str, Entry]) -> str:
-    """The document as the JSON text written to the row (what the JSON column type would have written,
-    without its spaces: see capture/db/json_text.py)."""
-    return json_text.dumps(document)

@@ -3,13 +3,12 @@
 Every answer is appended to ``answers``; the lead row keeps the newest value
 per field as one document, ``leads.profile`` (by time answered, so a slow tab
 cannot overwrite a newer answer; see capture/leads/profile_doc.py). The caller runs
-:func:`record_answers` inside ``Database.run_on_driver`` (or ``Database.run``) so
-a lost race on the visitor or the e-mail address repeats the whole unit; a merge
-needs Core and reruns it on ``Database.run``.
+:func:`record_answers` inside ``Database.run``, the answer's one unit of work, so
+a lost race on the visitor or the e-mail address repeats the whole unit.
 
-Everything here is SQLAlchemy Core on one connection, with statements built
-once where they are on the hot path: ask and answer run these on every request,
-and the ORM's unit of work cost several times the queries themselves.
+Everything here is SQLAlchemy Core on the unit's connection, with the hot
+statements built once at import: ask and answer run these on every request, and
+the ORM's unit of work cost several times the queries themselves.
 """
 
 from __future__ import annotations
@@ -18,7 +17,6 @@ from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import product
 from typing import Any, Self
 
 from sqlalchemy import (
@@ -35,16 +33,14 @@ from sqlalchemy import (
     union_all,
     update,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture.db.models import Answer, ConsentRecord, EmailClaim, Lead, Snooze, Visitor
 from capture.db.models import Event as EventRow
-from capture.db.prepared import Prepared, Runner, core, row_insert
-from capture.db.upserts import upsert
+from capture.db.upserts import by_dialect, upsert
 from capture.leads import profile_doc, visit_shown
 from capture.leads.claims import Claim, record_claim, release_address
-from capture.leads.seen import seen_values
+from capture.leads.lead_row import seen_columns, write_lead
 from capture.qualifying.scores import STANDING_COLUMNS
 from profiling.sequence import Question
 from profiling.wheel import Knowledge
@@ -146,24 +142,22 @@ def _knowledge(*standing: ColumnElement[Any]) -> CompoundSelect[Any]:
     )  # fmt: skip
 
 
-_READ_KNOWLEDGE = Prepared(_knowledge())
-_READ_KNOWLEDGE_AND_STANDING = Prepared(_knowledge(*STANDING_COLUMNS))
+_READ_KNOWLEDGE = _knowledge()
+_READ_KNOWLEDGE_AND_STANDING = _knowledge(*STANDING_COLUMNS)
 #: a lead's standing as :func:`capture.qualifying.scores.score_lead` reads it
 _Standing = namedtuple("_Standing", [column.key for column in STANDING_COLUMNS])  # type: ignore[misc]
 
 
 def load_knowledge(
-    connection: Runner, visitor_id: str, form_id: int | None, *, sequence: str | None = None, standing: bool = False
+    connection: Connection, visitor_id: str, form_id: int | None, *, sequence: str | None = None, standing: bool = False
 ) -> LeadView:
     """What the wheel may know about this visitor: its lead's profile and snoozes, and what the
     lead's visit has shown of ``sequence`` (and its score's ``standing``, when asked for).
 
-    One statement built once and run on the driver's cursor: this runs on
-    every ask and answer, and SQLAlchemy's per-row machinery cost more than
-    the query itself.
+    One statement, built once: this runs on every ask and answer.
     """
     read = _READ_KNOWLEDGE_AND_STANDING if standing else _READ_KNOWLEDGE
-    rows = read.values(connection, {"visitor_id": visitor_id, "form_id": form_id})
+    rows = connection.execute(read, {"visitor_id": visitor_id, "form_id": form_id}).all()
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
     lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
@@ -203,67 +197,36 @@ def start_visit(connection: Connection, lead_id: int, now: datetime, gap: timede
 
 #: PostgreSQL: hold the visitor and its lead while answers are stored, so a merge of that lead in
 #: another transaction waits for us (or we for it, and then see where the visitor went).
-_LOCK_VISITOR = Prepared(
+_LOCK_VISITOR = (
     select(_visitors.c.id).select_from(_LEAD).where(_visitors.c.id == bindparam("visitor_id")).with_for_update()
 )
-_LEAD_BY_EMAIL = Prepared(
+_LEAD_BY_EMAIL = (
     select(_leads.c.id, _leads.c.email_confirmed_at).where(_leads.c.email == bindparam("email")).with_for_update()
 )
 
 
-def _seen(email: bool, profile: bool) -> Prepared:
-    """The lead seen now, with its e-mail and profile if given and what its visit has shown
-    (capture/leads/seen.py), on its own."""
-
-    def build(dialect: Dialect) -> Any:
-        return (
-            update(_leads)
-            .where(_leads.c.id == bindparam("lead_id"))
-            .values(seen_values(dialect, email=email, profile=profile))
-        )
-
-    return Prepared(build)
-
-
-#: by (e-mail given, profile written)
-_SEE_LEAD = {key: _seen(*key) for key in product((False, True), repeat=2)}
 #: the profile, visit number and visit record of the lead an answer moved its visitor to (SQLite's
 #: BEGIN IMMEDIATE, or on PostgreSQL the lock taken on that lead by e-mail, keeps it as read until
 #: the answer writes it back)
-_MOVED_TO = Prepared(
-    select(_leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown, _leads.c.site_id).where(
-        _leads.c.id == bindparam("lead_id")
-    )
-)
-#: an answer's columns: those its whole submission shares, and its own
-_SUBMISSION_COLUMNS = (
-    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
-    "answered_at", "source", "on_request",
-)  # fmt: skip
-_OWN_COLUMNS = ("question_key", "field", "value", "skipped", "consent_text", "consent_version")
-_ANSWER_COLUMNS = _SUBMISSION_COLUMNS + _OWN_COLUMNS
-#: one answer, its id back
-_INSERT_ANSWER = Prepared(row_insert(_answers, _ANSWER_COLUMNS).returning(_answers.c.id))
-#: a submission's answers (a visit asks a few) in one statement, by how many; see _store_answers
-_INSERT_ANSWERS: dict[int, Prepared] = {}
-MAX_ANSWERS_A_STATEMENT = 10
-#: a new visitor's first answer: its lead, its browser, and the events that browser sent before
-_NEW_LEAD = Prepared(
-    row_insert(_leads, ("site_id", "visit_count", "last_seen_at", "created_at")).returning(_leads.c.id)
-)
-_NEW_VISITOR = Prepared(row_insert(_visitors, ("id", "lead_id", "created_at")))
-_LINK_EVENTS = Prepared(
+_MOVED_TO = select(
+    _leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown, _leads.c.site_id
+).where(_leads.c.id == bindparam("lead_id"))
+#: a submission's answers in one INSERT (SQLAlchemy's "insertmanyvalues"), each id back with its question
+#: and field: neither database promises RETURNING rows in VALUES order, and asking SQLAlchemy to sort
+#: them costs SQLite one INSERT per answer
+_INSERT_ANSWERS = insert(_answers).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
+_NEW_LEAD = insert(_leads).returning(_leads.c.id)
+_NEW_VISITOR = insert(_visitors)
+_LINK_EVENTS = (
     update(_events)
     .where(_events.c.visitor_id == bindparam("browser"), _events.c.lead_id.is_(None))
     .values(lead_id=bindparam("owner"))
 )
-_MOVE_VISITOR = Prepared(
-    update(_visitors).where(_visitors.c.id == bindparam("visitor_id")).values(lead_id=bindparam("lead_id"))
-)
+_MOVE_VISITOR = update(_visitors).where(_visitors.c.id == bindparam("visitor_id")).values(lead_id=bindparam("lead_id"))
 
 
 def record_answers(
-    connection: Runner,
+    connection: Connection,
     provenance: Provenance,
     answers: Iterable[GivenAnswer],
     *,
@@ -286,7 +249,7 @@ def record_answers(
     Returns what is known afterwards, so the caller can plan the next
     questions without reading it back. ``seen_later``: the caller writes the
     lead's row next anyway (its score) and takes the lead's seen, e-mail and
-    profile columns along (``LeadView.seen``, see capture/leads/seen.py) instead
+    profile columns along (``LeadView.seen``, see capture/leads/lead_row.py) instead
     of this writing the row once more; when the answer moved its visitor to
     another lead they are written here all the same, and ``seen`` is empty.
     """
@@ -294,7 +257,7 @@ def record_answers(
     now = provenance.answered_at
     assert provenance.visitor_id is not None, "a browser's answers come from a visitor"
     if connection.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE already holds everything
-        _LOCK_VISITOR.rows(connection, {"visitor_id": provenance.visitor_id})
+        connection.execute(_LOCK_VISITOR, {"visitor_id": provenance.visitor_id}).all()
     before = load_knowledge(
         connection, provenance.visitor_id, provenance.form_id, sequence=provenance.sequence, standing=True
     )
@@ -309,34 +272,32 @@ def record_answers(
     merged = False
     claimed: str | None = None  # an address another lead holds, which this browser only claims
     if email is not None and email != before.email:
-        found = _LEAD_BY_EMAIL.first(connection, {"email": email})
+        found = connection.execute(_LEAD_BY_EMAIL, {"email": email}).first()
         if found is not None and (owner := int(found.id)) != lead_id:
-            if vouched is None:
-                core(connection)  # rare: the claim is kept (and mailed) on Core
+            if vouched is None:  # the claim is kept, and mailed for confirmation
                 claimed, email = email, None
             elif found.email_confirmed_at is None:  # the holder only claimed it: the address moves here
-                release_address(core(connection), owner, email, now)
+                release_address(connection, owner, email, now)
             else:
                 if lead_id is not None:
                     merge_leads(connection, survivor=owner, absorbed=lead_id, visit_since=visit_since)
                 lead_id, merged = owner, True
     if lead_id is None:
-        lead_id = _NEW_LEAD.one(
-            connection, {"site_id": provenance.site_id, "visit_count": 1, "last_seen_at": now, "created_at": now}
-        ).id
+        new_lead = {"site_id": provenance.site_id, "visit_count": 1, "last_seen_at": now, "created_at": now}
+        lead_id = connection.execute(_NEW_LEAD, new_lead).scalar_one()
     regathered = merged
     if before.lead_id is None:
-        _NEW_VISITOR.run(connection, {"id": provenance.visitor_id, "lead_id": lead_id, "created_at": now})
+        connection.execute(_NEW_VISITOR, {"id": provenance.visitor_id, "lead_id": lead_id, "created_at": now})
         # What this browser did before it answered anything counts for its lead from now on.
-        linked = _LINK_EVENTS.run(connection, {"owner": lead_id, "browser": provenance.visitor_id})
+        linked = connection.execute(_LINK_EVENTS, {"owner": lead_id, "browser": provenance.visitor_id}).rowcount
         regathered = regathered or bool(linked)
     elif before.lead_id != lead_id:
-        _MOVE_VISITOR.run(connection, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
+        connection.execute(_MOVE_VISITOR, {"visitor_id": provenance.visitor_id, "lead_id": lead_id})
 
     answer_ids = _store_answers(connection, lead_id, provenance, answers)
     if claimed is not None:
         record_claim(
-            core(connection),
+            connection,
             Claim(
                 email=claimed, lead_id=lead_id, visitor_id=provenance.visitor_id, site_id=provenance.site_id,
                 answer_id=next(i for g, i in zip(answers, answer_ids, strict=True) if g.field == EMAIL_FIELD),
@@ -355,17 +316,13 @@ def record_answers(
     elif before.lead_id is None and not merged:
         kept, visit, record, site_id = {}, 1, {}, provenance.site_id  # a lead made just now
     else:  # the visitor moved to another lead: its record counts if that lead is in a visit too
-        target = _MOVED_TO.one(connection, {"lead_id": lead_id})
+        target = connection.execute(_MOVED_TO, {"lead_id": lead_id}).one()
         kept, visit, site_id = target.profile or {}, target.visit_count, target.site_id
         current = visit_since is None or target.last_seen_at >= visit_since
         record = (target.visit_shown or {}) if current else {}
     record = visit_shown.noted(record, visit, provenance.sequence, provenance.shown)
     document = profile_doc.learned(kept, latest.values()) if latest else kept
-    seen: dict[str, Any] = {"now": now, "visit_shown": visit_shown.encode(record)}  # capture/leads/seen.py's
-    if email is not None:
-        seen["email"] = email
-    if latest:
-        seen["profile"] = profile_doc.encode(document)
+    seen = seen_columns(now, record, email=email, profile=document if latest else None)
     if lead_id != before.lead_id or not seen_later:
         write_seen(connection, lead_id, seen)
         seen = {}
@@ -375,7 +332,8 @@ def record_answers(
         for g in answers
         if g.skipped
     ]
-    _SNOOZE.run_many(connection, skipped)
+    if skipped:
+        connection.execute(_snooze(connection), skipped)
     if merged:  # the profile was rebuilt from two leads' answers: read it back
         view = load_knowledge(connection, provenance.visitor_id, provenance.form_id, sequence=provenance.sequence)
         return LeadView(
@@ -401,11 +359,10 @@ def record_answers(
     )  # fmt: skip
 
 
-def write_seen(connection: Runner, lead_id: int, seen: dict[str, Any]) -> None:
+def write_seen(connection: Connection, lead_id: int, seen: dict[str, Any]) -> None:
     """Write the columns an answer sets on its lead (``LeadView.seen``) on their own, when no score's
     update takes them along."""
-    if seen:
-        _SEE_LEAD["email" in seen, "profile" in seen].run(connection, {"lead_id": lead_id, **seen})
+    write_lead(connection, lead_id, seen)
 
 
 def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:
@@ -416,7 +373,7 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     confirmed: the site's back end vouches for the address. Two senders racing
     on one new address meet the unique e-mail; ``Database.run`` repeats the loser.
     """
-    found = _LEAD_BY_EMAIL.first(connection, {"email": email})
+    found = connection.execute(_LEAD_BY_EMAIL, {"email": email}).first()
     if found is not None:
         return int(found.id)
     lead_id = connection.execute(
@@ -442,39 +399,25 @@ def lead_for_email(connection: Connection, site_id: int, email: str, now: dateti
     return int(lead_id)
 
 
-def _store_answer(connection: Runner, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
+def _store_answer(connection: Connection, lead_id: int, provenance: Provenance, given: GivenAnswer) -> int:
     """Append one answer with its provenance; its id."""
-    return int(_INSERT_ANSWER.one(connection, _answer_row(lead_id, provenance, given)).id)
+    return _store_answers(connection, lead_id, provenance, [given])[0]
 
 
-def _store_answers(connection: Runner, lead_id: int, provenance: Provenance, answers: list[GivenAnswer]) -> list[int]:
-    """Append a submission's answers in one statement; their ids, in the order given.
+def _store_answers(
+    connection: Connection, lead_id: int, provenance: Provenance, answers: list[GivenAnswer]
+) -> list[int]:
+    """Append a submission's answers; their ids, in the order given.
 
-    The rows come back with their question and field, and each id is matched by
-    those, since neither database promises RETURNING rows in VALUES order. A batch
-    whose answers those do not tell apart (never one from a form) goes row by row.
+    Each id is matched by its question and field; a batch whose answers those do not tell
+    apart (never one from a form) goes row by row.
     """
+    rows = [_answer_row(lead_id, provenance, given) for given in answers]
     keys = [(given.question_key, given.field) for given in answers]
-    if len(answers) == 1 or len(answers) > MAX_ANSWERS_A_STATEMENT or len(set(keys)) < len(keys):
-        return [_store_answer(connection, lead_id, provenance, given) for given in answers]
-    statement = _INSERT_ANSWERS.get(len(answers))
-    if statement is None:
-        statement = _INSERT_ANSWERS[len(answers)] = Prepared(_multi_row_insert(len(answers)))
-    params = _submission_row(lead_id, provenance)
-    for i, given in enumerate(answers):
-        params.update({f"{name}_{i}": value for name, value in _own_row(given).items()})
-    ids = {(row.question_key, row.field): int(row.id) for row in statement.rows(connection, params)}
+    if len(set(keys)) < len(keys):
+        return [_store_answers(connection, lead_id, provenance, [given])[0] for given in answers]
+    ids = {(row.question_key, row.field): int(row.id) for row in connection.execute(_INSERT_ANSWERS, rows)}
     return [ids[key] for key in keys]
-
-
-def _multi_row_insert(count: int) -> Insert:
-    """The rows share one bind per submission column: its times and page are converted once, not per row."""
-    shared = {name: bindparam(name, type_=_answers.c[name].type) for name in _SUBMISSION_COLUMNS}
-    rows = [
-        {**shared, **{name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _OWN_COLUMNS}}
-        for i in range(count)
-    ]
-    return insert(_answers).values(rows).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
 
 
 def _answer_row(lead_id: int, provenance: Provenance, given: GivenAnswer) -> dict[str, Any]:
@@ -508,31 +451,27 @@ def _own_row(given: GivenAnswer) -> dict[str, Any]:
     }
 
 
-def _snooze(dialect: Dialect) -> Insert:
-    names = ("lead_id", "form_id", "question_key", "skips", "last_visit")
-    statement: Any = row_insert(_snoozes, names, upsert(dialect, _snoozes))
+@by_dialect
+def _snooze(connection: Connection) -> Insert:
+    """A skip: the question's snooze for the lead on this form starts, or counts one more skip."""
+    statement: Any = upsert(connection, _snoozes)
     return statement.on_conflict_do_update(  # type: ignore[no-any-return]
         index_elements=[_snoozes.c.lead_id, _snoozes.c.form_id, _snoozes.c.question_key],
         set_={"skips": _snoozes.c.skips + 1, "last_visit": statement.excluded.last_visit},
     )
 
 
-_SNOOZE = Prepared(_snooze)
-
-
-def merge_leads(runner: Runner, *, survivor: int, absorbed: int, visit_since: datetime | None = None) -> None:
+def merge_leads(connection: Connection, *, survivor: int, absorbed: int, visit_since: datetime | None = None) -> None:
     """Fold ``absorbed`` into ``survivor``: every answer, browser and snooze moves; nothing is lost.
 
     The survivor's profile is rebuilt from the united answers, so the newest
-    value of each field wins whichever lead it came from. Rare and many-rowed:
-    it runs on Core (on a bare driver connection the whole unit reruns on one).
+    value of each field wins whichever lead it came from. Rare and many-rowed.
 
     The merged lead is on the later visit number of the two, and what either
     lead's current visit has shown counts for it (capture/leads/visit_shown.py): one
     person in one visit, whichever browsers it used. A lead last seen before
     ``visit_since`` (idle longer than the visit gap) is between visits and brings none.
     """
-    connection = core(runner)
     connection.execute(update(_answers).where(_answers.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_visitors).where(_visitors.c.lead_id == absorbed).values(lead_id=survivor))
     connection.execute(update(_events).where(_events.c.lead_id == absorbed).values(lead_id=survivor))

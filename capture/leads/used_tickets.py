@@ -19,13 +19,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, bindparam, delete, select
 
 from capture.db.engine import Database
 from capture.db.models import UsedTicket
-from capture.db.prepared import Prepared, Runner, row_insert
+from capture.db.upserts import by_dialect, upsert
 from capture.web.errors import Refused
 
 _used = UsedTicket.__table__
@@ -53,26 +51,25 @@ def submission_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def _insert_once(dialect: Dialect) -> Any:
-    names = ("ticket_id", "submission", "stored", "used_at")
-    statement: Any = (postgresql if dialect.name == "postgresql" else sqlite).insert(_used)
-    return row_insert(_used, names, statement).on_conflict_do_nothing(index_elements=["ticket_id"])  # type: ignore[attr-defined]
+@by_dialect
+def _insert_once(connection: Connection) -> Any:
+    # RETURNING tells whether the row went in (psycopg reports no row count for an INSERT through SQLAlchemy)
+    return upsert(connection, _used).on_conflict_do_nothing(index_elements=["ticket_id"]).returning(_used.c.ticket_id)
 
 
-_USE = Prepared(_insert_once)
-_FORGET = Prepared(delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.c.used_at.type)))
+_FORGET = delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.c.used_at.type))
 
 
-def use_ticket(connection: Runner, use: TicketUse) -> None:
+def use_ticket(connection: Connection, use: TicketUse) -> None:
     """Record the ticket as used, in the caller's transaction; :class:`TicketUsed` if it already was."""
     values = {"ticket_id": use.ticket_id, "submission": use.submission, "stored": use.stored, "used_at": use.used_at}
-    if _USE.run(connection, values) == 0:
+    if connection.execute(_insert_once(connection), values).first() is None:
         raise TicketUsed(use.ticket_id)
 
 
-def forget_used(connection: Runner, before: datetime) -> int:
+def forget_used(connection: Connection, before: datetime) -> int:
     """Drop the uses older than ``before``: their tickets have expired, so no one can use them again."""
-    return _FORGET.run(connection, {"before": before})
+    return int(connection.execute(_FORGET, {"before": before}).rowcount)
 
 
 def earlier_result(db: Database, use: TicketUse) -> int:

@@ -26,8 +26,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from capture.db import json_text
-
 Record = dict[str, Any]
 
 
@@ -60,8 +58,3 @@ def united(records: Iterable[tuple[Mapping[str, Any] | None, int]], visit: int) 
         for sequence, keys in record.get("shown", {}).items():
             by_sequence.setdefault(sequence, set()).update(keys)
     return {"visit": visit, "shown": {sequence: sorted(keys) for sequence, keys in by_sequence.items()}}
-
-
-def encode(record: Mapping[str, Any]) -> str:
-    """The record as the JSON text written to the row (see capture/leads/profile_doc.py's ``encode``)."""
-    return json_text.dumps(record)

@@ -14,8 +14,9 @@ from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from sqlalchemy import Connection
+
 from capture.db.engine import Database
-from capture.db.prepared import Runner, core
 from capture.leads.claims import confirm_held, vouched_for
 from capture.leads.store import (
     EMAIL_FIELD,
@@ -118,7 +119,7 @@ class Visits:
         """
         visitor_id = self.tokens.read_visitor(visitor_token, now) or new_visitor_id()
         sequence = form.sequence.name
-        with self.db.bare_connection() as connection:
+        with self.db.read_connection() as connection:
             view = load_knowledge(connection, visitor_id, form.form_id, sequence=sequence)
         idle = view.last_seen_at is not None and now - view.last_seen_at > self.visit_gap
         if view.lead_id is not None and idle:
@@ -190,17 +191,17 @@ class Visits:
         )
         use = TicketUse(ticket.ticket_id, submission_digest(body), len(given), now)
         try:
-            view = self.db.run_on_driver(lambda connection: self._record_use(connection, use, provenance, given))
+            view = self.db.run(lambda connection: self._record_use(connection, use, provenance, given))
         except TicketUsed:
             stored = earlier_result(self.db, use)
-            with self.db.bare_connection() as connection:
+            with self.db.read_connection() as connection:
                 view = load_knowledge(connection, ticket.visitor_id, form.form_id, sequence=sequence.name)
             return stored, self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
         return len(given), self._plan(form, ticket.visitor_id, view.knowledge, locale, now)
 
     def _record_use(
         self,
-        connection: Runner,
+        connection: Connection,
         use: TicketUse,
         provenance: Provenance,
         given: list[GivenAnswer],
@@ -214,7 +215,7 @@ class Visits:
         return self._record(connection, provenance, given, vouched)
 
     def _record(
-        self, connection: Runner, provenance: Provenance, given: list[GivenAnswer], vouched: str | None = None
+        self, connection: Connection, provenance: Provenance, given: list[GivenAnswer], vouched: str | None = None
     ) -> LeadView:
         """Store answers and re-score the lead in the same transaction: fit changes with every answer.
 
@@ -287,17 +288,17 @@ class Visits:
         )
         email = [GivenAnswer(field=EMAIL_FIELD, value=address)]
 
-        def vouch(connection: Runner) -> None:
+        def vouch(connection: Connection) -> None:
             view = self._record(connection, provenance, email, vouched)
             assert view.lead_id is not None
-            confirm_held(core(connection), view.lead_id, address.lower(), now, "identity")
+            confirm_held(connection, view.lead_id, address.lower(), now, "identity")
 
         if use is None:
             self.db.run(vouch)
         else:
             claim = use
             try:
-                self.db.run_on_driver(lambda connection: self._record_use(connection, claim, provenance, email))
+                self.db.run(lambda connection: self._record_use(connection, claim, provenance, email))
             except TicketUsed:
                 earlier_result(self.db, claim)  # the same identify again is answered as the first; else ticket_used
         return self.tokens.visitor_token(visitor_id, now)

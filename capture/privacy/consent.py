@@ -26,11 +26,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from flask import has_request_context, request
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, insert, select
 
 from capture.config import Config
 from capture.db.models import ConsentRecord, Lead, MailOutbox, Site, Visitor
-from capture.db.prepared import Prepared, Runner, core, row_insert
 from capture.handoff.outbox import enqueue, subscribed
 from capture.mail import Mail, current_config, queue_mail
 from capture.mail_links import LinkTokens, language
@@ -125,12 +124,8 @@ def decisions_of_answers(provenance: Provenance, answers: Iterable[GivenAnswer])
 # --- reading ---------------------------------------------------------------------------------------
 
 
-_RECORD_COLUMNS = (
-    "lead_id", "site_id", "visitor_id", "purpose", "status", "text", "version", "locale", "source", "page_url",
-    "recorded_at",
-)  # fmt: skip
-_INSERT = Prepared(row_insert(_records, _RECORD_COLUMNS).returning(_records.c.id))
-_DOUBLE_OPT_IN = Prepared(select(Site.marketing_double_opt_in).where(Site.id == bindparam("site_id")))
+_INSERT = insert(_records).returning(_records.c.id)
+_DOUBLE_OPT_IN = select(Site.marketing_double_opt_in).where(Site.id == bindparam("site_id"))
 
 
 def consent_required() -> Refused:
@@ -141,12 +136,12 @@ def consent_required() -> Refused:
     )
 
 
-def leads_without_tracking(connection: Runner, lead_ids: list[int]) -> set[int]:
+def leads_without_tracking(connection: Connection, lead_ids: list[int]) -> set[int]:
     """Of ``lead_ids``, those whose newest behaviour-tracking decision is a withdrawal."""
     return {lead_id for lead_id in lead_ids if _withdrew_tracking(connection, lead_id)}
 
 
-def _withdrew_tracking(connection: Runner, lead_id: int) -> bool:
+def _withdrew_tracking(connection: Connection, lead_id: int) -> bool:
     tracking = lead_standing(connection, lead_id).get("behaviour_tracking")
     return tracking is not None and tracking.status == "withdrawn"
 
@@ -163,7 +158,7 @@ class Recorded:
 
 
 def record(
-    connection: Runner,
+    connection: Connection,
     *,
     site_id: int,
     decisions: list[Decision],
@@ -222,14 +217,14 @@ def _repeats(previous: ConsentStanding, decision: Decision, pending: bool) -> bo
     return previous.status == "granted" or (pending and previous.status == "pending")
 
 
-def _standing(connection: Runner, lead_id: int | None, visitor_id: str | None) -> dict[str, ConsentStanding]:
+def _standing(connection: Connection, lead_id: int | None, visitor_id: str | None) -> dict[str, ConsentStanding]:
     if lead_id is not None:
         return lead_standing(connection, lead_id)
     return visitor_standing(connection, visitor_id) if visitor_id is not None else {}
 
 
 def _insert(
-    connection: Runner,
+    connection: Connection,
     site_id: int,
     lead_id: int | None,
     visitor_id: str | None,
@@ -250,11 +245,11 @@ def _insert(
         "page_url": decision.page_url,
         "recorded_at": now,
     }
-    return int(_INSERT.one(connection, row).id)
+    return int(connection.execute(_INSERT, row).one().id)
 
 
 def announce_changes(
-    connection: Runner,
+    connection: Connection,
     lead_id: int,
     before: Mapping[str, ConsentStanding],
     after: Mapping[str, ConsentStanding],
@@ -282,12 +277,12 @@ def announce_changes(
             "source": standing.source,
             "recorded_at": standing.recorded_at.isoformat(),
         }
-        queued += enqueue(core(connection), lead_id, "lead.consent_changed", now, extra={"consent": change})
+        queued += enqueue(connection, lead_id, "lead.consent_changed", now, extra={"consent": change})
     return queued
 
 
 def record_answers_consent(
-    connection: Runner, provenance: Provenance, lead_id: int, answers: Iterable[GivenAnswer]
+    connection: Connection, provenance: Provenance, lead_id: int, answers: Iterable[GivenAnswer]
 ) -> Recorded | None:
     """Record what a form's consent questions decided, in the answers' transaction (None: they decided nothing).
 
@@ -297,7 +292,9 @@ def record_answers_consent(
     decisions = decisions_of_answers(provenance, answers)
     if not decisions:
         return None
-    double_opt_in = bool(_DOUBLE_OPT_IN.one(connection, {"site_id": provenance.site_id}).marketing_double_opt_in)
+    double_opt_in = bool(
+        connection.execute(_DOUBLE_OPT_IN, {"site_id": provenance.site_id}).one().marketing_double_opt_in
+    )
     config = current_config()
     base = (config.public_url if config is not None else None) or (request.url_root if has_request_context() else None)
     return record(
@@ -326,7 +323,7 @@ def read_link_token(config: Config, token: str) -> int | None:
 
 
 def _mail_link(
-    connection: Runner,
+    connection: Connection,
     config: Config,
     base_url: str,
     site_id: int,
@@ -338,7 +335,6 @@ def _mail_link(
 ) -> bool:
     """Queue the link to a pending record for the lead's address; False when there is none (or, with
     ``unless_mailed_since``, when a link went to it since then: one link per consent is enough)."""
-    connection = core(connection)  # the mail outbox is written through Core: an answer's unit reruns there
     email = connection.execute(select(_leads.c.email).where(_leads.c.id == lead_id)).scalar()
     if email is None or not config.secret_keys:
         return False

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, or_, select
 
 from capture.db.models import ConsentRecord, Visitor
-from capture.db.prepared import Prepared, Runner
 
 _records, _visitors = ConsentRecord.__table__, Visitor.__table__
 
@@ -64,15 +63,14 @@ def standing_of(rows: Any) -> dict[str, ConsentStanding]:
     return standing
 
 
-# Prepared: an answer to a consent question runs these on the driver's transaction, as the answer does.
 _COLUMNS = (
     _records.c.id, _records.c.purpose, _records.c.status, _records.c.version, _records.c.source,
     _records.c.recorded_at,
 )  # fmt: skip
 _ORDER = (_records.c.recorded_at, _records.c.id)
-_LEAD_OF_VISITOR = Prepared(select(_visitors.c.lead_id).where(_visitors.c.id == bindparam("visitor_id")))
-_OF_VISITOR = Prepared(select(*_COLUMNS).where(_records.c.visitor_id == bindparam("visitor_id")).order_by(*_ORDER))
-_OF_LEAD = Prepared(
+_LEAD_OF_VISITOR = select(_visitors.c.lead_id).where(_visitors.c.id == bindparam("visitor_id"))
+_OF_VISITOR = select(*_COLUMNS).where(_records.c.visitor_id == bindparam("visitor_id")).order_by(*_ORDER)
+_OF_LEAD = (
     select(*_COLUMNS)
     .where(
         or_(
@@ -84,22 +82,22 @@ _OF_LEAD = Prepared(
 )
 
 
-def lead_of_visitor(connection: Runner, visitor_id: str) -> int | None:
-    row = _LEAD_OF_VISITOR.first(connection, {"visitor_id": visitor_id})
+def lead_of_visitor(connection: Connection, visitor_id: str) -> int | None:
+    row = connection.execute(_LEAD_OF_VISITOR, {"visitor_id": visitor_id}).first()
     return int(row.lead_id) if row is not None else None
 
 
-def visitor_standing(connection: Runner, visitor_id: str) -> dict[str, ConsentStanding]:
+def visitor_standing(connection: Connection, visitor_id: str) -> dict[str, ConsentStanding]:
     """What a browser's person has decided: its own records and, once it has a lead, the lead's."""
     lead_id = lead_of_visitor(connection, visitor_id)
     if lead_id is not None:
         return lead_standing(connection, lead_id)
-    return standing_of(_OF_VISITOR.rows(connection, {"visitor_id": visitor_id}))
+    return standing_of(connection.execute(_OF_VISITOR, {"visitor_id": visitor_id}).all())
 
 
-def lead_standing(connection: Runner, lead_id: int) -> dict[str, ConsentStanding]:
+def lead_standing(connection: Connection, lead_id: int) -> dict[str, ConsentStanding]:
     """A lead's standing per purpose: its records and those of every browser that is now its."""
-    return standing_of(_OF_LEAD.rows(connection, {"lead_id": lead_id, "browsers_of": lead_id}))
+    return standing_of(connection.execute(_OF_LEAD, {"lead_id": lead_id, "browsers_of": lead_id}).all())
 
 
 def tracking_allowed(policy: str, standing: Mapping[str, ConsentStanding]) -> bool:
@@ -110,7 +108,7 @@ def tracking_allowed(policy: str, standing: Mapping[str, ConsentStanding]) -> bo
     return tracking is None or tracking.status != "withdrawn"
 
 
-def profiling_stopped(connection: Runner, lead_id: int) -> bool:
+def profiling_stopped(connection: Connection, lead_id: int) -> bool:
     """Whether the lead withdrew consent to profiling: its score is then left as it was, never computed again.
 
     Scoring a lead's answers and behaviour is profiling (GDPR art. 4(4)); a withdrawal stops it from then on.

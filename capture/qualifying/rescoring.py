@@ -29,7 +29,6 @@ from sqlalchemy.orm import Session
 from capture.db.engine import Database
 from capture.db.models import Event as EventRow
 from capture.db.models import Lead, ScoringModelVersion
-from capture.db.prepared import Prepared
 from capture.leads import profile_doc
 from capture.privacy.standing import stopped_profiling_among
 from capture.qualifying.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
@@ -240,7 +239,7 @@ def _streams(
 #: Leads of a batch (ids ``first``..``last``) the live path scored with this model since the run began.
 #: A range, not an IN list of the batch's ids: the batch is a run of leads in id order, and 2,000 bound
 #: ids cost PostgreSQL more than the rows do.
-_FRESHER = Prepared(
+_FRESHER = (
     select(_leads.c.id)
     .where(
         _leads.c.id.between(bindparam("first"), bindparam("last")),
@@ -257,5 +256,7 @@ def _write(connection: Connection, standings: list[Standing], model_id: int, sta
     first, last = min(ids), max(ids)
     params = {"first": first, "last": last, "model_id": model_id, "started": started}
     # left as they are: leads the live path scored meanwhile, and those who withdrew consent to profiling
-    fresh = {row[0] for row in _FRESHER.rows(connection, params)} | stopped_profiling_among(connection, first, last)
+    fresh = {row[0] for row in connection.execute(_FRESHER, params).all()} | stopped_profiling_among(
+        connection, first, last
+    )
     write_standings(connection, [s for s in standings if s.lead_id not in fresh] if fresh else standings)

@@ -15,20 +15,19 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from itertools import product
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import DateTime, Float, Integer, String, Text, bindparam, func, insert, select, update
+from sqlalchemy import Connection, DateTime, Float, Integer, String, Text, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
 from capture.db.models import Event as EventRow
 from capture.db.models import Lead, ScoreChange
-from capture.db.prepared import Prepared, Runner, execute_on_driver, row_insert
 from capture.handoff.outbox import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.leads import profile_doc
-from capture.leads.seen import seen_values, shape
+from capture.leads.lead_row import write_leads
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
 from scoring.lifecycle import Stage, next_stage
@@ -67,47 +66,11 @@ _PROFILE = select(_leads.c.profile).where(_leads.c.id == bindparam("lead_id"))
 _EVENTS = select(_events.c.type, _events.c.at, _events.c.path, _events.c.props).where(
     _events.c.lead_id == bindparam("lead_id")
 )
-#: Bound as new_<column>: SQLAlchemy reserves the column names themselves for its own parameters.
+#: the score's columns on the lead row
 _SCORE_COLUMNS = (
     "stage", "fit", "engagement", "score", "completeness", "explanation", "scored_at", "scoring_model_id", "score_state"
 )  # fmt: skip
-
-
-def _score_write(moved: bool, seen: bool, email: bool, profile: bool) -> Prepared:
-    """A lead's score as one UPDATE, for a lead whose stage moved (stamping when) or stayed; with the
-    columns an answer sets on its lead when ``seen`` (capture/leads/seen.py), so the row is written once.
-
-    The two documents arrive as JSON text (see standing()): bound as text, which is what the
-    JSON type would have made of them, not through that type, which would encode them again.
-    """
-
-    def build(dialect: Dialect) -> Any:
-        def json_text(text: Any) -> Any:
-            return text.cast(JSONB) if dialect.name == "postgresql" else text  # SQLite keeps JSON as text
-
-        values: dict[str, Any] = {name: bindparam(f"new_{name}") for name in _SCORE_COLUMNS}
-        values["explanation"] = json_text(bindparam("new_explanation", type_=Text))
-        # NULL: the lead keeps the state it has (standing(keep_state=True)); a score always has a state
-        values["score_state"] = func.coalesce(json_text(bindparam("new_score_state", type_=Text)), _leads.c.score_state)
-        if moved:
-            values["stage_changed_at"] = bindparam("new_stage_changed_at")
-        else:
-            # A lead whose stage stayed does not set it: SQLite rewrites the stage index entry of every row
-            # whose stage an UPDATE sets, even to the same value, and most scores move no stage.
-            del values["stage"]
-        if seen:
-            values.update(seen_values(dialect, email=email, profile=profile))
-        return update(_leads).where(_leads.c.id == bindparam("lead_id")).values(values)
-
-    return Prepared(build)
-
-
-#: by (stage moved, and which of capture/leads/seen.py's columns the row takes along: seen, e-mail, profile)
-_WRITE_SCORE = {
-    (moved, *seen): _score_write(moved, *seen) for moved in (False, True) for seen in product((False, True), repeat=3)
-}
-_CHANGE_COLUMNS = ("lead_id", "scoring_model_id", "at", "fit", "engagement", "score", "stage_before", "stage", "cause")
-_RECORD = Prepared(row_insert(_changes, _CHANGE_COLUMNS))
+_RECORD = insert(_changes)
 
 # PostgreSQL: a batch is one UPDATE and one INSERT over parallel arrays (unnest), not one statement per
 # lead: the server spent more on 2,000 single-row statements than on the rows. The arrays go in
@@ -152,18 +115,20 @@ NOTABLE = 0.5
 
 @dataclass(frozen=True)
 class Standing:
-    """A lead's new score and stage, ready to write; ``change`` is None when nothing notable moved."""
+    """A lead's new score and stage, as a value: computed here, written by :func:`write_standings`
+    (with an answer's own columns, in the one UPDATE of its lead: capture/leads/lead_row.py).
 
-    values: dict[str, Any]
+    ``columns`` are the lead row's columns the score sets: the stage and when it changed only when
+    it moved, the tally's state only when it changed. ``change`` is None when nothing notable moved.
+    """
+
+    lead_id: int
+    columns: dict[str, Any]
     change: dict[str, Any] | None
     stage_before: str | None
     stage: str
     cause: str
     at: datetime
-
-    @property
-    def lead_id(self) -> int:
-        return int(self.values["lead_id"])
 
     def announcement(self) -> str | None:
         """The hand-off this change makes, if any: reaching MQL or SQL from below (again, after falling
@@ -189,9 +154,9 @@ def standing(
 
     Shared by the live path and the bulk re-score so both move stages and
     record changes by the same rules. The explanation and the tally state are
-    encoded to JSON here, once, by encoders that write what ``json.dumps`` would.
-    ``keep_state``: the tally is the one the lead row keeps, unchanged (a decay
-    refresh), so its state is neither encoded nor written again.
+    encoded to JSON here, once, by encoders that write what ``json.dumps`` would (a bulk
+    re-score encodes one per lead). ``keep_state``: the tally is the one the lead row keeps,
+    unchanged (a decay refresh), so its state is neither encoded nor written again.
     """
     scored_before = before.scored_at is not None
     stage_before = before.stage if scored_before else None
@@ -201,19 +166,21 @@ def standing(
     moved = current is None or stage != current
     # points as kept and shown: two decimals (the stage was decided on the exact value)
     fit, engagement, total = round(result.fit, 2), round(result.engagement, 2), round(result.total, 2)
-    values = {
-        "lead_id": before.id,
-        "new_stage": stage,
-        "new_stage_changed_at": now if moved else None,
-        "new_fit": fit,
-        "new_engagement": engagement,
-        "new_score": total,
-        "new_completeness": round(result.completeness, 4),
-        "new_explanation": explanation_json(result),
-        "new_scored_at": now,
-        "new_scoring_model_id": live.id,
-        "new_score_state": None if keep_state else tally.state_json(),
+    columns: dict[str, Any] = {
+        "fit": fit,
+        "engagement": engagement,
+        "score": total,
+        "completeness": round(result.completeness, 4),
+        "explanation": explanation_json(result),
+        "scored_at": now,
+        "scoring_model_id": live.id,
     }
+    if not keep_state:
+        columns["score_state"] = tally.state_json()
+    if moved:
+        # A lead whose stage stayed does not set it: SQLite rewrites the stage index entry of every row
+        # whose stage an UPDATE sets, even to the same value, and most scores move no stage.
+        columns.update(stage=stage, stage_changed_at=now)
     notable = (
         moved
         or before.scoring_model_id != live.id
@@ -234,7 +201,7 @@ def standing(
             "stage": stage,
             "cause": cause,
         }
-    return Standing(values, change, stage_before, stage, cause, now)
+    return Standing(before.id, columns, change, stage_before, stage, cause, now)
 
 
 def explanation(result: Score) -> dict[str, Any]:
@@ -301,32 +268,37 @@ def explanation_json(result: Score) -> str:
     )
 
 
-def write_standings(connection: Runner, standings: Sequence[Standing]) -> None:
+def write_standings(
+    connection: Connection, standings: Sequence[Standing], seen: Mapping[str, Any] | None = None
+) -> None:
     """Write scores and the notable changes (a few statements however many leads), and hand off
-    the leads that reached a stage sales wants, in the same transaction."""
+    the leads that reached a stage sales wants, in the same transaction.
+
+    ``seen``: the columns an answer sets on its (one) lead (capture/leads/lead_row.py), written by
+    the score's own UPDATE.
+    """
     if not standings:
         return
+    assert seen is None or len(standings) == 1, "an answer's columns come with one lead"
     changes = [s.change for s in standings if s.change is not None]
     if connection.dialect.name == "postgresql" and len(standings) > 1:
-        assert not any(shape(s.values)[0] for s in standings), "an answer's seen columns come with one lead"
         _write_batch(connection, standings, changes)
-    else:  # SQLite, and the live path's single lead (an array costs PostgreSQL more than one row does)
-        by_write: dict[tuple[bool, ...], list[dict[str, Any]]] = {}
-        for s in standings:
-            key: tuple[bool, ...] = (s.values["new_stage_changed_at"] is not None, *shape(s.values))
-            by_write.setdefault(key, []).append(s.values)
-        for key, rows in by_write.items():
-            _WRITE_SCORE[key].run_many(connection, rows)
-        _RECORD.run_many(connection, changes)
+    else:  # SQLite, and the live path's one lead (whose UPDATE takes the answer's columns along)
+        write_leads(connection, [(s.lead_id, {**s.columns, **(seen or {})}) for s in standings])
+        if changes:
+            connection.execute(_RECORD, changes)
     announced = [(s.lead_id, event_type, s.at) for s in standings if (event_type := s.announcement()) is not None]
     hand_off(connection, announced)
 
 
-def _write_batch(connection: Runner, standings: Sequence[Standing], changes: list[dict[str, Any]]) -> None:
+def _write_batch(connection: Connection, standings: Sequence[Standing], changes: list[dict[str, Any]]) -> None:
     """PostgreSQL: the batch's scores in one UPDATE, its changes in one INSERT (see ``_WRITE_BATCH``)."""
-    rows = [s.values for s in standings]
-    scores = {name: [row[f"new_{name}"] for row in rows] for name in _BATCH_TYPES if name != "lead_id"}
-    scores["lead_id"] = [row["lead_id"] for row in rows]
+    scores: dict[str, list[Any]] = {name: [] for name in _BATCH_TYPES}
+    for s in standings:
+        scores["lead_id"].append(s.lead_id)
+        for name in _SCORE_COLUMNS:  # NULL: a tally state this score leaves as it is
+            scores[name].append(s.stage if name == "stage" else s.columns.get(name))
+        scores["stage_changed_at"].append(s.columns.get("stage_changed_at"))
     _aware(scores["scored_at"], scores["stage_changed_at"])
     _run_binary(connection, _WRITE_BATCH, scores)
     if changes:
@@ -343,33 +315,22 @@ def _aware(*times: list[datetime | None]) -> None:
                 raise ValueError("naive datetime given to a UTC column")
 
 
-def _run_binary(connection: Runner, statement: ClauseElement, params: dict[str, list[Any]]) -> None:
-    """Run one of this module's PostgreSQL statements on the driver's cursor, parameters in binary.
+def _run_binary(connection: Connection, statement: ClauseElement, params: dict[str, list[Any]]) -> None:
+    """Run one of this module's PostgreSQL statements with every parameter in binary (``%(name)b``).
 
-    Errors come out as SQLAlchemy's, as from :class:`Prepared`, so ``Database.run`` retries lost races.
+    SQLAlchemy writes ``%(name)s``, which leaves the format to psycopg: text for strings, whose
+    array form quotes and escapes each element in Python; 2,000 leads' explanations cost more
+    that way than the server's work on them. The statement is compiled once.
     """
-    sql = _binary_sql(statement, connection.dialect)
-    cursor = connection.connection.cursor()
-    try:
-        execute_on_driver(connection, cursor, sql, params)
-    finally:
-        cursor.close()
+    connection.exec_driver_sql(_binary_sql(statement, connection.dialect), params)
 
 
-_BINARY_SQL: dict[int, str] = {}
 _PLACEHOLDER = re.compile(r"%\((\w+)\)s")
 
 
+@lru_cache(maxsize=16)
 def _binary_sql(statement: ClauseElement, dialect: Dialect) -> str:
-    """One of this module's statements for psycopg, compiled once, every parameter in binary (``%(name)b``).
-
-    SQLAlchemy writes ``%(name)s``, which leaves the format to psycopg: text for strings, whose
-    array form quotes and escapes each element in Python.
-    """
-    sql = _BINARY_SQL.get(id(statement))
-    if sql is None:
-        sql = _BINARY_SQL[id(statement)] = _PLACEHOLDER.sub(r"%(\1)b", statement.compile(dialect=dialect).string)
-    return sql
+    return _PLACEHOLDER.sub(r"%(\1)b", statement.compile(dialect=dialect).string)
 
 
 def core_events(rows: Iterable[Any]) -> Iterable[Event]:
@@ -377,14 +338,8 @@ def core_events(rows: Iterable[Any]) -> Iterable[Event]:
         yield Event(type=kind, at=at, path=path, props=props or {})
 
 
-#: the live path's reads, straight on the driver's cursor (see capture/db/prepared.py)
-_READ_STANDING, _READ_STANDING_LOCKED = Prepared(_STANDING), Prepared(_STANDING_LOCKED)
-_READ_PROFILE = Prepared(_PROFILE)
-_READ_EVENTS = Prepared(_EVENTS)
-
-
 def score_lead(
-    connection: Runner,
+    connection: Connection,
     live: LiveModel,
     lead_id: int,
     now: datetime,
@@ -401,14 +356,14 @@ def score_lead(
     None means its events must be read again. ``fields`` is its profile and
     ``before`` its row of :data:`STANDING_COLUMNS`, when the caller already
     read them in this transaction, with the lead locked (an answer did).
-    ``seen``: the columns the answer still has to set on the lead (capture/leads/seen.py),
+    ``seen``: the columns the answer still has to set on the lead (capture/leads/lead_row.py),
     written by the score's own UPDATE.
     """
     if before is None:
         locked = connection.dialect.name == "postgresql"  # SQLite's BEGIN IMMEDIATE already serialises writers
-        before = (_READ_STANDING_LOCKED if locked else _READ_STANDING).one(connection, {"lead_id": lead_id})
+        before = connection.execute(_STANDING_LOCKED if locked else _STANDING, {"lead_id": lead_id}).one()
     if fields is None:
-        fields = profile_doc.values(_READ_PROFILE.one(connection, {"lead_id": lead_id}).profile)
+        fields = profile_doc.values(connection.execute(_PROFILE, {"lead_id": lead_id}).scalar_one())
     profile = Profile(fields=fields, email=before.email)
     kept = new_events is not None and before.scoring_model_id == live.id and before.score_state is not None
     if kept:
@@ -417,12 +372,10 @@ def score_lead(
             tally.add(event)
     else:
         tally = Tally(live.model)
-        for event in core_events(_READ_EVENTS.rows(connection, {"lead_id": lead_id})):
+        for event in core_events(connection.execute(_EVENTS, {"lead_id": lead_id})):
             tally.add(event)
     result = score(live.model, profile, tally, now)
     # An answer adds no events: the tally the lead keeps is the one it has, and is not written again.
     new = standing(before, result, tally, live, now, cause, keep_state=kept and not new_events)
-    if seen:
-        new.values.update(seen)
-    write_standings(connection, [new])
+    write_standings(connection, [new], seen)
     return new

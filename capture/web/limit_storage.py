@@ -26,14 +26,12 @@ from collections.abc import Callable
 from typing import Any
 
 from limits.storage import Storage
-from sqlalchemy import Float, Integer, String, bindparam, case, delete, select
-from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Dialect
+from sqlalchemy import Connection, Float, Integer, String, bindparam, case, delete, select
 from sqlalchemy.exc import SQLAlchemyError
 
 from capture.db.engine import Database
 from capture.db.models import RateLimitCounter
-from capture.db.prepared import Prepared, Runner
+from capture.db.upserts import by_dialect, upsert
 
 #: the storage URI the ``limits`` library maps to :class:`DatabaseStorage`
 SCHEME = "leadwheel+database"
@@ -48,9 +46,10 @@ _key = bindparam("key", type_=String())
 _now = bindparam("now", type_=Float())
 
 
-def _hit(dialect: Dialect) -> Any:
+@by_dialect
+def _hit(connection: Connection) -> Any:
     """Add ``amount`` to the key's counter, or start its window afresh if there is none or it ended."""
-    insert = (postgresql if dialect.name == "postgresql" else sqlite).insert(_counters)
+    insert = upsert(connection, _counters)
     insert = insert.values(
         limit_key=_key,
         hits=bindparam("amount", type_=Integer()),
@@ -66,12 +65,11 @@ def _hit(dialect: Dialect) -> Any:
     ).returning(_counters.c.hits)
 
 
-_HIT = Prepared(_hit)
-_READ = Prepared(
-    select(_counters.c.hits, _counters.c.expires_at).where(_counters.c.limit_key == _key, _counters.c.expires_at > _now)
+_READ = select(_counters.c.hits, _counters.c.expires_at).where(
+    _counters.c.limit_key == _key, _counters.c.expires_at > _now
 )
-_SWEEP = Prepared(delete(_counters).where(_counters.c.expires_at <= _now))
-_CLEAR = Prepared(delete(_counters).where(_counters.c.limit_key == _key))
+_SWEEP = delete(_counters).where(_counters.c.expires_at <= _now)
+_CLEAR = delete(_counters).where(_counters.c.limit_key == _key)
 
 
 def stored_key(key: str) -> str:
@@ -112,12 +110,12 @@ class DatabaseStorage(Storage):
         values = {"key": stored_key(key), "amount": amount, "expires_at": now + expiry, "now": now}
         sweep = self._sweep_due(now)
 
-        def hit(connection: Runner) -> int:
+        def hit(connection: Connection) -> int:
             if sweep:
-                _SWEEP.run(connection, {"now": now})
-            return int(_HIT.values(connection, values)[0][0])
+                connection.execute(_SWEEP, {"now": now})
+            return int(connection.execute(_hit(connection), values).scalar_one())
 
-        return self.database.run_on_driver(hit)
+        return self.database.run(hit)
 
     def _sweep_due(self, now: float) -> bool:
         """True for one hit per :data:`SWEEP_EVERY` seconds in this process: it deletes ended windows."""
@@ -132,9 +130,9 @@ class DatabaseStorage(Storage):
             self._sweep_lock.release()
 
     def _current(self, key: str) -> tuple[int, float] | None:
-        with self.database.bare_connection() as connection:
-            rows = _READ.values(connection, {"key": stored_key(key), "now": self.clock()})
-        return (int(rows[0][0]), float(rows[0][1])) if rows else None
+        with self.database.read_connection() as connection:
+            row = connection.execute(_READ, {"key": stored_key(key), "now": self.clock()}).first()
+        return (int(row[0]), float(row[1])) if row is not None else None
 
     def get(self, key: str) -> int:
         current = self._current(key)
@@ -147,8 +145,8 @@ class DatabaseStorage(Storage):
 
     def check(self) -> bool:
         try:
-            with self.database.bare_connection() as connection:
-                _READ.values(connection, {"key": "", "now": 0.0})
+            with self.database.read_connection() as connection:
+                connection.execute(_READ, {"key": "", "now": 0.0}).all()
             return True
         except SQLAlchemyError:
             return False
@@ -158,4 +156,4 @@ class DatabaseStorage(Storage):
             return int(connection.execute(delete(_counters)).rowcount)
 
     def clear(self, key: str) -> None:
-        self.database.run_on_driver(lambda connection: _CLEAR.run(connection, {"key": stored_key(key)}))
+        self.database.run(lambda connection: connection.execute(_CLEAR, {"key": stored_key(key)}))

@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.sql import Executable
 
 from capture.db.engine import Database
-from capture.db.prepared import Prepared
 from capture.leads.store import (
     _LEAD_BY_EMAIL,
     _LOCK_VISITOR,
@@ -21,35 +21,32 @@ from capture.leads.store import (
     _READ_KNOWLEDGE,
     _READ_KNOWLEDGE_AND_STANDING,
 )
-from capture.qualifying.scores import _READ_PROFILE, _READ_STANDING
+from capture.qualifying.scores import _PROFILE, _STANDING
 
 HOT_READS = {
     "knowledge": _READ_KNOWLEDGE,
     "knowledge and standing": _READ_KNOWLEDGE_AND_STANDING,
     "visitor lock": _LOCK_VISITOR,
     "lead by e-mail": _LEAD_BY_EMAIL,
-    "standing": _READ_STANDING,
-    "profile": _READ_PROFILE,
+    "standing": _STANDING,
+    "profile": _PROFILE,
     "the lead an answer moved its visitor to": _MOVED_TO,
 }
 PARAMS = {"visitor_id": "0" * 32, "form_id": 1, "email": "someone@example.com", "lead_id": 1}
 
 
-def _plan(db: Database, statement: Prepared) -> str:
+def _plan(db: Database, statement: Executable) -> str:
+    """The database's plan for the statement as it runs, parameters bound the way every request binds them."""
     with db.write_connection() as connection:
-        compiled = statement._compiled(connection.dialect)
-        params: Any = statement._bound(compiled, PARAMS)
-        cursor = connection.connection.cursor()
-        try:
-            if db.is_sqlite:
-                cursor.execute("EXPLAIN QUERY PLAN " + compiled.sql, params)
-                return "\n".join(str(row[-1]) for row in cursor.fetchall())
-            # with sequential scans priced out, a plan that still scans has no other way
-            connection.execute(text("SET LOCAL enable_seqscan = off"))
-            cursor.execute("EXPLAIN " + compiled.sql, params)
-            return "\n".join(str(row[0]) for row in cursor.fetchall())
-        finally:
-            cursor.close()
+        compiled = statement.compile(dialect=connection.dialect)
+        params = compiled.construct_params(PARAMS)
+        values: Any = tuple(params[name] for name in compiled.positiontup or ()) if compiled.positional else params
+        if db.is_sqlite:
+            rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + compiled.string, values)
+            return "\n".join(str(row[-1]) for row in rows)
+        # with sequential scans priced out, a plan that still scans has no other way
+        connection.execute(text("SET LOCAL enable_seqscan = off"))
+        return "\n".join(str(row[0]) for row in connection.exec_driver_sql("EXPLAIN " + compiled.string, values))
 
 
 @pytest.mark.parametrize("name", HOT_READS)

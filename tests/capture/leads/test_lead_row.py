@@ -13,10 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
-import capture.db.prepared
 from capture.leads import profile_doc
 from tests.capture.conftest import Browser
 from tests.capture.qualifying.test_scoring_service import become_lead, lead_row
@@ -26,32 +24,24 @@ _LEAD_UPDATE = re.compile(r"^\s*UPDATE leads\b", re.IGNORECASE)
 
 
 @contextmanager
-def lead_updates(app: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[list[str]]:
-    """Every ``UPDATE leads`` run meanwhile, by either path: prepared on the driver, or through Core."""
+def lead_updates(app: Any) -> Iterator[list[str]]:
+    """Every ``UPDATE leads`` run meanwhile (every statement goes through the engine: there is one way in)."""
     seen: list[str] = []
-    run_on_driver = capture.db.prepared.execute_on_driver
 
-    def counting(connection: Any, cursor: Any, sql: str, params: Any, **options: Any) -> Any:
-        if _LEAD_UPDATE.match(sql):
-            seen.append(sql)
-        return run_on_driver(connection, cursor, sql, params, **options)
-
-    def core(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+    def counting(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if _LEAD_UPDATE.match(statement):
             seen.append(statement)
 
     engine = app.extensions["leadwheel"].db.engine
-    monkeypatch.setattr(capture.db.prepared, "execute_on_driver", counting)
-    event.listen(engine, "before_cursor_execute", core)
+    event.listen(engine, "before_cursor_execute", counting)
     try:
         yield seen
     finally:
-        event.remove(engine, "before_cursor_execute", core)
-        monkeypatch.setattr(capture.db.prepared, "execute_on_driver", run_on_driver)
+        event.remove(engine, "before_cursor_execute", counting)
 
 
 def test_with_a_live_model_an_answer_writes_profile_seen_and_score_in_one_update(
-    app: Any, browser: Browser, clock: Any, live: Any, monkeypatch: pytest.MonkeyPatch
+    app: Any, browser: Browser, clock: Any, live: Any
 ) -> None:
     become_lead(browser)
     before = lead_row(app, "ada@example.com")
@@ -59,7 +49,7 @@ def test_with_a_live_model_an_answer_writes_profile_seen_and_score_in_one_update
     clock.advance(hours=2)
     browser.ask()
     # (a size under 50 scores nothing: the stage stays, so no hand-off, which takes the Core path)
-    with lead_updates(app, monkeypatch) as updates:
+    with lead_updates(app) as updates:
         response = browser.answer({"company_size": "20", "looking_for": ["reports"], "consent": True})
     assert response.status_code == 201, response.get_json()
     assert len(updates) == 1, "\n".join(updates)
@@ -77,12 +67,12 @@ def test_with_a_live_model_an_answer_writes_profile_seen_and_score_in_one_update
 
 
 def test_without_a_model_an_answer_still_keeps_its_profile_and_when_it_was_seen(
-    app: Any, browser: Browser, clock: Any, monkeypatch: pytest.MonkeyPatch
+    app: Any, browser: Browser, clock: Any
 ) -> None:
     become_lead(browser)
     clock.advance(hours=2)
     browser.ask()
-    with lead_updates(app, monkeypatch) as updates:
+    with lead_updates(app) as updates:
         assert browser.answer({"company_size": "7", "looking_for": ["analytics"], "consent": True}).status_code == 201
     assert len(updates) == 1, "\n".join(updates)
     lead = lead_row(app, "ada@example.com")

@@ -326,39 +326,43 @@ def test_identify_refuses_a_bad_email_a_foreign_origin_and_an_unknown_site(
     assert count(app, Answer) == 0 and count(app, Lead) == 0
 
 
-def test_answers_store_on_the_driver_and_only_a_merge_reruns_on_core(
+def test_every_answer_and_identify_is_one_unit_of_work_even_a_merge(
     app: Any, client: Any, publish_form: Any, clock: Any, monkeypatch: Any
 ) -> None:
-    """A new visitor's first answer and a returning visitor's answers are prepared statements on the
-    driver's own transaction; a merge needs Core, and its unit reruns there, whole, exactly once."""
+    """A first answer, a returning visitor's answers and a vouched identify that merges two leads each
+    run in one write transaction, once: no unit is ever run again because of the path it took."""
     db = app.extensions["leadwheel"].db
-    reruns: list[int] = []
-    run = db.run
+    transactions: list[int] = []
+    write_connection = db.write_connection
 
-    def counted(work: Any, **kwargs: Any) -> Any:
-        reruns.append(1)
-        return run(work, **kwargs)
+    def counted() -> Any:
+        transactions.append(1)
+        return write_connection()
 
-    monkeypatch.setattr(db, "run", counted)
+    monkeypatch.setattr(db, "write_connection", counted)
     form = publish_form()
     office = Browser(client, form, clock)
     office.ask()
+    transactions.clear()
     assert (
         office.answer({"email": "grace@example.com", "first_name": "Grace", "customer_type": "b2b"}).status_code == 201
     )
+    assert transactions == [1]
     assert office.identify("grace@example.com", user_hash=site_user_hash(app, form.site_key, "grace@example.com"))
-    reruns.clear()  # a vouched identify runs on Core from the start
     office.next_visit()
+    transactions.clear()
     assert office.answer({"company_size": 40, "looking_for": ["analytics"], "consent": True}).status_code == 201
-    assert reruns == []
+    assert transactions == [1]
 
     home = Browser(client, form, clock)
     home.ask()
+    transactions.clear()
     assert home.answer({"first_name": "Grace H.", "customer_type": "b2b"}, skipped=["email"]).status_code == 201
-    assert reruns == []
+    assert transactions == [1]
+    transactions.clear()
     response = home.identify("GRACE@example.com", user_hash=site_user_hash(app, form.site_key, "grace@example.com"))
     assert response.status_code == 200, response.get_json()
-    assert reruns == [1]
+    assert transactions == [1]
     with db.read() as session:
         live = session.scalars(select(Lead).where(Lead.merged_into_id.is_(None))).all()
         assert [lead.email for lead in live] == ["grace@example.com"]
