@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from threading import Lock
+from functools import lru_cache
 from typing import Any
 
 from wtforms import fields, validators, widgets
@@ -240,29 +240,15 @@ class QuestionForm:
                 self._idle.append(form)
 
 
-_cache: dict[tuple[tuple[int, ...], str, str], QuestionForm] = {}
-_cache_lock = Lock()
-CACHE_SIZE = 512
-
-
 def form_for(questions: Sequence[Question], locale: str, default_locale: str) -> QuestionForm:
-    """The (cached) form for these questions in ``locale``.
+    """The form for these questions in ``locale``, built once: published sequences are immutable."""
+    return _form_for(tuple(questions), locale, default_locale)
 
-    Published sequences are immutable and shared, so the questions' identities
-    make a sound cache key; the entry keeps the questions alive so an id is
-    never reused while cached.
-    """
-    key = (tuple(id(q) for q in questions), locale, default_locale)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    built = QuestionForm(
-        questions=tuple(questions),
+
+@lru_cache(maxsize=512)
+def _form_for(questions: tuple[Question, ...], locale: str, default_locale: str) -> QuestionForm:
+    return QuestionForm(
+        questions=questions,
         locale=locale,
         fields=tuple((q.key, unbound_field(q, locale, default_locale)) for q in questions),
     )
-    with _cache_lock:
-        if len(_cache) >= CACHE_SIZE:
-            _cache.clear()
-        _cache[key] = built
-    return built

@@ -176,6 +176,11 @@ class Question:
     #: one condition holding is enough (``when_any`` in the document) instead of all of them (``when``)
     any_condition: bool = False
 
+    def __hash__(self) -> int:
+        """Questions key the shell's caches of what each looks like (``functools.lru_cache``). Their texts are
+        mappings, which do not hash; equal questions share key, field and type, which is all a hash needs."""
+        return hash((self.key, self.field, self.type))
+
     @property
     def option_values(self) -> tuple[str, ...]:
         return tuple(option.value for option in self.options)

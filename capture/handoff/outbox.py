@@ -16,9 +16,11 @@ while one waits joins it.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator, Sequence
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
@@ -99,18 +101,19 @@ def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
 
 
 _LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)
-_parsed_routing: dict[str, Routing] = {}
 
 
 def live_routing(connection: Connection) -> Routing | None:
     document = connection.execute(_LIVE_ROUTING).scalar()
     if document is None:
         return None
-    key = repr(sorted(document.items()))  # documents are small; parse each distinct one once
-    if key not in _parsed_routing:
-        _parsed_routing.clear()
-        _parsed_routing[key] = parse_routing(document)
-    return _parsed_routing[key]
+    return _parsed_routing(json.dumps(document, sort_keys=True))
+
+
+@lru_cache(maxsize=8)
+def _parsed_routing(document: str) -> Routing:
+    """A routing document parsed once (keyed by its text: it is read on every hand-off)."""
+    return parse_routing(json.loads(document))
 
 
 @by_dialect

@@ -231,8 +231,6 @@ def explanation(result: Score) -> dict[str, Any]:
 
 #: a str as ``json.dumps`` writes it (``ensure_ascii``), by the C encoder the json module itself uses
 _json_string = json.encoder.encode_basestring_ascii
-#: (rule, label, group) -> the start of its contribution in :func:`explanation_json`
-_HEADS: dict[tuple[str, str, str], str] = {}
 
 
 def explanation_json(result: Score) -> str:
@@ -247,15 +245,7 @@ def explanation_json(result: Score) -> str:
         points, count = c.points, c.count
         if type(points) is not float or not math.isfinite(points) or type(count) is not int:
             return json.dumps(explanation(result))
-        key = (c.rule, c.label, c.group)
-        head = _HEADS.get(key)
-        if head is None:
-            if len(_HEADS) >= 4096:
-                _HEADS.clear()
-            head = _HEADS[key] = (
-                f'{{"rule": {_json_string(c.rule)}, "label": {_json_string(c.label)}, '
-                f'"group": {_json_string(c.group)}, "points": '
-            )
+        head = _contribution_head(c.rule, c.label, c.group)
         capped = "true" if c.capped is True else "false" if c.capped is False else json.dumps(c.capped)
         parts.append(f'{head}{points!r}, "count": {count}, "capped": {capped}, "detail": {_json_string(c.detail)}}}')
     completeness, intent = result.completeness, result.intent
@@ -266,6 +256,12 @@ def explanation_json(result: Score) -> str:
         f'{{"completeness": {completeness!r}, "intent": {intent!r}, "disqualified": [{disqualified}], '
         f'"contributions": [{", ".join(parts)}]}}'
     )
+
+
+@lru_cache(maxsize=4096)
+def _contribution_head(rule: str, label: str, group: str) -> str:
+    """The fixed start of a rule's entry in :func:`explanation_json`, encoded once."""
+    return f'{{"rule": {_json_string(rule)}, "label": {_json_string(label)}, "group": {_json_string(group)}, "points": '
 
 
 def write_standings(

@@ -6,34 +6,25 @@ server here, so a shared or stolen visitor token cannot read a profile.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from capture.leads.visits import Asked
 from profiling.sequence import Question, Sequence, localised
 from profiling.wheel import Status
 
-#: (question, locale) → its JSON; published questions never change, so each is built once per locale.
-#: The entry holds the question, so its id is not reused while cached.
-_shown: dict[tuple[int, str], tuple[Question, dict[str, Any]]] = {}
-CACHE_SIZE = 4096
-
 
 def question_json(question: Question, sequence: Sequence, locale: str) -> dict[str, Any]:
-    """The question as the browser shows it, in ``locale`` (cached: every ask sends a few)."""
-    key = (id(question), locale)
-    cached = _shown.get(key)
-    if cached is not None and cached[0] is question:
-        return cached[1]
-    body = _question_json(question, sequence.stage_of(question.key).key, sequence, locale)
-    if len(_shown) >= CACHE_SIZE:
-        _shown.clear()
-    _shown[key] = (question, body)
-    return body
+    """The question as the browser shows it, in ``locale``."""
+    return _question_json(question, sequence.stage_of(question.key).key, sequence.default_locale, locale)
 
 
-def _question_json(question: Question, stage_key: str, sequence: Sequence, locale: str) -> dict[str, Any]:
+@lru_cache(maxsize=4096)
+def _question_json(question: Question, stage_key: str, default_locale: str, locale: str) -> dict[str, Any]:
+    """Built once per question and locale: published questions never change, and every ask sends a few."""
+
     def text(texts: Any) -> str:
-        return localised(texts, locale, sequence.default_locale)
+        return localised(texts, locale, default_locale)
 
     rules = question.rules
     validation = {
