@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any
 
 from capture.leads.visits import Asked
+from capture.web.snippet_words import snippet_words
 from profiling.sequence import Question, Sequence, localised
 from profiling.wheel import Status
 
@@ -70,6 +71,7 @@ def asked_json(asked: Asked) -> dict[str, Any]:
         "ticket": asked.ticket,
         "min_fill_ms": asked.min_fill_ms,
         "more": plan.more,
+        "words": snippet_words(locale),
         "progress": {
             "step": plan.step,
             "steps": len(steps),

@@ -15,19 +15,6 @@
 	let consented = consent != "required";
 	let token = load(), line = Promise.resolve(), timer, warned, seq = 0;
 
-	const NAMES = "send sending req check fail retry thanks skip forget step more".split(" ");
-	const WORDS = {
-		en: "Send|Sending…|required|Please check the highlighted answers.|Could not send your answers. Check your connection and try again.|Retry|Thank you!|Not now|Not you?|Step {0} of {1}|Tell us more now",
-		da: "Send|Sender…|påkrævet|Tjek venligst de markerede svar.|Dine svar kunne ikke sendes. Tjek din forbindelse, og prøv igen.|Prøv igen|Tak!|Ikke nu|Ikke dig?|Trin {0} af {1}|Fortæl os mere nu",
-		nb: "Send|Sender…|obligatorisk|Se over svarene som er markert.|Vi fikk ikke sendt svarene dine. Sjekk tilkoblingen og prøv igjen.|Prøv igjen|Takk!|Ikke nå|Ikke deg?|Steg {0} av {1}|Fortell oss mer nå",
-		ro: "Trimite|Se trimite…|obligatoriu|Vă rugăm să verificați răspunsurile marcate.|Nu am putut trimite răspunsurile. Verificați conexiunea și încercați din nou.|Încercați din nou|Mulțumim!|Nu acum|Nu sunteți dumneavoastră?|Pasul {0} din {1}|Spuneți-ne mai multe acum"
-	};
-	const words = loc => {
-		const l = String(loc).slice(0, 2).toLowerCase(), T = {};
-		(WORDS[l == "no" || l == "nn" ? "nb" : l] || WORDS.en).split("|").forEach((w, i) => T[NAMES[i]] = w);
-		return T;
-	};
-
 	const noop = () => {};
 	// never parse HTML
 	const add = (parent, tag, cls, text, props) => parent.appendChild(Object.assign(D.createElement(tag),
@@ -180,7 +167,7 @@
 		function render(j, focus) {
 			const p = j.progress, stage = p.stages.find(s => s.key == p.stage), n = ++seq;
 			let first;
-			T = words(j.locale);
+			T = j.words; // the server sends the snippet's words in the visitor's language
 			data = j;
 			shown = Date.now();
 			busy = 0;
@@ -218,7 +205,7 @@
 			const l = add(parent, tag, "lw-label", q.label, {htmlFor});
 			if (q.required) {
 				attr(add(l, "span", "lw-req", " *"), "aria-hidden", "true");
-				add(l, "span", "lw-sr", " " + T.req);
+				add(l, "span", "lw-sr", " " + T.required);
 			}
 		};
 		const choice = (parent, props, text) => {

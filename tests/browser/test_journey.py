@@ -114,6 +114,10 @@ def test_a_danish_browser_on_a_page_without_a_language_sees_danish(live: Live, o
     expect(snippet.form(page).locator("legend")).to_contain_text("Køber til")
     expect(snippet.form(page).get_by_label("Min virksomhed")).to_be_visible()
     expect(snippet.form(page)).not_to_contain_text("First name")
+    # the snippet's own words too, which the server sends in the questions' language
+    expect(snippet.form(page).get_by_role("button", name="Send", exact=True)).to_be_visible()
+    expect(snippet.form(page).locator(".lw-progress")).to_contain_text("Trin 1 af")
+    expect(snippet.form(page).locator(".lw-sr").first).to_have_text(" påkrævet")
 
     snippet.fill(page, {**B2B, "email": "ikke en adresse"})
     snippet.submit(page)

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from capture.db.models import Answer, Lead, Visitor
 from capture.leads import profile_doc
+from capture.web.snippet_words import snippet_words
 from tests.capture.conftest import Browser, site_user_hash
 
 
@@ -98,6 +99,34 @@ def test_labels_follow_the_visitors_language_with_fallback(browser: Browser) -> 
     assert body["progress"]["stages"][0]["label"] == "Grundlæggende"
     browser.locale = "ro"  # no Romanian in this wheel: the default language
     assert browser.ask()["questions"][1]["label"] == "First name"
+
+
+def test_the_snippets_own_words_come_in_the_language_of_the_questions(browser: Browser) -> None:
+    """The buttons and messages speak the language the questions are shown in: one language reaches the
+    browser, not all of them."""
+    browser.locale = "da-DK"
+    words = browser.ask()["words"]
+    assert (words["send"], words["skip"], words["required"], words["step"]) == (
+        "Send",
+        "Ikke nu",
+        "påkrævet",
+        "Trin {0} af {1}",
+    )
+    browser.answer({"email": "ada@example.com", "first_name": "Ada", "customer_type": "b2b"})
+    assert browser.last["words"]["thanks"] == "Tak!"  # the answer's response, shown after it, too
+    browser.locale = "ro"  # no Romanian in this wheel: questions and words alike in the default, English
+    assert browser.ask()["words"]["skip"] == "Not now"
+
+
+def test_every_language_has_every_word_and_norwegian_tags_read_as_bokmal() -> None:
+    english = snippet_words("en")
+    for locale in ("da", "nb", "ro", "en"):
+        words = snippet_words(locale)
+        assert words.keys() == english.keys() and all(words.values()), locale
+        assert "{0}" in words["step"] and "{1}" in words["step"], locale
+    assert snippet_words("no") is snippet_words("nn-NO") is snippet_words("nb_NO") is snippet_words("nb")
+    assert snippet_words("ro-RO")["send"] == "Trimite"
+    assert snippet_words("de") is english and snippet_words("") is english
 
 
 def test_answers_keep_their_provenance(app: Any, browser: Browser, clock: Any) -> None:
