@@ -69,3 +69,15 @@ def test_no_import_cycle_in_the_core() -> None:
     for module in sorted(graph):
         if module not in seen:
             visit(module, [])
+
+
+def test_no_folder_of_the_shell_is_a_flat_pile() -> None:
+    """A newcomer finds a behaviour by its domain word in one hop: no folder of capture/ holds more than a
+    dozen modules (capture/ itself included)."""
+    folders = [ROOT / "capture", *(path.parent for path in (ROOT / "capture").rglob("__init__.py"))]
+    piles = {
+        str(folder.relative_to(ROOT)): count
+        for folder in set(folders)
+        if (count := len([p for p in folder.glob("*.py") if p.name != "__init__.py"])) > 12
+    }
+    assert not piles, piles

@@ -93,9 +93,9 @@ def init_workbench(app: Flask) -> None:
     )
     auth.init_login(app)
     app.register_blueprint(workbench)
-    from capture.workbench.leads import workbench_leads
-    from capture.workbench.sequences import workbench_sequences
-    from capture.workbench.simulator import workbench_simulator
+    from capture.workbench.leads.pages import workbench_leads
+    from capture.workbench.sequences.pages import workbench_sequences
+    from capture.workbench.sequences.simulator import workbench_simulator
 
     app.register_blueprint(workbench_sequences)
     app.register_blueprint(workbench_leads)

@@ -22,9 +22,9 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional, Regexp
 
-from capture.workbench.editing import OPERATORS
-from capture.workbench.editing import TYPES as QUESTION_TYPES
 from capture.workbench.permissions import ROLES
+from capture.workbench.sequences.editing import OPERATORS
+from capture.workbench.sequences.editing import TYPES as QUESTION_TYPES
 
 #: a question's option rows on its card: those it has, and room for new ones
 MAX_OPTION_ROWS = 60

@@ -1,7 +1,7 @@
 """leads: on PostgreSQL, the Leads list's searched text as a function, and a trigram index on it where pg_trgm can be had
 
 A search for a term few leads hold otherwise reads every lead. The function is what the
-list's query calls (capture/workbench/lead_queries.py), so the index on it serves the query.
+list's query calls (capture/workbench/leads/queries.py), so the index on it serves the query.
 Creating the pg_trgm extension needs a privilege some servers do not grant: without it the
 index is left out (a notice says so) and searches read every lead, as on SQLite.
 

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from capture.db.models import Form, SequenceDraft, SequenceVersion
 from capture.sites.publishing import checksum, sequence_of
-from capture.workbench import editing
+from capture.workbench.sequences import editing
 from profiling.document import dumps, load, loads
 from tests.capture.conftest import SMALL_WHEEL, Browser
 from tests.capture.conftest import publish_form as publish_form  # noqa: F401 - the fixture

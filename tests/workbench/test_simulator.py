@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from capture.db.models import Form
 from capture.sites.publishing import find_site, publish, publish_model
-from capture.workbench.simulation import Persona, VisitPlan, simulate
+from capture.workbench.sequences.simulation import Persona, VisitPlan, simulate
 from profiling.document import load
 from profiling.wheel import Reason
 from scoring.document import parse_model

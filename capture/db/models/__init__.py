@@ -6,7 +6,6 @@ database; ``tests/capture/db/test_migrations.py`` proves the two agree.
 
 from capture.db.models.base import Base
 from capture.db.models.behaviour import Event
-from capture.db.models.consent import ConsentRecord
 from capture.db.models.handoff import (
     Delivery,
     DeliveryAttempt,
@@ -18,7 +17,7 @@ from capture.db.models.handoff import (
 from capture.db.models.leads import Answer, EmailClaim, Lead, Snooze, Visitor
 from capture.db.models.limits import RateLimitCounter
 from capture.db.models.mail import MailOutbox
-from capture.db.models.privacy import Erasure
+from capture.db.models.privacy import ConsentRecord, Erasure
 from capture.db.models.scores import ScoreChange, ScoringModelVersion
 from capture.db.models.sites import Form, SequenceDraft, SequenceVersion, Site
 from capture.db.models.tickets import UsedTicket

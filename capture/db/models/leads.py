@@ -20,7 +20,7 @@ from capture.db.models.base import Base
 class Lead(Base):
     __tablename__ = "leads"
     __table_args__ = (
-        # the workbench's Leads list pages by keyset on these (capture/workbench/lead_queries.py)
+        # the workbench's Leads list pages by keyset on these (capture/workbench/leads/queries.py)
         Index("ix_leads_last_seen_page", "last_seen_at", "id"),
         Index("ix_leads_created_page", "created_at", "id"),
         Index("ix_leads_score_page", "score", "id"),

@@ -18,7 +18,7 @@ from capture.privacy.export import export_person
 from capture.privacy.person import NoSuchPerson, Who, find_person
 from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import LeadFilterForm
-from capture.workbench.lead_queries import BANDS, SORTS, STAGES, LeadFilter, LeadRow, all_rows, page_of
+from capture.workbench.leads.queries import BANDS, SORTS, STAGES, LeadFilter, LeadRow, all_rows, page_of
 from capture.workbench.spreadsheet import safe_cell
 
 workbench_leads = Blueprint("workbench_leads", __name__, url_prefix="/workbench/leads")

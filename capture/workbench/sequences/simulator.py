@@ -13,7 +13,7 @@ from capture.db.models import Form, SequenceDraft, Site
 from capture.sites.publishing import PublishingError, published_sequence, sequence_of
 from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import PersonaForm
-from capture.workbench.simulation import Persona, VisitPlan, simulate
+from capture.workbench.sequences.simulation import Persona, VisitPlan, simulate
 from profiling.document import DocumentError, load
 from profiling.sequence import localised
 from profiling.wheel import Reason

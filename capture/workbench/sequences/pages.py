@@ -1,7 +1,7 @@
 """The Sequences pages: each form's question sequence as cards, edited in a draft, published as a version.
 
 Every change is a POST (with its CSRF token) that applies one operation of
-capture/workbench/editing.py to the draft and comes back to the editor, so it works with the
+capture/workbench/sequences/editing.py to the draft and comes back to the editor, so it works with the
 keyboard and without script; htmx is not needed for any of it. The draft is checked on every
 view by the parser the CLI uses, and its problems are shown on the cards they concern.
 """
@@ -22,7 +22,6 @@ from wtforms.fields.choices import SelectChoice
 
 from capture.db.models import Form, SequenceDraft, SequenceVersion, Site
 from capture.sites.publishing import publish
-from capture.workbench import editing
 from capture.workbench.auth import requires, services, workbench_pages
 from capture.workbench.forms import (
     ActionForm,
@@ -32,6 +31,7 @@ from capture.workbench.forms import (
     StageForm,
     TranslationsForm,
 )
+from capture.workbench.sequences import editing
 from capture.workbench.spreadsheet import read_cell, safe_cell
 from profiling.document import DocumentError, load, problems
 
