@@ -130,7 +130,9 @@ def prepare(url: str) -> tuple[str, str]:
     db = Database(url)
     try:
         with db.write() as session:
-            site = create_site(session, "Bench", [ORIGIN], utc_now())
+            # consent is not what this measures: behaviour is allowed until withdrawn, as on a site whose
+            # visitors' consent is handled elsewhere (every batch still reads the visitor's standing)
+            site = create_site(session, "Bench", [ORIGIN], utc_now(), consent_policy="not_required")
             publish_model(session, parse_model(MODEL), utc_now())
             return site.public_key, site.identity_secret
     finally:
