@@ -32,11 +32,9 @@ from profiling.schema_support import YAML_LOADER, DocumentProblem, ProblemsError
 from profiling.schema_types import problems_of
 from scoring.model import email_domain, listed_domain, same_value
 from scoring.profile import Profile
-from scoring.schema import RoutingDocument, RoutingRuleDocument
+from scoring.schema import RoutingDocument
 
 FORMAT = "leadwheel/routing@1"
-#: what a misspelt key is compared with for a "did you mean"
-_KEYS = RoutingDocument.keys() | RoutingRuleDocument.keys()
 
 
 class RoutingError(ProblemsError):
@@ -125,7 +123,7 @@ def parse_routing(document: Any) -> Routing:
     try:
         checked = RoutingDocument.check(document)
     except ValidationError as exc:
-        raise RoutingError(problems_of(exc, _KEYS)) from None
+        raise RoutingError(problems_of(exc)) from None
     rules = tuple(
         RoutingRule(
             rule.field,
