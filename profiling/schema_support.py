@@ -84,7 +84,7 @@ def _steps(path: str) -> list[str | int]:
     return [int(index) if index else name for name, index in _STEP.findall(path)]
 
 
-_Index = dict[int, dict[str, tuple[yaml.Node, yaml.Node]]]
+_Index = dict[yaml.Node, dict[str, tuple[yaml.Node, yaml.Node]]]
 
 
 def _line_of(root: yaml.Node, path: str, indexes: _Index) -> int | None:
@@ -116,13 +116,13 @@ def _key_in(
 
     Each mapping is indexed once, so a document with thousands of problems stays linear.
     """
-    index = indexes.get(id(node))
+    index = indexes.get(node)
     if index is None:
         index = {}
         for key_node, value_node in node.value:
             if isinstance(key_node, yaml.ScalarNode):
                 index.setdefault(key_node.value, (key_node, value_node))
-        indexes[id(node)] = index
+        indexes[node] = index
     names = 0
     while i + names < len(steps) and isinstance(steps[i + names], str):
         names += 1
