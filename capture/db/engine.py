@@ -200,7 +200,7 @@ class Database:
 
     @contextmanager
     def read_connection(self) -> Iterator[Connection]:
-        """A bare connection for hot reads that need no ORM.
+        """A Core connection for hot reads that need no ORM.
 
         On SQLite each statement runs in its own implicit transaction (no
         BEGIN/COMMIT round trips); callers must not need one snapshot across
@@ -224,7 +224,7 @@ class Database:
 
     @contextmanager
     def write_connection(self) -> Iterator[Connection]:
-        """A bare connection in one write transaction (``BEGIN IMMEDIATE`` on SQLite)."""
+        """A Core connection in one write transaction (``BEGIN IMMEDIATE`` on SQLite): a unit of work."""
         with self._writer_turn(), self.engine.connect() as connection:
             if self.is_sqlite:
                 connection.execution_options(sqlite_begin="IMMEDIATE")

@@ -255,11 +255,7 @@ def announce_changes(
     after: Mapping[str, ConsentStanding],
     now: datetime,
 ) -> int:
-    """Queue a ``lead.consent_changed`` per purpose whose status changed; how many deliveries.
-
-    Only a change some endpoint wants needs Core (the hand-off's story): an answer's unit of
-    work then reruns there, as for any hand-off.
-    """
+    """Queue a ``lead.consent_changed`` per purpose whose status changed; how many deliveries."""
     changed = [
         (purpose, standing, before.get(purpose))
         for purpose, standing in after.items()
