@@ -83,7 +83,7 @@ def watch(page: Page, live: Live, site_key: str) -> Sent:
     return sent
 
 
-def until(page: Page, condition: Callable[[], object], what: str, timeout_ms: int = 5_000) -> None:
+def until(page: Page, condition: Callable[[], object], what: str, timeout_ms: int = 10_000) -> None:
     """Let the page run until ``condition()`` holds (request events are delivered while it waits)."""
     deadline = time.monotonic() + timeout_ms / 1000
     while not condition():
