@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 
+from capture.db import direct
 from capture.db.models import (
     Answer,
     Delivery,
@@ -97,7 +98,7 @@ def hand_off(connection: Connection, changes: list[tuple[int, str, datetime]]) -
 
 def subscribed(connection: Connection) -> list[tuple[int, list[str]]]:
     """The enabled endpoints and the events each wants."""
-    return [(row.id, list(row.events or [])) for row in connection.execute(_SUBSCRIBED)]
+    return [(endpoint, list(events or [])) for endpoint, events in direct.rows(connection, _SUBSCRIBED, {})]
 
 
 _LIVE_ROUTING = select(RoutingVersion.document).order_by(RoutingVersion.version.desc()).limit(1)

@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import Connection, Text, Update, bindparam, case, update
 from sqlalchemy.dialects.postgresql import JSONB
 
+from capture.db import direct
 from capture.db.models import Lead
 
 _leads = Lead.__table__
@@ -56,7 +57,11 @@ def write_leads(connection: Connection, changes: Iterable[tuple[int, Mapping[str
             bound = {f"new_{name}": value for name, value in columns.items()}
             rows.setdefault(frozenset(columns), []).append({"lead_id": lead_id, **bound})
     for names, group in rows.items():
-        connection.execute(_update(names, connection.dialect.name), group)
+        statement = _update(names, connection.dialect.name)
+        if len(group) == 1:  # an answer's one lead: the hot path (capture/db/direct.py)
+            direct.write(connection, statement, group[0])
+        else:
+            connection.execute(statement, group)
 
 
 @lru_cache(maxsize=64)

@@ -17,6 +17,7 @@ from collections import namedtuple
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any, Self
 
 from sqlalchemy import (
@@ -35,6 +36,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
+from capture.db import direct
 from capture.db.models import Answer, ConsentRecord, EmailClaim, Lead, Snooze, Visitor
 from capture.db.models import Event as EventRow
 from capture.db.upserts import by_dialect, upsert
@@ -157,7 +159,7 @@ def load_knowledge(
     One statement, built once: this runs on every ask and answer.
     """
     read = _READ_KNOWLEDGE_AND_STANDING if standing else _READ_KNOWLEDGE
-    rows = connection.execute(read, {"visitor_id": visitor_id, "form_id": form_id}).all()
+    rows = direct.rows(connection, read, {"visitor_id": visitor_id, "form_id": form_id})
     if not rows:
         return LeadView(lead_id=None, knowledge=Knowledge())
     lead_id, visits, last_seen_at, email, lead_standing = None, 0, None, None, None
@@ -211,10 +213,23 @@ _LEAD_BY_EMAIL = (
 _MOVED_TO = select(
     _leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown, _leads.c.site_id
 ).where(_leads.c.id == bindparam("lead_id"))
-#: a submission's answers in one INSERT (SQLAlchemy's "insertmanyvalues"), each id back with its question
-#: and field: neither database promises RETURNING rows in VALUES order, and asking SQLAlchemy to sort
-#: them costs SQLite one INSERT per answer
-_INSERT_ANSWERS = insert(_answers).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
+_ANSWER_COLUMNS = (
+    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
+    "answered_at", "source", "on_request", "question_key", "field", "value", "skipped", "consent_text",
+    "consent_version",
+)  # fmt: skip
+
+
+@lru_cache(maxsize=16)
+def _insert_answers(count: int) -> Insert:
+    """A submission of ``count`` answers in one INSERT (run by capture/db/direct.py), each id back with
+    its question and field: neither database promises RETURNING rows in VALUES order."""
+    rows = [
+        {name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _ANSWER_COLUMNS} for i in range(count)
+    ]
+    return insert(_answers).values(rows).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
+
+
 _NEW_LEAD = insert(_leads).returning(_leads.c.id)
 _NEW_VISITOR = insert(_visitors)
 _LINK_EVENTS = (
@@ -324,7 +339,7 @@ def record_answers(
     document = profile_doc.learned(kept, latest.values()) if latest else kept
     seen = seen_columns(now, record, email=email, profile=document if latest else None)
     if lead_id != before.lead_id or not seen_later:
-        write_seen(connection, lead_id, seen)
+        write_lead(connection, lead_id, seen)
         seen = {}
     form_id = provenance.form_id
     skipped = [
@@ -357,12 +372,6 @@ def record_answers(
         lead_id, knowledge, last_seen, email or before.email, regathered=regathered, standing=standing,
         profile=document, seen=seen, visit_shown=record, site_id=site_id or provenance.site_id,
     )  # fmt: skip
-
-
-def write_seen(connection: Connection, lead_id: int, seen: dict[str, Any]) -> None:
-    """Write the columns an answer sets on its lead (``LeadView.seen``) on their own, when no score's
-    update takes them along."""
-    write_lead(connection, lead_id, seen)
 
 
 def lead_for_email(connection: Connection, site_id: int, email: str, now: datetime) -> int:
@@ -416,7 +425,9 @@ def _store_answers(
     keys = [(given.question_key, given.field) for given in answers]
     if len(set(keys)) < len(keys):
         return [_store_answers(connection, lead_id, provenance, [given])[0] for given in answers]
-    ids = {(row.question_key, row.field): int(row.id) for row in connection.execute(_INSERT_ANSWERS, rows)}
+    params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
+    inserted = direct.rows(connection, _insert_answers(len(rows)), params)
+    ids = {(key, field): int(answer_id) for answer_id, key, field in inserted}
     return [ids[key] for key in keys]
 
 

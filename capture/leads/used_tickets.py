@@ -21,6 +21,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, delete, select
 
+from capture.db import direct
 from capture.db.engine import Database
 from capture.db.models import UsedTicket
 from capture.db.upserts import by_dialect, upsert
@@ -51,10 +52,15 @@ def submission_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+_USE = ("ticket_id", "submission", "stored", "used_at")
+
+
 @by_dialect
 def _insert_once(connection: Connection) -> Any:
     # RETURNING tells whether the row went in (psycopg reports no row count for an INSERT through SQLAlchemy)
-    return upsert(connection, _used).on_conflict_do_nothing(index_elements=["ticket_id"]).returning(_used.c.ticket_id)
+    # (run by capture/db/direct.py, which binds only the parameters a statement names)
+    statement = upsert(connection, _used).values({name: bindparam(name, type_=_used.c[name].type) for name in _USE})
+    return statement.on_conflict_do_nothing(index_elements=["ticket_id"]).returning(_used.c.ticket_id)
 
 
 _FORGET = delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.c.used_at.type))
@@ -63,7 +69,7 @@ _FORGET = delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.
 def use_ticket(connection: Connection, use: TicketUse) -> None:
     """Record the ticket as used, in the caller's transaction; :class:`TicketUsed` if it already was."""
     values = {"ticket_id": use.ticket_id, "submission": use.submission, "stored": use.stored, "used_at": use.used_at}
-    if connection.execute(_insert_once(connection), values).first() is None:
+    if not direct.rows(connection, _insert_once(connection), values):
         raise TicketUsed(use.ticket_id)
 
 

@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from capture.db.engine import Database
 from capture.leads.claims import confirm_held, vouched_for
+from capture.leads.lead_row import write_lead
 from capture.leads.store import (
     EMAIL_FIELD,
     GivenAnswer,
@@ -26,7 +27,6 @@ from capture.leads.store import (
     load_knowledge,
     record_answers,
     start_visit,
-    write_seen,
 )
 from capture.leads.used_tickets import TicketUse, TicketUsed, earlier_result, forget_used, submission_digest, use_ticket
 from capture.privacy.consent import record_answers_consent
@@ -229,7 +229,7 @@ class Visits:
             record_answers_consent(connection, provenance, view.lead_id, given)
         live = self.catalog.scoring_model(view.site_id)
         if live is None or profiling_stopped(connection, view.lead_id):
-            write_seen(connection, view.lead_id, view.seen)
+            write_lead(connection, view.lead_id, view.seen)
         else:
             new_events = None if view.regathered else ()
             score_lead(

@@ -6,13 +6,14 @@ route, a hand-off telling sales what it may do — need not depend on how consen
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, or_, select
 
+from capture.db import direct
 from capture.db.models import ConsentRecord, Visitor
 
 _records, _visitors = ConsentRecord.__table__, Visitor.__table__
@@ -55,12 +56,11 @@ def purpose_of_field(field: str) -> str | None:
     return FIELD_PURPOSES.get(field)
 
 
-def standing_of(rows: Any) -> dict[str, ConsentStanding]:
+def standing_of(rows: Iterable[Sequence[Any]]) -> dict[str, ConsentStanding]:
     """The newest record per purpose, from rows ordered oldest first."""
-    standing: dict[str, ConsentStanding] = {}
-    for row in rows:
-        standing[row.purpose] = ConsentStanding(row.status, row.version, row.source, row.recorded_at, row.id)
-    return standing
+    return {
+        purpose: ConsentStanding(status, version, source, at, id_) for id_, purpose, status, version, source, at in rows
+    }
 
 
 _COLUMNS = (
@@ -97,7 +97,7 @@ def visitor_standing(connection: Connection, visitor_id: str) -> dict[str, Conse
 
 def lead_standing(connection: Connection, lead_id: int) -> dict[str, ConsentStanding]:
     """A lead's standing per purpose: its records and those of every browser that is now its."""
-    return standing_of(connection.execute(_OF_LEAD, {"lead_id": lead_id, "browsers_of": lead_id}).all())
+    return standing_of(direct.rows(connection, _OF_LEAD, {"lead_id": lead_id, "browsers_of": lead_id}))
 
 
 def tracking_allowed(policy: str, standing: Mapping[str, ConsentStanding]) -> bool:
