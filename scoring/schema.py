@@ -160,7 +160,7 @@ Values = Annotated[
 ]
 DomainName = Annotated[str, AfterValidator(_a_domain), worded(any="is not a domain such as acme.com")]
 DomainListName = Annotated[Key, AfterValidator(_not_built_in)]
-#: the SQL gate's ``any_known`` names a field a fit or intent rule reads, its ``hand_raises`` intent or engagement rules
+#: a field some fit or intent rule reads (the SQL gate's any_known), an intent or engagement rule (its hand_raises)
 ReadField = Annotated[Key, AfterValidator(_read_by_a_rule)]
 HandRaise = Annotated[Key, AfterValidator(_a_hand_raise)]
 
