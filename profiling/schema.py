@@ -27,11 +27,11 @@ from pydantic import (
 from profiling.schema_types import (
     MAX_NUMBER,
     NO_CONTROL,
+    Compared,
     Declared,
     Key,
     Locale,
     Number,
-    Scalar,
     Where,
     json_schema,
     refuse,
@@ -157,15 +157,15 @@ class ConditionDocument(Declared):
     unknown_key: ClassVar[str] = "is not a test: " + ", ".join(op.value for op in Operator)
 
     field: Key
-    equals: Scalar | None = None
-    not_equals: Scalar | None = None
-    in_: list[Scalar] | None = Field(None, alias="in")
-    not_in: list[Scalar] | None = None
+    equals: Compared | None = None
+    not_equals: Compared | None = None
+    in_: list[Compared] | None = Field(None, alias="in")
+    not_in: list[Compared] | None = None
     gte: Number | None = None
     gt: Number | None = None
     lte: Number | None = None
     lt: Number | None = None
-    contains: Scalar | None = None
+    contains: Compared | None = None
     known: Literal[True] | None = None
 
     @model_validator(mode="after")
@@ -186,6 +186,7 @@ class ConditionDocument(Declared):
 
 class QuestionDocument(Declared):
     unknown_key: ClassVar[str] = "is not a known question setting"
+    empty: ClassVar[str] = "is empty: a question needs at least a key, a type and a label"
 
     key: Key
     field: Key | None = Field(None, description="The profile field the answer is stored in (default: the key)")
@@ -223,13 +224,6 @@ class QuestionDocument(Declared):
     pattern: Annotated[str, Field(max_length=MAX_PATTERN), AfterValidator(_regular_expression)] | None = None
     min_choices: Count | None = None
     max_choices: Count | None = None
-
-    @model_validator(mode="before")
-    @classmethod
-    def _not_empty(cls, data: Any) -> Any:
-        if isinstance(data, Mapping) and not data:
-            raise ValueError("is empty: a question needs at least a key, a type and a label")
-        return data
 
     @model_validator(mode="after")
     def _fits_its_type(self) -> QuestionDocument:

@@ -50,18 +50,6 @@ def did_you_mean(key: object, known: Iterable[str]) -> str:
 MAX_HINTS = 20
 
 
-def unknown_keys(doc: Mapping[Any, Any], known: Iterable[str], path: str, message: str) -> list[str]:
-    """A problem for each key of ``doc`` that is not ``known``, with a hint when one is close."""
-    allowed = set(known)
-    extras = sorted(set(doc) - allowed, key=str)
-    hinted = len(extras) <= MAX_HINTS
-    problems = []
-    for extra in extras:
-        hint = did_you_mean(extra, allowed) if hinted else ""
-        problems.append(f"{path}.{extra}: {message}{hint}" if path else f"{extra}: {message}{hint}")
-    return problems
-
-
 def missing_translations(texts: Iterable[tuple[str, Mapping[str, str]]]) -> list[str]:
     """``path: no "nb" translation`` for each text that lacks a locale the document uses elsewhere.
 
@@ -202,49 +190,3 @@ def loading_problems(
 def with_lines(text: str, problems: list[str]) -> list[str]:
     """Prefix each problem with ``line N:`` where ``text`` (YAML, or JSON) says where its path is."""
     return [str(problem) for problem in locate(text, problems)]
-
-
-class Reader:
-    """Walks a raw document, noting problems instead of stopping at the first.
-
-    The checks every format shares; each format's loader adds its own (numbers within
-    its bounds, texts per locale) in a subclass.
-    """
-
-    def __init__(self) -> None:
-        self.problems: list[str] = []
-
-    def problem(self, path: str, message: str) -> None:
-        self.problems.append(f"{path}: {message}" if path else message)
-
-    def mapping(self, raw: Any, path: str) -> Mapping[str, Any]:
-        if not isinstance(raw, Mapping):
-            self.problem(path, "must be a mapping")
-            return {}
-        return raw
-
-    def items(self, raw: Any, path: str, limit: int | None = None) -> list[Any]:
-        """A list, cut to ``limit`` entries (with a problem) so a huge list costs nothing more."""
-        if not isinstance(raw, list):
-            self.problem(path, "must be a list")
-            return []
-        if limit is not None and len(raw) > limit:
-            self.problem(path, f"at most {limit} entries")
-            return raw[:limit]
-        return raw
-
-    def key(self, raw: Any, path: str) -> str:
-        if not isinstance(raw, str) or not KEY_PATTERN.match(raw):
-            self.problem(path, "must be lower-case letters, digits and _ , starting with a letter")
-            return str(raw)
-        return raw
-
-    def flag(self, raw: Any, path: str) -> bool:
-        if not isinstance(raw, bool):
-            self.problem(path, "must be true or false")
-            return False
-        return raw
-
-    def unknown(self, doc: Mapping[Any, Any], allowed: Iterable[str], path: str, what: str) -> None:
-        """A problem, with a "did you mean", for each key of ``doc`` that is not ``allowed``."""
-        self.problems += unknown_keys(doc, allowed, path, f"is not a known {what}")

@@ -55,7 +55,7 @@ def refuse(problems: Iterable[tuple[Where, str]]) -> None:
         raise ValidationError.from_exception_data("document", details)
 
 
-def _again(detail: Any) -> InitErrorDetails:
+def again(detail: Any) -> InitErrorDetails:
     """One error of a caught validation, to raise again (pydantic has no other way to add to them)."""
     context = {key: value for key, value in detail.get("ctx", {}).items() if key != "error"}
     error = PydanticCustomError(detail["type"], detail["msg"], context or None)
@@ -102,6 +102,26 @@ Number = Annotated[
 ]
 #: A value a field can be compared with: a text, a number or true/false.
 Scalar = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=NO_CONTROL)] | bool | Number
+SCALAR_WORDS = "must be a short text, a number or true/false"
+
+
+def _one_kind(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """A compared value that is none of its kinds is told so once: pydantic would report each kind's
+    error at a path of its own (``equals.bool``). A number keeps the number's words ("is out of range")."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            own = [error for error in exc.errors(include_url=False) if not error["type"].endswith("_type")]
+            if own:
+                raise ValidationError.from_exception_data(
+                    "value", [again({**error, "loc": ()}) for error in own]
+                ) from None
+        raise PydanticCustomError("scalar", SCALAR_WORDS) from None
+
+
+#: A :data:`Scalar` with one message for a value of no kind it has.
+Compared = Annotated[Scalar, WrapValidator(_one_kind)]
 
 
 class Declared(BaseModel):
@@ -110,11 +130,22 @@ class Declared(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True, strict=True)
     #: what a key this part does not know is called, after the key's path
     unknown_key: ClassVar[str] = "is not a known setting"
+    #: keys this part does not have though a writer may expect them, and why (a fit rule has no cap)
+    not_here: ClassVar[Mapping[str, str]] = {}
+    #: what an empty mapping is told (when unsaid, each required key is missing)
+    empty: ClassVar[str] = ""
 
     @classmethod
     def keys(cls) -> frozenset[str]:
         """The keys this part of a document may have, as a document spells them."""
         return frozenset(field.alias or name for name, field in cls.model_fields.items())
+
+    @model_validator(mode="before")
+    @classmethod
+    def _not_empty(cls, data: Any) -> Any:
+        if cls.empty and isinstance(data, Mapping) and not data:
+            raise ValueError(cls.empty)
+        return data
 
     @model_validator(mode="wrap")
     @classmethod
@@ -130,15 +161,19 @@ class Declared(BaseModel):
             keys = cls.keys() if len(extra) <= MAX_HINTS else ()
             details = [
                 InitErrorDetails(
-                    type=PydanticCustomError("unknown_key", cls.unknown_key + did_you_mean(e["loc"][0], keys)),
+                    type=PydanticCustomError("unknown_key", cls._unknown(e["loc"][0], keys)),
                     loc=e["loc"],
                     input=e["input"],
                 )
                 if e in extra
-                else _again(e)
+                else again(e)
                 for e in errors
             ]
             raise ValidationError.from_exception_data(cls.__name__, details) from None
+
+    @classmethod
+    def _unknown(cls, key: str | int, keys: Iterable[str]) -> str:
+        return cls.not_here.get(str(key)) or cls.unknown_key + did_you_mean(key, keys)
 
 
 def json_schema(model: type[BaseModel], schema_id: str, title: str) -> dict[str, Any]:

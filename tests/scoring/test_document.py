@@ -302,12 +302,12 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (changed(intent={"id": "i"}), "intent: must be a list"),
         # segments
         (with_fit(field="x", known=True, when={"field": "customer_type"}),
-         "fit[0].when: needs a field and exactly one test: equals, not_equals, in"),
+         "fit[0].when: needs exactly one test: equals, not_equals, in"),
         (with_fit(field="x", known=True, when={"field": "customer_type", "is": "b2c"}),
          "fit[0].when.is: is not a test: equals, not_equals"),
         (with_fit(field="x", known=True, when={"field": "Customer", "equals": "b2c"}),
          "fit[0].when.field: must be lower-case letters"),
-        (with_fit(field="x", known=True, when={"field": "t", "in": "b2c"}), "fit[0].when.in: must be a list of 1"),
+        (with_fit(field="x", known=True, when={"field": "t", "in": "b2c"}), "fit[0].when.in: must be a list"),
         (with_fit(field="x", known=True, when={"field": "t", "gte": "5"}), "fit[0].when.gte: must be a number"),
         (with_fit(field="x", known=True, when={"field": "t", "known": False}), "fit[0].when.known: must be true"),
         (with_fit(field="x", known=True, when=[]), "fit[0].when: must name at least one condition"),
@@ -315,7 +315,7 @@ def test_unreadable_text_is_a_model_error(text: str, problem: str) -> None:
         (with_fit(field="x", known=True, when="b2c"), "fit[0].when: must be a list"),
         (with_engagement(when={"field": "t", "equals": None}), "engagement[0].when.equals: must be a short text"),
         (changed(disqualifiers=[{"id": "d", "label": "D", "email_domain": "student", "when": {"field": "t"}}]),
-         "disqualifiers[0].when: needs a field and exactly one test"),
+         "disqualifiers[0].when: needs exactly one test"),
         # disqualifiers
         (changed(disqualifiers=[{"id": "d", "label": "D", "email_domain": "free_mail", "points": -5}]),
          "disqualifiers[0].points: a disqualifier blocks MQL and SQL; for points, write a fit rule"),
