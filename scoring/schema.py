@@ -477,7 +477,7 @@ class ScoringModelDocument(Declared):
         taken: Mapping[int, str] = _context(info).get("taken", {}).get(group, {})
         errors: list[Any] = [{"type": "problem", "loc": (i, "id"), "msg": message} for i, message in taken.items()]
         try:
-            checked = handler(rules)
+            checked = handler([] if rules is None else rules)  # a group left empty (``fit:``) has no rules
         except ValidationError as exc:
             errors += exc.errors(include_url=False)
         if not errors:

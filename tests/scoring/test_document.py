@@ -153,6 +153,12 @@ def test_load_model_reads_yaml_and_json_text() -> None:
     assert flow.startswith("{") and load_model(flow) == parse_model(MINIMAL)
 
 
+def test_a_rule_group_left_empty_has_no_rules() -> None:
+    """A marketer who comments out every rule of a group leaves ``intent:`` with nothing under it."""
+    text = yaml.safe_dump(MINIMAL) + "intent:\ndisqualifiers:\n"
+    assert load_model(text) == parse_model(MINIMAL)
+
+
 @pytest.mark.parametrize(
     ("text", "problem"),
     [("name: [", "not valid YAML"), ('{"name": ', "not valid JSON"), ("{name: [", "not valid JSON"),
