@@ -194,12 +194,12 @@ def count_events(url: str) -> int:
     from sqlalchemy import func, select
 
     from capture.db.engine import Database
-    from capture.db.models import Event
+    from capture.db.models import BehaviourEvent
 
     db = Database(url)
     try:
         with db.read_connection() as connection:
-            return int(connection.execute(select(func.count()).select_from(Event)).scalar_one())
+            return int(connection.execute(select(func.count()).select_from(BehaviourEvent)).scalar_one())
     finally:
         db.dispose()
 
@@ -236,10 +236,10 @@ def raw_inserts(url: str, rows: list[dict[str, Any]], batch: int) -> float:
     from sqlalchemy import insert
 
     from capture.db.engine import Database
-    from capture.db.models import Event
+    from capture.db.models import BehaviourEvent
 
     db = Database(url)
-    statement = insert(Event.__table__)
+    statement = insert(BehaviourEvent.__table__)
     try:
         started = time.perf_counter()
         for start in range(0, len(rows), batch):

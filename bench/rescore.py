@@ -122,8 +122,7 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
 
     from capture.db.engine import Database
     from capture.db.migrate import upgrade
-    from capture.db.models import Answer, Lead, Visitor
-    from capture.db.models import Event as EventRow
+    from capture.db.models import Answer, BehaviourEvent, Lead, Visitor
     from capture.leads.profile_doc import entry
     from capture.sites.publishing import create_site, publish_model
     from scoring.document import default_model
@@ -239,7 +238,7 @@ def generate(url: str, leads: int, events: int, now: datetime, seed: int = 4) ->
                             "props": rng.choice(page_props if kind == "page_view" else other_props), "source": source,
                         }  # fmt: skip
 
-            put(EventRow.__table__, event_rows(), events, "events")
+            put(BehaviourEvent.__table__, event_rows(), events, "events")
             if not db.is_sqlite:
                 for table in ("leads", "answers"):  # ids were given: move the sequences past them
                     connection.execute(

@@ -34,7 +34,7 @@ from scoring.engine import Score
 from scoring.model import ScoringModel
 
 
-class Stage(StrEnum):
+class LifecycleStage(StrEnum):
     SUBSCRIBER = "subscriber"
     ENGAGED = "engaged"
     MQL = "mql"
@@ -43,7 +43,13 @@ class Stage(StrEnum):
     RECYCLED = "recycled"
 
 
-_RANK = {Stage.SUBSCRIBER: 0, Stage.ENGAGED: 1, Stage.RECYCLED: 1, Stage.MQL: 2, Stage.SQL: 3}
+_RANK = {
+    LifecycleStage.SUBSCRIBER: 0,
+    LifecycleStage.ENGAGED: 1,
+    LifecycleStage.RECYCLED: 1,
+    LifecycleStage.MQL: 2,
+    LifecycleStage.SQL: 3,
+}
 
 
 def interest(score: Score) -> float:
@@ -80,31 +86,33 @@ def engaged(score: Score) -> bool:
     return bool(score.known_fields) or any(c.group == "engagement" for c in score.contributions)
 
 
-def qualified_stage(model: ScoringModel, score: Score) -> Stage:
+def qualified_stage(model: ScoringModel, score: Score) -> LifecycleStage:
     """The stage the score earns on its own, ignoring where the lead was."""
     total = score.total
     if not score.disqualified and total >= model.thresholds.mql and mql_gate_open(model, score):
         if total >= model.thresholds.sql and sql_gate_open(model, score):
-            return Stage.SQL
-        return Stage.MQL
-    return Stage.ENGAGED if engaged(score) else Stage.SUBSCRIBER
+            return LifecycleStage.SQL
+        return LifecycleStage.MQL
+    return LifecycleStage.ENGAGED if engaged(score) else LifecycleStage.SUBSCRIBER
 
 
-def next_stage(model: ScoringModel, current: Stage | None, score: Score, *, held: bool = False) -> Stage:
+def next_stage(
+    model: ScoringModel, current: LifecycleStage | None, score: Score, *, held: bool = False
+) -> LifecycleStage:
     """The lead's stage after ``score``, given the stage it was in (None: never staged)."""
-    if current is Stage.RECYCLED:
+    if current is LifecycleStage.RECYCLED:
         rearmed = score.total < model.thresholds.mql - model.hysteresis
-        return Stage.ENGAGED if rearmed else Stage.RECYCLED
+        return LifecycleStage.ENGAGED if rearmed else LifecycleStage.RECYCLED
     earned = qualified_stage(model, score)
     if current is None or _RANK[earned] > _RANK[current]:
         return earned
-    if held or current in (Stage.ENGAGED, Stage.RECYCLED, Stage.SUBSCRIBER):
+    if held or current in (LifecycleStage.ENGAGED, LifecycleStage.RECYCLED, LifecycleStage.SUBSCRIBER):
         return current
     keeps_mql = (
         not score.disqualified and score.total >= model.thresholds.mql - model.hysteresis and interest(score) > 0
     )
-    if current is Stage.SQL:
+    if current is LifecycleStage.SQL:
         if keeps_mql and score.total >= model.thresholds.sql - model.hysteresis and sql_gate_open(model, score):
-            return Stage.SQL
-        return Stage.MQL if keeps_mql else Stage.ENGAGED
-    return Stage.MQL if keeps_mql else Stage.ENGAGED
+            return LifecycleStage.SQL
+        return LifecycleStage.MQL if keeps_mql else LifecycleStage.ENGAGED
+    return LifecycleStage.MQL if keeps_mql else LifecycleStage.ENGAGED

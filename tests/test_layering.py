@@ -81,3 +81,20 @@ def test_no_folder_of_the_shell_is_a_flat_pile() -> None:
         if (count := len([p for p in folder.glob("*.py") if p.name != "__init__.py"])) > 12
     }
     assert not piles, piles
+
+
+#: the domain's own words: each names one class, so a reader never asks which ``Stage`` this is
+DOMAIN_WORDS = ("Tally", "Stage", "Event", "Snooze", "Lead", "Answer", "Question", "Sequence", "Score", "Profile")
+
+
+def test_each_domain_word_names_one_class() -> None:
+    """A lifecycle stage is a ``LifecycleStage``, a sequence's stage a ``Stage``; a stored behaviour event a
+    ``BehaviourEvent``, the one scoring reads an ``Event``."""
+    places: dict[str, list[str]] = {}
+    for package in (*CORE, "capture"):
+        for path in sorted((ROOT / package).rglob("*.py")):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if isinstance(node, ast.ClassDef) and node.name in DOMAIN_WORDS:
+                    places.setdefault(node.name, []).append(str(path.relative_to(ROOT)))
+    assert {word: where for word, where in places.items() if len(where) > 1} == {}
+    assert {"Tally", "Stage", "Event", "Snooze"} <= places.keys()

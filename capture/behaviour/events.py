@@ -21,8 +21,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import Connection, bindparam, select
 
 from capture.db.engine import Database
-from capture.db.models import Event as EventRow
-from capture.db.models import Lead, Visitor
+from capture.db.models import BehaviourEvent, Lead, Visitor
 from capture.db.upserts import by_dialect, upsert
 from capture.handoff.outbox import ANNOUNCED, announce_high_intent
 from capture.leads.store import lead_for_email
@@ -176,7 +175,7 @@ def email_of(raw: Any) -> str | None:
 @by_dialect
 def _insert_new(connection: Connection) -> Any:
     """Insert, skipping ids already stored for the site; hands back only the rows it inserted."""
-    table = EventRow.__table__
+    table = BehaviourEvent.__table__
     statement: Any = upsert(connection, table)
     return statement.on_conflict_do_nothing(index_elements=[table.c.site_id, table.c.uid]).returning(
         table.c.lead_id, table.c.type, table.c.at, table.c.path, table.c.props

@@ -28,6 +28,7 @@ from sqlalchemy import Connection, bindparam, func, insert, or_, select, update
 from capture.db import direct
 from capture.db.models import (
     Answer,
+    BehaviourEvent,
     Delivery,
     Form,
     Lead,
@@ -37,7 +38,6 @@ from capture.db.models import (
     TeamTurn,
     WebhookEndpoint,
 )
-from capture.db.models import Event as EventRow
 from capture.db.upserts import by_dialect, upsert
 from capture.handoff.endpoints import EVENT_TYPES
 from capture.leads import profile_doc
@@ -60,7 +60,7 @@ UPDATE_WINDOW = timedelta(minutes=5)
 MAX_HIGH_INTENT = 50
 
 _endpoints, _deliveries = WebhookEndpoint.__table__, Delivery.__table__
-_leads, _answers, _events = Lead.__table__, Answer.__table__, EventRow.__table__
+_leads, _answers, _events = Lead.__table__, Answer.__table__, BehaviourEvent.__table__
 
 #: read on every hand-off, also the live path's (an answer from an MQL lead)
 _SUBSCRIBED = select(_endpoints.c.id, _endpoints.c.events).where(_endpoints.c.enabled.is_(True))

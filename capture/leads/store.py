@@ -37,16 +37,14 @@ from sqlalchemy import (
 from sqlalchemy.sql import ColumnElement, CompoundSelect
 
 from capture.db import direct
-from capture.db.models import Answer, ConsentRecord, EmailClaim, Lead, Snooze, Visitor
-from capture.db.models import Event as EventRow
+from capture.db.models import Answer, BehaviourEvent, ConsentRecord, EmailClaim, Lead, SnoozedQuestion, Visitor
 from capture.db.upserts import by_dialect, upsert
 from capture.leads import profile_doc, visit_shown
 from capture.leads.claims import Claim, record_claim, release_address
 from capture.leads.lead_row import seen_columns, write_lead
 from capture.qualifying.scores import STANDING_COLUMNS
 from profiling.sequence import Question
-from profiling.wheel import Knowledge
-from profiling.wheel import Snooze as WheelSnooze
+from profiling.wheel import Knowledge, Snooze
 
 #: The profile field that identifies a lead; an answer to it may merge two leads.
 EMAIL_FIELD = "email"
@@ -114,7 +112,7 @@ class LeadView:
 
 
 _visitors, _leads, _answers = Visitor.__table__, Lead.__table__, Answer.__table__
-_snoozes, _events, _claims = Snooze.__table__, EventRow.__table__, EmailClaim.__table__
+_snoozes, _events, _claims = SnoozedQuestion.__table__, BehaviourEvent.__table__, EmailClaim.__table__
 
 #: The hot read of every ask, built once: the visitor's lead with its whole profile (one document on
 #: its row), and its snoozes on this form, in one round trip. The lead's row comes first (the one with
@@ -166,7 +164,7 @@ def load_knowledge(
     document: dict[str, Any] = {}
     record: dict[str, Any] = {}
     site_id = None
-    snoozes: dict[str, WheelSnooze] = {}
+    snoozes: dict[str, Snooze] = {}
     for row in rows:
         row_lead, row_visits, row_seen, row_email, row_profile, row_record, row_site, key, skips, last_visit = row[:10]
         if row_visits is not None:
@@ -175,7 +173,7 @@ def load_knowledge(
             if standing:
                 lead_standing = _Standing(*row[10:])
         else:
-            snoozes[key] = WheelSnooze(skips=skips, last_visit=last_visit)
+            snoozes[key] = Snooze(skips=skips, last_visit=last_visit)
     shown = visit_shown.shown(record, visits, sequence) if sequence is not None else frozenset()
     knowledge = Knowledge(fields=profile_doc.known(document), snoozes=snoozes, visit=visits, shown=shown)
     return LeadView(

@@ -19,16 +19,16 @@ from sqlalchemy import ColumnElement, Connection, false, or_, select
 
 from capture.db.models import (
     Answer,
+    BehaviourEvent,
     ConsentRecord,
     Delivery,
     DeliveryAttempt,
     EmailClaim,
-    Event,
     Lead,
     MailOutbox,
     SalesOutcome,
     ScoreChange,
-    Snooze,
+    SnoozedQuestion,
     Visitor,
 )
 from capture.qualifying.outcomes import resolve_lead
@@ -119,9 +119,9 @@ WHERE: dict[str, Callable[[Person], ColumnElement[bool]]] = {
     "deliveries": lambda p: _in(Delivery.lead_id, p.lead_ids),
     "sales_outcomes": lambda p: _in(SalesOutcome.lead_id, p.lead_ids),
     "score_changes": lambda p: _in(ScoreChange.lead_id, p.lead_ids),
-    "events": lambda p: or_(_in(Event.lead_id, p.lead_ids), _in(Event.visitor_id, p.visitor_ids)),
+    "events": lambda p: or_(_in(BehaviourEvent.lead_id, p.lead_ids), _in(BehaviourEvent.visitor_id, p.visitor_ids)),
     "email_claims": lambda p: or_(_in(EmailClaim.lead_id, p.lead_ids), _in(EmailClaim.email, p.emails)),
-    "snoozes": lambda p: _in(Snooze.lead_id, p.lead_ids),
+    "snoozes": lambda p: _in(SnoozedQuestion.lead_id, p.lead_ids),
     "answers": lambda p: _in(Answer.lead_id, p.lead_ids),
     "consent_records": lambda p: or_(
         _in(ConsentRecord.lead_id, p.lead_ids), _in(ConsentRecord.visitor_id, p.visitor_ids)

@@ -19,7 +19,7 @@ from functools import partial
 from sqlalchemy import Connection, delete, select
 
 from capture.db.engine import Database
-from capture.db.models import Delivery, DeliveryAttempt, Event, Lead, Site
+from capture.db.models import BehaviourEvent, Delivery, DeliveryAttempt, Lead, Site
 from capture.privacy.erasure import erase, scrub_sqlite_log
 from capture.privacy.person import Who, find_person
 
@@ -80,8 +80,12 @@ def _in_batches(db: Database, step: Step, cutoff: datetime, progress: Callable[[
 
 
 def _old_events(connection: Connection, cutoff: datetime, *, site_id: int, batch: int) -> int:
-    ids = list(connection.scalars(select(Event.id).where(Event.site_id == site_id, Event.at < cutoff).limit(batch)))
-    return connection.execute(delete(Event).where(Event.id.in_(ids))).rowcount if ids else 0
+    ids = list(
+        connection.scalars(
+            select(BehaviourEvent.id).where(BehaviourEvent.site_id == site_id, BehaviourEvent.at < cutoff).limit(batch)
+        )
+    )
+    return connection.execute(delete(BehaviourEvent).where(BehaviourEvent.id.in_(ids))).rowcount if ids else 0
 
 
 def _old_anonymous_leads(connection: Connection, cutoff: datetime, *, site_id: int, now: datetime, batch: int) -> int:

@@ -25,7 +25,7 @@ from capture.leads.claims import email_standing
 from capture.sites.api_tokens import Caller
 from capture.timestamps import iso
 from capture.web.errors import Refused, invalid
-from scoring.lifecycle import Stage
+from scoring.lifecycle import LifecycleStage
 
 OUTCOMES = ("accepted", "rejected", "opportunity", "won", "lost")
 REASONS = ("bad_fit", "no_budget", "not_reachable", "no_need", "timing", "competitor", "other")
@@ -201,14 +201,14 @@ def record_outcome(
     connection.execute(
         update(Lead).where(_leads.c.id == lead_id).values(sales_outcome=item.outcome, sales_outcome_at=item.at)
     )
-    if item.outcome == "rejected" and lead.stage != Stage.RECYCLED:
+    if item.outcome == "rejected" and lead.stage != LifecycleStage.RECYCLED:
         recycle(connection, lead, now)
 
 
 def recycle(connection: Connection, lead: Any, now: datetime) -> None:
     """Give a lead back to marketing: stage recycled, recorded in its history, announced to sales' systems."""
     connection.execute(
-        update(Lead).where(_leads.c.id == lead.id).values(stage=Stage.RECYCLED.value, stage_changed_at=now)
+        update(Lead).where(_leads.c.id == lead.id).values(stage=LifecycleStage.RECYCLED.value, stage_changed_at=now)
     )
     if lead.scoring_model_id is not None:  # never scored: there is no score history to add to
         connection.execute(
@@ -220,7 +220,7 @@ def recycle(connection: Connection, lead: Any, now: datetime) -> None:
                 engagement=lead.engagement,
                 score=lead.score,
                 stage_before=lead.stage,
-                stage=Stage.RECYCLED.value,
+                stage=LifecycleStage.RECYCLED.value,
                 cause="sales",
             )
         )

@@ -59,7 +59,7 @@ class OutcomeRow:
 
 
 @dataclass(frozen=True)
-class Tally:
+class FeedbackCounts:
     """Leads sales judged, and what it said (a lead accepted and later won counts in both)."""
 
     judged: int = 0
@@ -67,8 +67,8 @@ class Tally:
     rejected: int = 0
     won: int = 0
 
-    def plus(self, verdict: Verdict) -> Tally:
-        return Tally(
+    def plus(self, verdict: Verdict) -> FeedbackCounts:
+        return FeedbackCounts(
             self.judged + 1,
             self.accepted + verdict.accepted,
             self.rejected + verdict.rejected,
@@ -122,9 +122,9 @@ class ThresholdCheck:
 class Calibration:
     since: datetime | None
     model_version: int | None
-    total: Tally
-    by_band: dict[str, Tally]
-    by_stage: dict[str, Tally]
+    total: FeedbackCounts
+    by_band: dict[str, FeedbackCounts]
+    by_stage: dict[str, FeedbackCounts]
     mql: ThresholdCheck
     sql: ThresholdCheck
 
@@ -178,14 +178,14 @@ def calibration(
 ) -> Calibration:
     """The calibration report from outcome rows (pure: no database, no clock)."""
     judged = verdicts(row for row in rows if since is None or row.at >= since)
-    total = Tally()
-    by_band = {name: Tally() for name, _ in BANDS}
-    by_stage: dict[str, Tally] = {}
+    total = FeedbackCounts()
+    by_band = {name: FeedbackCounts() for name, _ in BANDS}
+    by_stage: dict[str, FeedbackCounts] = {}
     for verdict in judged:
         total = total.plus(verdict)
         band = band_of(verdict.score)
         by_band[band] = by_band[band].plus(verdict)
-        by_stage[verdict.stage] = by_stage.get(verdict.stage, Tally()).plus(verdict)
+        by_stage[verdict.stage] = by_stage.get(verdict.stage, FeedbackCounts()).plus(verdict)
     order = {stage: index for index, stage in enumerate(STAGE_ORDER)}
     by_stage = dict(sorted(by_stage.items(), key=lambda item: (order.get(item[0], len(order)), item[0])))
 
@@ -219,7 +219,7 @@ def format_calibration(report: Calibration) -> str:
     def header(label: str) -> str:
         return f"{label:<14}{'judged':>8}{'accepted':>10}{'rejected':>10}{'won':>6}{'accept rate':>13}"
 
-    def row(label: str, tally: Tally) -> str:
+    def row(label: str, tally: FeedbackCounts) -> str:
         rate = f"{tally.accepted / tally.judged:.0%}" if tally.judged else "–"
         return f"{label:<14}{tally.judged:>8}{tally.accepted:>10}{tally.rejected:>10}{tally.won:>6}{rate:>13}"
 

@@ -27,8 +27,7 @@ from sqlalchemy import Connection, bindparam, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from capture.db.engine import Database
-from capture.db.models import Event as EventRow
-from capture.db.models import Lead, ScoringModelVersion
+from capture.db.models import BehaviourEvent, Lead, ScoringModelVersion
 from capture.leads import profile_doc
 from capture.privacy.standing import stopped_profiling_among
 from capture.qualifying.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
@@ -36,7 +35,7 @@ from scoring.document import parse_model
 from scoring.engine import Tally, score
 from scoring.profile import Profile
 
-_leads, _events = Lead.__table__, EventRow.__table__
+_leads, _events = Lead.__table__, BehaviourEvent.__table__
 
 
 @dataclass

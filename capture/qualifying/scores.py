@@ -23,14 +23,13 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.sql import ClauseElement
 
-from capture.db.models import Event as EventRow
-from capture.db.models import Lead, ScoreChange
+from capture.db.models import BehaviourEvent, Lead, ScoreChange
 from capture.handoff.outbox import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.leads import profile_doc
 from capture.leads.lead_row import write_leads
 from scoring.engine import Score, Tally, score
 from scoring.events import Event
-from scoring.lifecycle import Stage, next_stage
+from scoring.lifecycle import LifecycleStage, next_stage
 from scoring.model import ScoringModel
 from scoring.profile import Profile
 
@@ -44,7 +43,7 @@ class LiveModel:
     model: ScoringModel
 
 
-_leads, _events = Lead.__table__, EventRow.__table__
+_leads, _events = Lead.__table__, BehaviourEvent.__table__
 _changes = ScoreChange.__table__
 
 #: What the previous score was, to tell whether it moved.
@@ -144,7 +143,7 @@ class Standing:
 
 
 #: how far along the way to sales a stage is, for announcements (a recycled lead is back at the start)
-_RANK = {Stage.MQL.value: 1, Stage.SQL.value: 2}
+_RANK = {LifecycleStage.MQL.value: 1, LifecycleStage.SQL.value: 2}
 
 
 def standing(
@@ -160,7 +159,7 @@ def standing(
     """
     scored_before = before.scored_at is not None
     stage_before = before.stage if scored_before else None
-    current = Stage(stage_before) if stage_before is not None else None
+    current = LifecycleStage(stage_before) if stage_before is not None else None
     # Once sales accepted the lead (or it became an opportunity, or won), decay no longer takes it back.
     stage = next_stage(live.model, current, result, held=before.sales_outcome in HELD_OUTCOMES).value
     moved = current is None or stage != current

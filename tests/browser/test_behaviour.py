@@ -17,7 +17,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from capture.db.models import Event
+from capture.db.models import BehaviourEvent
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.hostsite import QUEUE_JS
@@ -97,9 +97,9 @@ def visitor_of(live: Live, token: str | None) -> str | None:
     return live.app.extensions["leadwheel"].tokens.read_visitor(token, live.clock())  # type: ignore[no-any-return]
 
 
-def stored(live: Live) -> dict[str, Event]:
+def stored(live: Live) -> dict[str, BehaviourEvent]:
     """The events the service stored, by their id."""
-    return {event.uid: event for event in live.rows(Event)}
+    return {event.uid: event for event in live.rows(BehaviourEvent)}
 
 
 def stored_token(page: Page, site_key: str) -> str | None:

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import expect
 
-from capture.db.models import ConsentRecord, Event, Lead, Visitor
+from capture.db.models import BehaviourEvent, ConsentRecord, Lead, Visitor
 from tests.browser import snippet
 from tests.browser.conftest import Live
 from tests.browser.test_behaviour import FLUSH_WAIT_MS, HIDE, stored_token, until, visitor_of, watch
@@ -48,7 +48,7 @@ def test_nothing_persistent_and_no_behaviour_before_consent_and_a_late_consent_k
     page.wait_for_timeout(FLUSH_WAIT_MS)  # past the batch timer
 
     assert sent.bodies == []  # no /events request at all
-    assert live.count(Event) == 0
+    assert live.count(BehaviourEvent) == 0
     assert stored_token(page, form.site_key) is None
     assert page.context.cookies() == []
     before = session_token(page, form.site_key)
@@ -64,7 +64,7 @@ def test_nothing_persistent_and_no_behaviour_before_consent_and_a_late_consent_k
     assert session_token(page, form.site_key) is None
     until(page, lambda: sent.of_type("demo_request"), "the kept events after consent")
     assert [status for status, _ in sent.answers(page)] == [202]
-    assert {event.lead_id for event in live.rows(Event)} == {answered.id}
+    assert {event.lead_id for event in live.rows(BehaviourEvent)} == {answered.id}
     (record,) = live.rows(ConsentRecord)
     assert (record.purpose, record.status, record.version, record.source) == (
         "behaviour_tracking", "granted", "b1", "banner"
@@ -176,4 +176,4 @@ def test_a_ticked_consent_question_in_the_wheel_is_consent_too(live: Live, open_
     assert (record.purpose, record.status, record.source) == ("behaviour_tracking", "granted", "question")
     page.evaluate("leadwheel('track', 'demo_request', {})")
     page.evaluate(HIDE)
-    until(page, lambda: live.count(Event) == 1, "the event, sent once the question gave consent")
+    until(page, lambda: live.count(BehaviourEvent) == 1, "the event, sent once the question gave consent")

@@ -11,7 +11,7 @@ import pytest
 from scoring.document import default_model, model_document, parse_model
 from scoring.engine import Score, score_events
 from scoring.events import Event
-from scoring.lifecycle import Stage, next_stage, qualified_stage
+from scoring.lifecycle import LifecycleStage, next_stage, qualified_stage
 from scoring.model import Check, ScoringModel
 from scoring.profile import Profile
 
@@ -63,7 +63,9 @@ def rules(result: Score) -> dict[str, float]:
     return {c.rule: c.points for c in result.contributions}
 
 
-def stage_of(fields: dict[str, Any], events: list[Event] | None = None, email: str = "x@acme.example") -> Stage:
+def stage_of(
+    fields: dict[str, Any], events: list[Event] | None = None, email: str = "x@acme.example"
+) -> LifecycleStage:
     model = default_model()
     return qualified_stage(model, score_events(model, Profile(fields, email), events or [], NOW))
 
@@ -134,13 +136,13 @@ def test_the_pricing_page_three_times_in_a_week_is_high_intent() -> None:
     result = score_events(model, ANONYMOUS_COMPANY, burst, NOW)
     assert rules(result)["pricing_burst"] == 20.0
     assert result.engagement > 45
-    assert next_stage(model, Stage.ENGAGED, result) is Stage.MQL
+    assert next_stage(model, LifecycleStage.ENGAGED, result) is LifecycleStage.MQL
     # the same three visits spread over two months are interest, not intent
     spread = [page("/pricing", ago(days=60)), page("/pricing", ago(days=30)), page("/pricing", ago(days=1))]
     slow = score_events(model, ANONYMOUS_COMPANY, spread, NOW)
     assert "pricing_burst" not in rules(slow)
     assert slow.engagement < 25
-    assert next_stage(model, Stage.ENGAGED, slow) is Stage.ENGAGED
+    assert next_stage(model, LifecycleStage.ENGAGED, slow) is LifecycleStage.ENGAGED
 
 
 def test_top_of_funnel_clicks_alone_do_not_make_an_mql() -> None:
@@ -152,7 +154,7 @@ def test_top_of_funnel_clicks_alone_do_not_make_an_mql() -> None:
     # each kind is held down by its cap: blog 5, clicks 3.8, opens 3, newsletter 2.8
     assert rules(result) == {"blog": 5.0, "email_click": 3.8, "email_open": 3.0, "newsletter_signup": 2.8}
     assert result.engagement < model.thresholds.mql
-    assert next_stage(model, Stage.ENGAGED, result) is Stage.ENGAGED
+    assert next_stage(model, LifecycleStage.ENGAGED, result) is LifecycleStage.ENGAGED
 
 
 def test_the_careers_page_lowers_engagement() -> None:
@@ -174,8 +176,8 @@ def test_a_competitor_is_disqualified_whatever_the_points() -> None:
     assert result.total == 100.0
     assert result.disqualified == ("Works for a competitor",)
     assert result.contributions[0].rule == "competitor"
-    for current in (None, Stage.ENGAGED, Stage.MQL, Stage.SQL):
-        assert next_stage(model, current, result) is Stage.ENGAGED
+    for current in (None, LifecycleStage.ENGAGED, LifecycleStage.MQL, LifecycleStage.SQL):
+        assert next_stage(model, current, result) is LifecycleStage.ENGAGED
 
 
 def test_a_student_address_is_disqualified() -> None:
@@ -183,7 +185,7 @@ def test_a_student_address_is_disqualified() -> None:
     student = Profile(fields=dict(GOOD_FIT.fields), email="kim@student.ku.dk")  # a B2B lead
     result = score_events(model, student, [Event("demo_request", NOW)], NOW)
     assert result.disqualified == ("Student or school e-mail address",)
-    assert next_stage(model, None, result) is Stage.ENGAGED
+    assert next_stage(model, None, result) is LifecycleStage.ENGAGED
 
 
 def test_an_old_burst_fades_after_months() -> None:
@@ -192,12 +194,12 @@ def test_an_old_burst_fades_after_months() -> None:
     then = score_events(model, ANONYMOUS_COMPANY, burst, ago(days=180))
     assert then.engagement == 90.0
     assert rules(then) == {"pricing_page": 30.0, "pricing_burst": 20.0, "demo_request": 40.0}
-    assert next_stage(model, Stage.ENGAGED, then) is Stage.MQL
+    assert next_stage(model, LifecycleStage.ENGAGED, then) is LifecycleStage.MQL
     now = score_events(model, ANONYMOUS_COMPANY, burst, NOW)
     assert rules(now) == {"demo_request": 10.0}  # two half-lives of 90 days; pricing (14 days) is all but gone
     assert 10.0 < now.engagement < 10.1
     # six months of silence later the lead is back with marketing
-    assert next_stage(model, Stage.MQL, now) is Stage.ENGAGED
+    assert next_stage(model, LifecycleStage.MQL, now) is LifecycleStage.ENGAGED
 
 
 def test_sql_is_never_reached_on_clicks_alone() -> None:
@@ -206,9 +208,9 @@ def test_sql_is_never_reached_on_clicks_alone() -> None:
     frenzy += [page("/pricing", ago(hours=h)) for h in range(5)]
     result = score_events(model, ANONYMOUS_COMPANY, frenzy, NOW)
     assert result.total == 100.0 and result.fit == 0.0
-    assert next_stage(model, Stage.ENGAGED, result) is Stage.MQL
+    assert next_stage(model, LifecycleStage.ENGAGED, result) is LifecycleStage.MQL
     answered = score_events(model, GOOD_FIT, frenzy, NOW)
-    assert next_stage(model, Stage.ENGAGED, answered) is Stage.SQL
+    assert next_stage(model, LifecycleStage.ENGAGED, answered) is LifecycleStage.SQL
 
 
 def test_a_good_fit_with_an_offer_download_goes_straight_to_sql() -> None:
@@ -216,7 +218,7 @@ def test_a_good_fit_with_an_offer_download_goes_straight_to_sql() -> None:
     result = score_events(model, GOOD_FIT, [Event("offer_download", ago(days=2))], NOW)
     assert result.fit == 30.0  # size 20 + title 10
     assert result.intent == 60.0  # decides 20 + budget 20 + 3 months 20
-    assert next_stage(model, Stage.ENGAGED, result) is Stage.SQL
+    assert next_stage(model, LifecycleStage.ENGAGED, result) is LifecycleStage.SQL
 
 
 def test_a_target_account_scores_its_fit_from_the_email_domain() -> None:
@@ -268,18 +270,21 @@ def test_the_explanation_lists_every_reason_largest_first() -> None:
 
 def test_who_a_lead_is_never_makes_it_an_mql() -> None:
     """Company size 200 and a manager's title is fit 30, above the MQL threshold: still only engaged."""
-    assert stage_of(WHO_ONLY) is Stage.ENGAGED
+    assert stage_of(WHO_ONLY) is LifecycleStage.ENGAGED
     model = with_lists(target_accounts=["acme.example"])
     result = score_events(model, Profile(WHO_ONLY, "cy@acme.example"), [], NOW)
     assert result.fit == 55.0 and result.total == 55.0
-    assert next_stage(model, None, result) is Stage.ENGAGED
+    assert next_stage(model, None, result) is LifecycleStage.ENGAGED
 
 
 def test_a_buying_timeline_or_behaviour_shows_the_interest_an_mql_needs() -> None:
-    assert stage_of({**WHO_ONLY, "buying_timeline": "3m"}) is Stage.MQL
-    assert stage_of(WHO_ONLY, [page("/pricing", NOW)]) is Stage.MQL
+    assert stage_of({**WHO_ONLY, "buying_timeline": "3m"}) is LifecycleStage.MQL
+    assert stage_of(WHO_ONLY, [page("/pricing", NOW)]) is LifecycleStage.MQL
     # a top-of-funnel trickle below the gate's 10 points of interest is not enough
-    assert stage_of(WHO_ONLY, [Event("email_open", ago(hours=1)), Event("email_click", ago(hours=1))]) is Stage.ENGAGED
+    assert (
+        stage_of(WHO_ONLY, [Event("email_open", ago(hours=1)), Event("email_click", ago(hours=1))])
+        is LifecycleStage.ENGAGED
+    )
 
 
 def test_answers_alone_are_not_an_sql_without_behaviour() -> None:
@@ -287,8 +292,8 @@ def test_answers_alone_are_not_an_sql_without_behaviour() -> None:
     model = default_model()
     told = score_events(model, GOOD_FIT, [], NOW)
     assert told.total == 90.0 and told.engagement == 0.0
-    assert qualified_stage(model, told) is Stage.MQL
-    assert stage_of(dict(GOOD_FIT.fields), [page("/pricing", NOW)]) is Stage.SQL
+    assert qualified_stage(model, told) is LifecycleStage.MQL
+    assert stage_of(dict(GOOD_FIT.fields), [page("/pricing", NOW)]) is LifecycleStage.SQL
 
 
 def test_the_forms_demo_request_is_a_hand_raise() -> None:
@@ -297,17 +302,17 @@ def test_the_forms_demo_request_is_a_hand_raise() -> None:
     result = score_events(model, Profile({**GOOD_FIT.fields, "demo_request": True}), [], NOW)
     assert ("demo_requested", "intent", 30.0) in [(c.rule, c.group, c.points) for c in result.contributions]
     assert result.engagement == 0.0
-    assert qualified_stage(model, result) is Stage.SQL
-    assert stage_of({**GOOD_FIT.fields, "demo_request": False}) is Stage.MQL
+    assert qualified_stage(model, result) is LifecycleStage.SQL
+    assert stage_of({**GOOD_FIT.fields, "demo_request": False}) is LifecycleStage.MQL
 
 
 def test_a_demo_request_event_is_a_hand_raise_too() -> None:
     """A fit lead with a timeline who requests a demo on the site: evidence of intent and behaviour at once."""
     fields = {**WHO_ONLY, "buying_timeline": "6m"}
-    assert stage_of(fields, [Event("demo_request", ago(hours=1))]) is Stage.SQL
+    assert stage_of(fields, [Event("demo_request", ago(hours=1))]) is LifecycleStage.SQL
     # the same points from webinars and pricing views without a hand-raise: intent 10 is below the gate's 20
     browsing = [page("/pricing", ago(hours=h)) for h in range(3)] + [Event("webinar_signup", ago(days=1))]
-    assert stage_of(fields, browsing) is Stage.MQL
+    assert stage_of(fields, browsing) is LifecycleStage.MQL
 
 
 def test_a_b2c_lead_is_scored_by_the_b2c_rules() -> None:
@@ -318,8 +323,8 @@ def test_a_b2c_lead_is_scored_by_the_b2c_rules() -> None:
     assert rules(result) == {"existing_customer": 20.0, "timeline_3m": 20.0, "offer_requested": 20.0,
                              "looking_for": 10.0}  # fmt: skip
     # no free-mail penalty, no company size, no title for a private buyer; the offer request is a hand-raise
-    assert qualified_stage(model, result) is Stage.MQL  # 70, below 75
-    assert stage_of(fields, [page("/pricing", NOW)], "mia@gmail.com") is Stage.SQL
+    assert qualified_stage(model, result) is LifecycleStage.MQL  # 70, below 75
+    assert stage_of(fields, [page("/pricing", NOW)], "mia@gmail.com") is LifecycleStage.SQL
 
 
 def test_a_b2b_lead_is_not_scored_by_the_b2c_rules() -> None:
@@ -342,7 +347,7 @@ def test_a_student_or_intern_title_disqualifies_a_b2b_lead(title: str) -> None:
     fields = {**GOOD_FIT.fields, "job_title": title}
     result = score_events(model, Profile(fields), [Event("demo_request", NOW)], NOW)
     assert result.disqualified == ("Student, intern or trainee",)
-    assert qualified_stage(model, result) is Stage.ENGAGED
+    assert qualified_stage(model, result) is LifecycleStage.ENGAGED
 
 
 def test_internal_and_international_titles_are_not_interns() -> None:

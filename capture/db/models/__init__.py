@@ -5,7 +5,7 @@ database; ``tests/capture/db/test_migrations.py`` proves the two agree.
 """
 
 from capture.db.models.base import Base
-from capture.db.models.behaviour import Event
+from capture.db.models.behaviour import BehaviourEvent
 from capture.db.models.handoff import (
     Delivery,
     DeliveryAttempt,
@@ -14,7 +14,7 @@ from capture.db.models.handoff import (
     TeamTurn,
     WebhookEndpoint,
 )
-from capture.db.models.leads import Answer, EmailClaim, Lead, Snooze, Visitor
+from capture.db.models.leads import Answer, EmailClaim, Lead, SnoozedQuestion, Visitor
 from capture.db.models.limits import RateLimitCounter
 from capture.db.models.mail import MailOutbox
 from capture.db.models.privacy import ConsentRecord, Erasure
@@ -33,7 +33,7 @@ __all__ = [
     "DeliveryAttempt",
     "EmailClaim",
     "Erasure",
-    "Event",
+    "BehaviourEvent",
     "Form",
     "Lead",
     "MailOutbox",
@@ -46,7 +46,7 @@ __all__ = [
     "SequenceVersion",
     "SignInFailure",
     "Site",
-    "Snooze",
+    "SnoozedQuestion",
     "TeamTurn",
     "User",
     "UsedTicket",

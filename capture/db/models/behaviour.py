@@ -16,7 +16,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from capture.db.models.base import Base
 
 
-class Event(Base):
+class BehaviourEvent(Base):
     __tablename__ = "events"
     __table_args__ = (
         #: a client retry (same id) is stored once

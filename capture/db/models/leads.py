@@ -112,7 +112,7 @@ class Answer(Base):
     on_request: Mapped[bool] = mapped_column(server_default=false())
 
 
-class Snooze(Base):
+class SnoozedQuestion(Base):
     """A question a lead answered with "not now", per form."""
 
     __tablename__ = "snoozes"

@@ -20,7 +20,7 @@ from profiling.sequence import Question, Sequence, localised
 from profiling.wheel import Knowledge, Known, Reason, Status, Why, explain
 from scoring.engine import Score, score_events
 from scoring.events import Event
-from scoring.lifecycle import Stage, next_stage
+from scoring.lifecycle import LifecycleStage, next_stage
 from scoring.model import ScoringModel
 from scoring.profile import Profile
 
@@ -73,7 +73,7 @@ class SimulatedVisit:
     pages: tuple[str, ...]
     #: after the visit, by the live model; None without one
     score: Score | None
-    stage: Stage | None
+    stage: LifecycleStage | None
 
 
 def simulate(
@@ -85,7 +85,7 @@ def simulate(
     person = {"email": "persona@example.com", "first_name": "Ada", "last_name": "Jensen", "company_name": "Nordlys",
               "b2b": persona.known.get("customer_type") != "b2c"}  # fmt: skip
     events: list[Event] = []
-    stage: Stage | None = None
+    stage: LifecycleStage | None = None
     visits = []
     for number, plan in enumerate(persona.visits, 1):
         at = start + VISIT_EVERY * (number - 1)

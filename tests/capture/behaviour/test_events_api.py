@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from capture.db.models import Answer, Event, Lead, Site
+from capture.db.models import Answer, BehaviourEvent, Lead, Site
 from capture.sites.api_tokens import create_token
 from tests.capture.conftest import ORIGIN, Browser
 
@@ -18,9 +18,9 @@ def event(kind: str = "page_view", **extra: Any) -> dict[str, Any]:
     return {"id": secrets.token_hex(16), "type": kind, "url": "https://www.example.com/pricing", **extra}
 
 
-def stored_events(app: Any) -> list[Event]:
+def stored_events(app: Any) -> list[BehaviourEvent]:
     with app.extensions["leadwheel"].db.read() as session:
-        return list(session.scalars(select(Event).order_by(Event.id)))
+        return list(session.scalars(select(BehaviourEvent).order_by(BehaviourEvent.id)))
 
 
 def post_browser(client: Any, site_key: str, body: Any, origin: str | None = ORIGIN) -> Any:

@@ -295,7 +295,7 @@ def test_the_demo_fills_its_workbench_with_leads_made_through_the_public_api(tmp
     from sqlalchemy import func, select
 
     from capture.db.engine import Database
-    from capture.db.models import Answer, Event, Lead, ScoreChange
+    from capture.db.models import Answer, BehaviourEvent, Lead, ScoreChange
     from capture.demo.synthetic import seed_leads
 
     config, key = prepare_demo(tmp_path, "127.0.0.1", 5001)
@@ -307,7 +307,7 @@ def test_the_demo_fills_its_workbench_with_leads_made_through_the_public_api(tmp
             leads = session.scalars(select(Lead)).all()
             stages = {lead.stage for lead in leads}
             answers = session.scalar(select(func.count()).select_from(Answer))
-            events = session.scalar(select(func.count()).select_from(Event))
+            events = session.scalar(select(func.count()).select_from(BehaviourEvent))
             changes = session.scalar(select(func.count()).select_from(ScoreChange))
             sources = set(session.scalars(select(Answer.source)))
     finally:

@@ -19,7 +19,7 @@ import jsonschema
 import pytest
 from sqlalchemy import func, select
 
-from capture.db.models import Answer, EmailClaim, Event, Lead, Visitor
+from capture.db.models import Answer, BehaviourEvent, EmailClaim, Lead, Visitor
 from capture.handoff.outbox import _payload, lead_story
 from capture.leads import profile_doc
 from capture.leads.describe import describe_lead
@@ -94,7 +94,10 @@ def test_a_stranger_typing_a_known_address_learns_nothing_and_changes_nothing(
     assert profile_doc.values(after.profile)["first_name"] == "Adalind"
     assert profile_doc.values(after.profile)["customer_type"] == "b2b"
     with app.extensions["leadwheel"].db.read() as session:
-        assert session.scalar(select(func.count()).select_from(Event).where(Event.lead_id == before.id)) == 0
+        assert (
+            session.scalar(select(func.count()).select_from(BehaviourEvent).where(BehaviourEvent.lead_id == before.id))
+            == 0
+        )
         (claim,) = session.scalars(select(EmailClaim)).all()
         assert (claim.email, claim.source, claim.resolved_at) == (VICTIM, "form", None)
         claimant = session.get(Lead, claim.lead_id)
@@ -225,7 +228,10 @@ def test_the_mailbox_confirms_each_browsers_claim_by_its_link_and_they_become_on
     assert live_leads(app) == 1
     with services.db.read() as session:
         assert session.scalar(select(func.count()).select_from(Visitor).where(Visitor.lead_id == holder.id)) == 2
-        assert session.scalar(select(func.count()).select_from(Event).where(Event.lead_id == holder.id)) == 1
+        assert (
+            session.scalar(select(func.count()).select_from(BehaviourEvent).where(BehaviourEvent.lead_id == holder.id))
+            == 1
+        )
         assert set(session.scalars(select(Answer.lead_id).distinct())) == {holder.id}
     # Both browsers go on from what the lead knows, and neither is sent a value it did not type.
     phone.next_visit()

@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from sqlalchemy import func, insert, select, update
 
-from capture.db.models import ConsentRecord, Delivery, Event, Lead, Site, Visitor
+from capture.db.models import BehaviourEvent, ConsentRecord, Delivery, Lead, Site, Visitor
 from capture.handoff.endpoints import add_endpoint
 from capture.mail import send_due
 from capture.sites.publishing import create_site
@@ -50,7 +50,7 @@ def events(client: Any, browser: Browser, *paths: str) -> Any:
 
 def stored_events(app: Any) -> int:
     with app.extensions["leadwheel"].db.read() as session:
-        return session.scalar(select(func.count()).select_from(Event)) or 0
+        return session.scalar(select(func.count()).select_from(BehaviourEvent)) or 0
 
 
 def lead_of_browser(app: Any, browser: Browser) -> Lead:
@@ -127,7 +127,7 @@ def test_consent_before_any_answer_waits_on_the_browser_and_is_the_leads_once_it
 
     lead = lead_of_browser(app, required)
     with app.extensions["leadwheel"].db.read() as session:
-        (event,) = session.scalars(select(Event))
+        (event,) = session.scalars(select(BehaviourEvent))
     assert event.lead_id == lead.id
     read = client.get(f"/api/v1/sites/{required.form.site_key}/consent", query_string={"visitor": required.token})
     assert read.get_json()["consents"]["behaviour_tracking"]["status"] == "granted"

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select, update
 
 from capture.cli.main import main
-from capture.db.models import Answer, Delivery, Erasure, Event, Lead, Site
+from capture.db.models import Answer, BehaviourEvent, Delivery, Erasure, Lead, Site
 from capture.handoff.endpoints import add_endpoint
 from capture.handoff.outbox import enqueue
 from capture.privacy.retention import sweep
@@ -52,20 +52,20 @@ def test_maintenance_deletes_what_is_past_each_limit_and_nothing_else(
     clock.advance(days=100)  # past the 90 days of delivery logs only
     first = sweep(db, clock())
     assert first == {"events": 0, "anonymous_leads": 0, "deliveries": 1}
-    assert _count(app, Event) == 2 and _count(app, Lead) == 2
+    assert _count(app, BehaviourEvent) == 2 and _count(app, Lead) == 2
 
     clock.advance(days=100)  # 200 days: the anonymous lead (180) goes, with its events and answers
     second = sweep(db, clock())
     assert second["anonymous_leads"] == 1
     assert _count(app, Lead, Lead.email.is_(None)) == 0 and _count(app, Lead) == 1
-    assert _count(app, Answer, Answer.field == "first_name") == 1 and _count(app, Event) == 1  # Kept's only
+    assert _count(app, Answer, Answer.field == "first_name") == 1 and _count(app, BehaviourEvent) == 1  # Kept's only
     with db.read() as session:
         (record,) = session.scalars(select(Erasure)).all()
     assert record.via == "retention" and record.rows["leads"] == 1
 
     clock.advance(days=200)  # 400 days: the known lead's events (395) go; the lead stays
     assert sweep(db, clock())["events"] == 1
-    assert _count(app, Event) == 0 and _count(app, Lead) == 1
+    assert _count(app, BehaviourEvent) == 0 and _count(app, Lead) == 1
     assert sweep(db, clock()) == {"events": 0, "anonymous_leads": 0, "deliveries": 0}  # idempotent
 
 
@@ -87,7 +87,7 @@ def test_a_site_without_limits_keeps_everything_and_small_batches_report_progres
 
     assert totals["events"] == 2  # the first site's; the unlimited site keeps its 3
     assert ("events", 1) in seen and ("events", 2) in seen  # one transaction per batch, each reported
-    assert _count(app, Event) == 3
+    assert _count(app, BehaviourEvent) == 3
 
 
 def test_the_maintenance_command_prints_progress_and_totals(

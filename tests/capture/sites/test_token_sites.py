@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from capture.db.models import Event, Lead, SalesOutcome, Site
+from capture.db.models import BehaviourEvent, Lead, SalesOutcome, Site
 from capture.sites.api_tokens import create_token
 from capture.sites.publishing import create_site
 
@@ -143,7 +143,7 @@ def test_a_back_end_cannot_raise_another_sites_lead_by_naming_its_email(
     with db.read() as session:
         after = session.get(Lead, two_sites["a_lead"])
         assert (after.score, after.stage) == (score_before, stage_before)
-        assert session.scalars(select(Event)).all() == []  # all or nothing: its own lead's event was not kept
+        assert session.scalars(select(BehaviourEvent)).all() == []  # all or nothing: its own lead's event was not kept
 
     own = client.post("/api/v1/events", json={"events": body["events"][:1]}, headers=bearer(events_token))
     assert own.status_code == 202

@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from capture.db.models import Event, SalesOutcome, Site
+from capture.db.models import BehaviourEvent, SalesOutcome, Site
 from capture.sites.api_tokens import create_token
 from tests.capture.conftest import Browser
 
@@ -87,7 +87,7 @@ def assert_no_500(response: Any) -> None:
 
 def assert_stored_json_is_strict(app: Any) -> None:
     with app.extensions["leadwheel"].db.read() as session:
-        for props in session.scalars(select(Event.props)):
+        for props in session.scalars(select(BehaviourEvent.props)):
             json.dumps(props, allow_nan=False).encode("utf-8")  # no NaN, no lone surrogate
             assert "\\u0000" not in json.dumps(props)
         for note in session.scalars(select(SalesOutcome.note)):
