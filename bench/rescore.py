@@ -392,7 +392,7 @@ def breakdown(url: str, batch: int, rounds: int) -> dict[str, float]:
     from capture.services import utc_now
     from scoring.document import parse_model
     from scoring.engine import Tally, score
-    from scoring.profile import Profile
+    from scoring.inputs import Profile
 
     db = Database(url)
     clock = time.process_time if db.is_sqlite else time.perf_counter

@@ -28,8 +28,7 @@ from typing import Any
 
 from scoring.document import default_model
 from scoring.engine import Tally, score
-from scoring.events import Event
-from scoring.profile import Profile
+from scoring.inputs import Event, Profile
 
 Row = tuple[str, datetime, str | None, dict[str, Any]]
 

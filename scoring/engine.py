@@ -32,7 +32,7 @@ from datetime import datetime
 from heapq import heapify, heappush, heapreplace, nlargest
 from typing import Any, Literal
 
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.model import (
     DECAY,
     SECONDS_PER_DAY,
@@ -41,7 +41,6 @@ from scoring.model import (
     email_domain,
     props_match,
 )
-from scoring.profile import Profile
 
 Group = Literal["fit", "intent", "engagement", "disqualifier"]
 _GROUP_ORDER = {"disqualifier": 0, "fit": 1, "intent": 2, "engagement": 3}

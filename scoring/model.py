@@ -18,13 +18,10 @@ import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import Any, NamedTuple
 
 from profiling.sequence import Condition
-from scoring.profile import Profile
-
-if TYPE_CHECKING:
-    from scoring.events import Event
+from scoring.inputs import Event, Profile
 
 #: Common free-mail providers. A B2B model usually gives them negative fit points: the address
 #: says nothing about the company. Subdomains match too. The list is deliberately short and

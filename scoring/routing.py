@@ -30,8 +30,8 @@ from pydantic import ValidationError
 
 from profiling.schema_support import YAML_LOADER, DocumentProblem, ProblemsError, loading_problems, with_lines
 from profiling.schema_types import problems_of
+from scoring.inputs import Profile
 from scoring.model import email_domain, listed_domain, same_value
-from scoring.profile import Profile
 from scoring.schema import RoutingDocument
 
 FORMAT = "leadwheel/routing@1"

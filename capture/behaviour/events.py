@@ -34,7 +34,7 @@ from capture.sites.catalog import Catalog, SiteEntry
 from capture.web.errors import Refused, invalid
 from forms import validate_answers
 from profiling.identity import Tokens, new_visitor_id
-from scoring.events import Event
+from scoring.inputs import Event
 
 TYPE_PATTERN = re.compile(r"^[a-z][a-z0-9_.:-]{0,63}$")
 BROWSER_ID = re.compile(r"^[0-9a-f]{32}$")

@@ -44,8 +44,7 @@ from capture.leads import profile_doc
 from capture.leads.claims import email_standing
 from capture.privacy.standing import lead_standing, purpose_of_field
 from capture.timestamps import iso
-from scoring.events import Event
-from scoring.profile import Profile
+from scoring.inputs import Event, Profile
 from scoring.routing import Routing, parse_routing, route
 
 #: the stage whose reaching is announced, by stage

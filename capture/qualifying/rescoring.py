@@ -33,7 +33,7 @@ from capture.privacy.standing import stopped_profiling_among
 from capture.qualifying.scores import STANDING_COLUMNS, LiveModel, Standing, standing, write_standings
 from scoring.document import parse_model
 from scoring.engine import Tally, score
-from scoring.profile import Profile
+from scoring.inputs import Profile
 
 _leads, _events = Lead.__table__, BehaviourEvent.__table__
 

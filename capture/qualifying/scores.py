@@ -28,10 +28,9 @@ from capture.handoff.outbox import ANNOUNCED, HELD_OUTCOMES, hand_off
 from capture.leads import profile_doc
 from capture.leads.lead_row import write_leads
 from scoring.engine import Score, Tally, score
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.lifecycle import LifecycleStage, next_stage
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 
 
 @dataclass(frozen=True)

@@ -20,9 +20,8 @@ from typing import Any
 from hypothesis import strategies as st
 
 from scoring.document import parse_model
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 
 BASE = datetime(2026, 1, 1, tzinfo=UTC)
 SPAN_SECONDS = 400 * 86_400

@@ -10,10 +10,9 @@ import pytest
 
 from scoring.document import default_model, model_document, parse_model
 from scoring.engine import Score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.lifecycle import LifecycleStage, next_stage, qualified_stage
 from scoring.model import Check, ScoringModel
-from scoring.profile import Profile
 
 NOW = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 EVENT_TYPES = {"page_view", "demo_request", "offer_request", "offer_download", "download", "newsletter_signup",

@@ -11,9 +11,8 @@ import pytest
 
 from scoring.document import ModelError, parse_model
 from scoring.engine import Contribution, Tally, score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
 NOBODY = Profile(fields={})

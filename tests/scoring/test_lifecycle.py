@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from scoring.document import parse_model
 from scoring.engine import Contribution, Score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.lifecycle import (
     LifecycleStage,
     hand_raised,
@@ -20,7 +20,6 @@ from scoring.lifecycle import (
     sql_gate_open,
 )
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 from tests.scoring.strategies import event_lists, models, moments, profiles
 
 MODEL = parse_model(

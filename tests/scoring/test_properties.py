@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 
 from scoring.document import model_document, parse_model
 from scoring.engine import Score, Tally, score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 from tests.scoring.strategies import LAST, event_lists, events, model_documents, models, moments, profiles
 
 FAST = settings(max_examples=120, deadline=None)

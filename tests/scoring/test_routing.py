@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from scoring.profile import Profile
+from scoring.inputs import Profile
 from scoring.routing import RoutingError, load_routing, parse_routing, route, routing_document
 
 DOCUMENT = """

@@ -19,10 +19,9 @@ from capture.demo.synthetic import synthetic_value
 from profiling.sequence import Question, Sequence, localised
 from profiling.wheel import Knowledge, Known, Reason, Status, Why, explain
 from scoring.engine import Score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.lifecycle import LifecycleStage, next_stage
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 
 #: how far apart the simulated visits are: past the visit gap, within every freshness
 VISIT_EVERY = timedelta(days=3)

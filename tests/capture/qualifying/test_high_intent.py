@@ -17,7 +17,7 @@ from capture.handoff.outbox import UPDATE_WINDOW
 from capture.handoff.worker import run_worker
 from capture.sites.publishing import publish_model
 from scoring.document import ModelError, model_document, parse_model
-from scoring.events import Event
+from scoring.inputs import Event
 from tests.capture.conftest import Browser
 from tests.capture.handoff.test_handoff import SCHEMA
 from tests.capture.handoff.test_webhooks_worker import Receiver

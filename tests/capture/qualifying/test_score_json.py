@@ -9,9 +9,8 @@ from hypothesis import given, settings
 
 from capture.qualifying.scores import explanation, explanation_json
 from scoring.engine import Contribution, Score, score_events
-from scoring.events import Event
+from scoring.inputs import Event, Profile
 from scoring.model import ScoringModel
-from scoring.profile import Profile
 from tests.scoring.strategies import event_lists, models, moments, profiles
 
 
