@@ -89,9 +89,13 @@ def _execute(connection: Connection, compiled: _Compiled, params: Mapping[str, A
         raise TypeError(f"no value for {missing}: statements run here name each parameter they bind") from None
     arguments: Any = tuple(bound) if compiled.positional else dict(zip((n for n, _ in compiled.binds), bound))
     cursor = connection.connection.cursor()
+    # the engine's cursor listeners (SQL tracing, metrics, tests that count statements) hear of these
+    # statements as SQLAlchemy would tell them, before and after; their context is a bare object to note on
     dispatch = connection.engine.dispatch
-    if dispatch.before_cursor_execute or dispatch.after_cursor_execute:
-        _announce(connection, cursor, compiled.sql, arguments)
+    context = SimpleNamespace() if dispatch.before_cursor_execute or dispatch.after_cursor_execute else None
+    if context is not None:
+        for listener in dispatch.before_cursor_execute:
+            listener(connection, cursor, compiled.sql, arguments, context, False)
     try:
         cursor.execute(compiled.sql, arguments)
     except connection.dialect.loaded_dbapi.Error as exc:
@@ -100,17 +104,10 @@ def _execute(connection: Connection, compiled: _Compiled, params: Mapping[str, A
         raise DBAPIError.instance(
             compiled.sql, None, exc, error, hide_parameters=True, dialect=connection.dialect
         ) from exc
+    if context is not None:
+        for listener in dispatch.after_cursor_execute:
+            listener(connection, cursor, compiled.sql, arguments, context, False)
     return cursor
-
-
-def _announce(connection: Connection, cursor: Any, sql: str, arguments: Any) -> None:
-    """Tell the engine's cursor listeners (SQL tracing, metrics, tests that count statements) as
-    SQLAlchemy would: these statements pass them too. Their context is a bare object to note things on."""
-    context = SimpleNamespace()
-    for listener in connection.engine.dispatch.before_cursor_execute:
-        listener(connection, cursor, sql, arguments, context, False)
-    for listener in connection.engine.dispatch.after_cursor_execute:
-        listener(connection, cursor, sql, arguments, context, False)
 
 
 @lru_cache(maxsize=64)

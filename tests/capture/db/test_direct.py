@@ -79,17 +79,26 @@ def test_a_driver_error_is_sqlalchemys_error_and_quotes_no_values(db: Database) 
 
 
 def test_the_engines_cursor_listeners_see_these_statements_too(db: Database) -> None:
-    """SQL tracing and metrics hook ``before_cursor_execute``; the fast path must not hide from them."""
-    seen: list[str] = []
+    """SQL tracing and metrics hook the cursor events, timing a statement from before to after on its
+    context; the fast path must not hide from them, nor tell "after" before the statement ran."""
+    heard: list[tuple[str, str, bool]] = []  # (when, statement, whether the cursor had run it)
 
-    def listen(_conn: Any, _cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
-        context.noted = True  # tracers keep their span on the context
-        seen.append(statement)
+    def before(_conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        context.span = "open"  # tracers keep their span on the context
+        heard.append(("before", statement, cursor.description is not None))
 
-    event.listen(db.engine, "before_cursor_execute", listen)
+    def after(_conn: Any, cursor: Any, statement: str, _params: Any, context: Any, _many: bool) -> None:
+        assert context.span == "open"
+        heard.append(("after", statement, cursor.description is not None))
+
+    event.listen(db.engine, "before_cursor_execute", before)
+    event.listen(db.engine, "after_cursor_execute", after)
     try:
         with db.write_connection() as connection:
             direct.rows(connection, _NEW_LEAD, _lead())
+            heard.append(("then", "", True))
     finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-    assert len(seen) == 1 and seen[0].lstrip().upper().startswith("INSERT INTO LEADS")
+        event.remove(db.engine, "before_cursor_execute", before)
+        event.remove(db.engine, "after_cursor_execute", after)
+    assert [(when, ran) for when, _, ran in heard] == [("before", False), ("after", True), ("then", True)]
+    assert heard[0][1] == heard[1][1] and heard[0][1].lstrip().upper().startswith("INSERT INTO LEADS")
