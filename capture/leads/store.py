@@ -211,20 +211,14 @@ _LEAD_BY_EMAIL = (
 _MOVED_TO = select(
     _leads.c.profile, _leads.c.visit_count, _leads.c.last_seen_at, _leads.c.visit_shown, _leads.c.site_id
 ).where(_leads.c.id == bindparam("lead_id"))
-_ANSWER_COLUMNS = (
-    "lead_id", "visitor_id", "site_id", "form_id", "sequence_version_id", "page_url", "locale", "asked_at",
-    "answered_at", "source", "on_request", "question_key", "field", "value", "skipped", "consent_text",
-    "consent_version",
-)  # fmt: skip
 
 
 @lru_cache(maxsize=16)
-def _insert_answers(count: int) -> Insert:
-    """A submission of ``count`` answers in one INSERT (run by capture/db/direct.py), each id back with
-    its question and field: neither database promises RETURNING rows in VALUES order."""
-    rows = [
-        {name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in _ANSWER_COLUMNS} for i in range(count)
-    ]
+def _insert_answers(count: int, columns: tuple[str, ...]) -> Insert:
+    """A submission of ``count`` answers, each of these ``columns``, in one INSERT (run by
+    capture/db/direct.py), each id back with its question and field: neither database promises
+    RETURNING rows in VALUES order."""
+    rows = [{name: bindparam(f"{name}_{i}", type_=_answers.c[name].type) for name in columns} for i in range(count)]
     return insert(_answers).values(rows).returning(_answers.c.id, _answers.c.question_key, _answers.c.field)
 
 
@@ -424,7 +418,7 @@ def _store_answers(
     if len(set(keys)) < len(keys):
         return [_store_answers(connection, lead_id, provenance, [given])[0] for given in answers]
     params = {f"{name}_{i}": value for i, row in enumerate(rows) for name, value in row.items()}
-    inserted = direct.rows(connection, _insert_answers(len(rows)), params)
+    inserted = direct.rows(connection, _insert_answers(len(rows), tuple(rows[0])), params)
     ids = {(key, field): int(answer_id) for answer_id, key, field in inserted}
     return [ids[key] for key in keys]
 

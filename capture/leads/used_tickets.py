@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
@@ -52,7 +52,8 @@ def submission_digest(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-_USE = ("ticket_id", "submission", "stored", "used_at")
+#: a use is stored as it is: each of its fields is the column of that name
+_USE = tuple(field.name for field in fields(TicketUse))
 
 
 @by_dialect
@@ -68,7 +69,7 @@ _FORGET = delete(_used).where(_used.c.used_at < bindparam("before", type_=_used.
 
 def use_ticket(connection: Connection, use: TicketUse) -> None:
     """Record the ticket as used, in the caller's transaction; :class:`TicketUsed` if it already was."""
-    values = {"ticket_id": use.ticket_id, "submission": use.submission, "stored": use.stored, "used_at": use.used_at}
+    values = {name: getattr(use, name) for name in _USE}
     if not direct.rows(connection, _insert_once(connection), values):
         raise TicketUsed(use.ticket_id)
 
