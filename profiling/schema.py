@@ -34,6 +34,7 @@ from profiling.schema_types import (
     Number,
     Where,
     json_schema,
+    not_blank,
     refuse,
     worded,
 )
@@ -51,12 +52,6 @@ MAX_FRESHNESS_DAYS = 36_500
 MAX_PATTERN = 500
 
 
-def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must be a non-empty text")
-    return text
-
-
 def _in_default_locale(texts: Any, info: ValidationInfo) -> Any:
     """A text alone is the default locale's (:meth:`SequenceDocument.check` says which; English if unsaid)."""
     return {(info.context or {}).get("default_locale", "en"): texts} if isinstance(texts, str) else texts
@@ -72,7 +67,7 @@ def _with_default_locale(texts: dict[str, str], info: ValidationInfo) -> dict[st
 
 
 Text = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=NO_CONTROL), AfterValidator(_not_blank)
+    str, StringConstraints(min_length=1, max_length=MAX_TEXT, pattern=NO_CONTROL), AfterValidator(not_blank)
 ]
 #: One text in the default locale, or a text per locale; read as a text per locale.
 Texts = Annotated[
@@ -210,7 +205,7 @@ class QuestionDocument(Declared):
         Annotated[
             str,
             Field(min_length=1),
-            AfterValidator(_not_blank),
+            AfterValidator(not_blank),
             worded(any="must be a text; quote it in YAML, e.g. '2026-01-15'"),
         ]
         | None
@@ -305,7 +300,7 @@ class SequenceDocument(Declared):
     """A progressive-profiling sequence: stages of questions, asked a few per visit."""
 
     format: Literal["leadwheel/sequence@1"] = "leadwheel/sequence@1"
-    name: Annotated[str, Field(min_length=1), AfterValidator(_not_blank), worded(any="is required")]
+    name: Annotated[str, Field(min_length=1), AfterValidator(not_blank), worded(any="is required")]
     description: str = ""
     default_locale: Locale = "en"
     settings: SettingsDocument = SettingsDocument()

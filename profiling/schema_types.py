@@ -45,6 +45,13 @@ MAX_NUMBER = 10**15
 Where = tuple[str | int, ...]
 
 
+def not_blank(text: str) -> str:
+    """A text of only spaces says nothing: refused as empty."""
+    if not text.strip():
+        raise ValueError("must be a non-empty text")
+    return text
+
+
 def refuse(problems: Iterable[tuple[Where, str]]) -> None:
     """Raise every ``(where, message)`` at once, each at its path below the part being validated."""
     details = [
@@ -196,7 +203,8 @@ def _path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def _show(number: Any) -> str:
+def shown(number: Any) -> str:
+    """A number as a message writes it: 25, not 25.0."""
     return str(int(number)) if isinstance(number, float) and number.is_integer() else str(number)
 
 
@@ -255,7 +263,7 @@ def _message(detail: Any) -> str:
         return str(detail["msg"]).replace("Input should be", "must be", 1)
     if callable(words):
         return words(detail)
-    return words.format(**{key: _show(value) for key, value in detail.get("ctx", {}).items()})
+    return words.format(**{key: shown(value) for key, value in detail.get("ctx", {}).items()})
 
 
 def problems_of(error: ValidationError) -> list[str]:

@@ -48,7 +48,9 @@ from profiling.schema_types import (
     Where,
     again,
     json_schema,
+    not_blank,
     refuse,
+    shown,
     worded,
 )
 from profiling.sequence import Operator
@@ -82,16 +84,6 @@ RULE_GROUPS = ("fit", "intent", "engagement", "disqualifiers")
 #: the groups whose rules score (a model needs at least one such rule)
 SCORING_GROUPS = ("fit", "intent", "engagement")
 _NO_RULE = "a model needs at least one fit, intent or engagement rule"
-
-
-def _shown(number: float) -> str:
-    return str(int(number)) if float(number).is_integer() else str(number)
-
-
-def _not_blank(text: str) -> str:
-    if not text.strip():
-        raise ValueError("must be a non-empty text")
-    return text
 
 
 def _context(info: ValidationInfo) -> Mapping[str, Any]:
@@ -149,9 +141,9 @@ def _refused_if_null(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
 
 
 Label = Annotated[
-    str, StringConstraints(min_length=1, max_length=MAX_LABEL, pattern=NO_CONTROL), AfterValidator(_not_blank)
+    str, StringConstraints(min_length=1, max_length=MAX_LABEL, pattern=NO_CONTROL), AfterValidator(not_blank)
 ]
-Word = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL), AfterValidator(_not_blank)]
+Word = Annotated[str, StringConstraints(min_length=1, max_length=100, pattern=NO_CONTROL), AfterValidator(not_blank)]
 Points = Annotated[float, Field(ge=-MAX_POINTS, le=MAX_POINTS, allow_inf_nan=False)]
 Share = Annotated[float, Field(gt=0, le=100, allow_inf_nan=False)]
 Days = Annotated[float, Field(gt=0, le=MAX_DAYS, allow_inf_nan=False)]
@@ -362,7 +354,7 @@ class ThresholdsDocument(Declared):
     @model_validator(mode="after")
     def _mql_below_sql(self) -> Self:
         if self.mql >= self.sql:
-            refuse([((), f"mql ({_shown(self.mql)}) must be below sql ({_shown(self.sql)})")])
+            refuse([((), f"mql ({shown(self.mql)}) must be below sql ({shown(self.sql)})")])
         return self
 
 
@@ -464,8 +456,8 @@ class ScoringModelDocument(Declared):
         if isinstance(thresholds, ThresholdsDocument) and hysteresis >= thresholds.mql:
             written = _context(info).get("written")
             defaulted = written is not None and "hysteresis" not in written
-            given = f"(default {_shown(hysteresis)}) must be" if defaulted else "must be"
-            raise ValueError(f"{given} below thresholds.mql ({_shown(thresholds.mql)}): an MQL would never fall back")
+            given = f"(default {shown(hysteresis)}) must be" if defaulted else "must be"
+            raise ValueError(f"{given} below thresholds.mql ({shown(thresholds.mql)}): an MQL would never fall back")
         return hysteresis
 
     @field_validator(*RULE_GROUPS, mode="wrap")
